@@ -1,0 +1,358 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { encodeCommand } from './codec.js';
+import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
+import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
+import { requestCodeName, ResponseCode } from './requestCode.js';
+
+/** The peer end of one accepted TCP connection. */
+export interface RemotingConnection {
+  /** Unique among the connections of one server. */
+  readonly id: number;
+  /** "ip:port" of the peer. */
+  readonly remoteAddress: string;
+  readonly closed: boolean;
+  /** Writes a command; false when the connection is already closed. */
+  send(command: RemotingCommand): boolean;
+  /** Closes after what was already sent is flushed. */
+  close(): void;
+}
+
+/**
+ * Answers one request. Returning undefined sends nothing. A synchronous
+ * handler is answered in the same tick as the request arrived.
+ */
+export type RequestHandler = (
+  request: RemotingCommand,
+  conn: RemotingConnection,
+) => RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+
+export interface RemotingServerOptions {
+  host?: string;
+  /** 0 picks an ephemeral port. */
+  port: number;
+  maxFrameLength?: number;
+  /** A connection with no traffic either way for this long is closed; 0 turns this off. */
+  idleTimeoutMs?: number;
+  logger: Logger;
+  /** Called once per request handled (responses and oneways included); responseCode is undefined when nothing was answered. */
+  onRequestDone?: (code: number, responseCode: number | undefined, durationNs: bigint) => void;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+type ConnectionListener = (conn: RemotingConnection) => void;
+
+const DEFAULT_HOST = '0.0.0.0';
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+/** How long close() lets a connection flush its last writes before dropping it. */
+const CLOSE_FLUSH_GRACE_MS = 3_000;
+
+class Connection implements RemotingConnection {
+  readonly decoder: FrameDecoder;
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly remoteAddress: string,
+    readonly socket: Socket,
+    maxFrameLength: number,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameLength);
+  }
+
+  send(command: RemotingCommand): boolean {
+    if (this.closed || this.socket.destroyed) return false;
+    this.socket.write(encodeCommand(command));
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroySoon();
+  }
+
+  /** Drops the connection now, unsent data included. */
+  abort(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+function formatAddress(ip: string | undefined, port: number | undefined): string {
+  if (ip === undefined) return 'unknown';
+  // IPv4 peers of a dual-stack listener show up IPv4-mapped.
+  const plain = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
+  return `${plain}:${port ?? 0}`;
+}
+
+function truncate(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/**
+ * The name server's TCP endpoint: frames requests off each connection and
+ * dispatches them by request code. Holds no module-level state, so several
+ * servers can run in one process.
+ */
+export class RemotingServer {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxFrameLength: number;
+  private readonly idleTimeoutMs: number;
+  private readonly logger: Logger;
+  private readonly onRequestDone: RemotingServerOptions['onRequestDone'];
+  private readonly handlers = new Map<number, RequestHandler>();
+  private readonly open = new Set<Connection>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly openedListeners = new Set<ConnectionListener>();
+  private readonly closedListeners = new Set<ConnectionListener>();
+  private readonly server: Server;
+  private nextConnectionId = 1;
+  private listening = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RemotingServerOptions) {
+    this.host = options.host ?? DEFAULT_HOST;
+    this.port = options.port;
+    this.maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.logger = options.logger;
+    this.onRequestDone = options.onRequestDone;
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Errors after listen() settled (listen errors are handled there) must not crash the process.
+    this.server.on('error', (err) => {
+      if (this.listening) this.logger.error({ err }, 'remoting server error');
+    });
+  }
+
+  register(code: number, handler: RequestHandler): void {
+    this.handlers.set(code, handler);
+  }
+
+  listen(): Promise<ListenAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        this.server.off('listening', onListening);
+        reject(err);
+      };
+      const onListening = () => {
+        this.server.off('error', onError);
+        if (this.closing) {
+          // close() ran while the bind was in progress and found nothing to close.
+          this.server.close();
+          reject(new Error('remoting server was closed while it was starting to listen'));
+          return;
+        }
+        this.listening = true;
+        resolve(this.address()!);
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen({ host: this.host, port: this.port });
+    });
+  }
+
+  /** The bound address, or undefined when not listening. */
+  address(): ListenAddress | undefined {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') return undefined;
+    return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
+  }
+
+  connections(): number {
+    return this.open.size;
+  }
+
+  /** Returns a function that removes the listener. */
+  onConnectionOpened(listener: ConnectionListener): () => void {
+    this.openedListeners.add(listener);
+    return () => this.openedListeners.delete(listener);
+  }
+
+  /** Called once per connection, whoever closed it. Returns a function that removes the listener. */
+  onConnectionClosed(listener: ConnectionListener): () => void {
+    this.closedListeners.add(listener);
+    return () => this.closedListeners.delete(listener);
+  }
+
+  /**
+   * Stops accepting and reading, lets in-flight asynchronous handlers answer,
+   * then closes every connection once its answers are flushed. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    const serverClosed = this.listening
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve();
+    this.listening = false;
+    for (const conn of this.open) conn.socket.pause();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await Promise.all([...this.open].map((conn) => this.closeGracefully(conn)));
+    await serverClosed;
+  }
+
+  private closeGracefully(conn: Connection): Promise<void> {
+    return new Promise((resolve) => {
+      if (conn.socket.destroyed) return resolve();
+      // A peer that stops reading would keep the flush (and close()) pending forever.
+      const force = setTimeout(() => conn.abort(), CLOSE_FLUSH_GRACE_MS);
+      conn.socket.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      conn.close();
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength);
+    this.open.add(conn);
+    this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection opened');
+
+    if (this.idleTimeoutMs > 0) {
+      socket.setTimeout(this.idleTimeoutMs, () => {
+        this.logger.info({ connectionId: conn.id, remoteAddress: conn.remoteAddress, idleTimeoutMs: this.idleTimeoutMs }, `closing idle connection ${conn.remoteAddress}`);
+        conn.abort();
+      });
+    }
+    socket.on('data', (chunk: Buffer) => this.received(conn, chunk));
+    socket.on('drain', () => {
+      if (!this.closing && !conn.closed) socket.resume();
+    });
+    socket.on('error', (err) => {
+      this.logger.debug({ err, connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection error');
+    });
+    socket.on('close', () => {
+      conn.closed = true;
+      this.open.delete(conn);
+      this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection closed');
+      this.emit(this.closedListeners, conn);
+    });
+    this.emit(this.openedListeners, conn);
+  }
+
+  private emit(listeners: Set<ConnectionListener>, conn: Connection): void {
+    for (const listener of listeners) {
+      try {
+        listener(conn);
+      } catch (err) {
+        this.logger.error({ err, connectionId: conn.id }, 'connection listener failed');
+      }
+    }
+  }
+
+  private received(conn: Connection, chunk: Buffer): void {
+    if (conn.closed) return;
+    const { frames, error } = conn.decoder.push(chunk);
+    const socket = conn.socket;
+    // Pipelined requests answered synchronously leave in one write.
+    const batch = frames.length > 1;
+    if (batch) socket.cork();
+    for (const frame of frames) {
+      // A handler may have closed the connection: what it sent after that is not served.
+      if (conn.closed) break;
+      try {
+        this.dispatch(conn, frame);
+      } catch (err) {
+        // Only a bug gets here; an exception escaping a socket event would end the process.
+        this.logger.error({ err, connectionId: conn.id, code: frame.code }, 'request dispatch failed');
+      }
+    }
+    if (batch) socket.uncork();
+    if (error !== undefined) {
+      this.logger.warn(
+        { connectionId: conn.id, remoteAddress: conn.remoteAddress, reason: error },
+        `closing connection ${conn.remoteAddress}: protocol error: ${error}`,
+      );
+      conn.abort();
+      return;
+    }
+    // A peer that sends faster than it reads its answers is not read from until it catches up.
+    if (socket.writableNeedDrain) socket.pause();
+  }
+
+  private dispatch(conn: Connection, request: RemotingCommand): void {
+    if (isResponse(request)) {
+      this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, opaque: request.opaque }, 'ignoring a response sent to the server');
+      return;
+    }
+    const started = this.onRequestDone ? process.hrtime.bigint() : 0n;
+    const handler = this.handlers.get(request.code);
+    if (handler === undefined) {
+      const remark = ` request type ${request.code} not supported`;
+      this.logger.warn({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code }, `${conn.remoteAddress}${remark}`);
+      this.answer(conn, request, createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark), started);
+      return;
+    }
+    let result: RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+    try {
+      result = handler(request, conn);
+    } catch (err) {
+      this.answer(conn, request, this.handlerFailed(conn, request, err), started);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+      const settled: Promise<void> = (result as Promise<RemotingCommand | undefined>)
+        .then(
+          (response) => this.answer(conn, request, response, started),
+          (err: unknown) => this.answer(conn, request, this.handlerFailed(conn, request, err), started),
+        )
+        .catch((err: unknown) => this.logger.error({ err, connectionId: conn.id, code: request.code }, 'answering a request failed'));
+      this.inFlight.add(settled);
+      void settled.finally(() => this.inFlight.delete(settled));
+      return;
+    }
+    this.answer(conn, request, result as RemotingCommand | undefined, started);
+  }
+
+  private handlerFailed(conn: Connection, request: RemotingCommand, err: unknown): RemotingCommand {
+    this.logger.error(
+      { err, connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, request: requestCodeName(request.code) },
+      'request handler failed',
+    );
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, describeError(err));
+  }
+
+  /** Never throws: it runs inside socket events and promise callbacks. */
+  private answer(conn: Connection, request: RemotingCommand, response: RemotingCommand | null | undefined, started: bigint): void {
+    if (this.onRequestDone) {
+      try {
+        this.onRequestDone(request.code, response?.code ?? undefined, process.hrtime.bigint() - started);
+      } catch (err) {
+        this.logger.error({ err }, 'onRequestDone failed');
+      }
+    }
+    if (response == null || isOneway(request) || conn.closed) return;
+    // Handlers may hand back shared (cached) commands: correct a copy, never the original.
+    const outgoing =
+      response.opaque === request.opaque && (response.flag & RESPONSE_FLAG) !== 0
+        ? response
+        : { ...response, opaque: request.opaque, flag: response.flag | RESPONSE_FLAG };
+    let frame: Buffer;
+    try {
+      frame = encodeCommand(outgoing);
+    } catch (err) {
+      this.logger.error({ err, connectionId: conn.id, code: request.code }, 'response could not be encoded');
+      frame = encodeCommand(createResponse(request, ResponseCode.SYSTEM_ERROR, `response could not be encoded: ${truncate(describeError(err))}`));
+    }
+    conn.socket.write(frame);
+  }
+}

@@ -1,0 +1,326 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RemotingClient } from '../../src/remoting/client.js';
+import { encodeCommand } from '../../src/remoting/codec.js';
+import { createRequest, createResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
+import { MQVersion, ResponseCode } from '../../src/remoting/requestCode.js';
+import { RemotingServer, type RemotingConnection, type RemotingServerOptions } from '../../src/remoting/server.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
+}
+
+const WARN = 40;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function startServer(options: Partial<RemotingServerOptions> = {}): Promise<{ server: RemotingServer; port: number; lines: LogLine[] }> {
+  const { logger, lines } = capturingLogger();
+  const server = new RemotingServer({ host: '127.0.0.1', port: 0, logger, ...options });
+  cleanups.push(() => server.close());
+  const { port } = await server.listen();
+  return { server, port, lines };
+}
+
+async function client(port: number, serializeType?: SerializeType): Promise<RemotingClient> {
+  const c = await RemotingClient.connect({ host: '127.0.0.1', port, serializeType });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+/** A bare socket that sends raw bytes and reads back decoded frames, for what a well-behaved client cannot do. */
+class RawPeer {
+  private readonly decoder = new FrameDecoder();
+  private readonly frames: RemotingCommand[] = [];
+  private waiting: (() => void) | undefined;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      const result = this.decoder.push(chunk);
+      this.frames.push(...result.frames);
+      this.waiting?.();
+    });
+    socket.on('error', () => undefined);
+    this.closed = once(socket, 'close').then(() => undefined);
+  }
+
+  static async open(port: number): Promise<RawPeer> {
+    const socket = connect({ host: '127.0.0.1', port });
+    await once(socket, 'connect');
+    const peer = new RawPeer(socket);
+    cleanups.push(() => socket.destroy());
+    return peer;
+  }
+
+  send(...commands: RemotingCommand[]): void {
+    this.socket.write(Buffer.concat(commands.map(encodeCommand)));
+  }
+
+  async next(): Promise<RemotingCommand> {
+    while (this.frames.length === 0) {
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
+    }
+    return this.frames.shift()!;
+  }
+}
+
+const ECHO = 500;
+const echo = (request: RemotingCommand) => createResponse(request, ResponseCode.SUCCESS, request.remark, request.extFields);
+
+describe('RemotingServer', () => {
+  it('echoes the opaque and answers in the request serialization', async () => {
+    const { server, port } = await startServer();
+    server.register(ECHO, echo);
+    const peer = await RawPeer.open(port);
+    for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+      peer.send(createRequest(ECHO, { k: 'v' }, null, { opaque: 12345 + serializeType, serializeType }));
+      const response = await peer.next();
+      expect(response).toMatchObject({ code: ResponseCode.SUCCESS, opaque: 12345 + serializeType, flag: RESPONSE_FLAG, serializeType, extFields: { k: 'v' } });
+      expect(response.version).toBe(MQVersion.CURRENT);
+    }
+  });
+
+  it('answers pipelined requests from one chunk in order', async () => {
+    const { server, port } = await startServer();
+    server.register(ECHO, echo);
+    const peer = await RawPeer.open(port);
+    const requests = Array.from({ length: 20 }, (_, i) => createRequest(ECHO, { i: String(i) }, null, { opaque: i }));
+    peer.send(...requests);
+    for (let i = 0; i < requests.length; i++) expect(await peer.next()).toMatchObject({ opaque: i, extFields: { i: String(i) } });
+  });
+
+  it('sends nothing for oneway requests, even unknown or failing ones', async () => {
+    const { server, port } = await startServer();
+    const seen: number[] = [];
+    server.register(ECHO, (request) => {
+      seen.push(request.opaque);
+      return echo(request);
+    });
+    server.register(501, () => {
+      throw new Error('boom');
+    });
+    const peer = await RawPeer.open(port);
+    peer.send(
+      createRequest(ECHO, null, null, { opaque: 1, oneway: true }),
+      createRequest(9999, null, null, { opaque: 2, oneway: true }),
+      createRequest(501, null, null, { opaque: 3, oneway: true }),
+      createRequest(ECHO, null, null, { opaque: 4 }),
+    );
+    expect((await peer.next()).opaque).toBe(4);
+    expect(seen).toEqual([1, 4]);
+  });
+
+  it('answers an unknown code with REQUEST_CODE_NOT_SUPPORTED naming the code', async () => {
+    const { port } = await startServer();
+    const c = await client(port);
+    const response = await c.invoke(9999);
+    expect(response.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    expect(response.remark).toBe(' request type 9999 not supported');
+  });
+
+  it('answers SYSTEM_ERROR for throwing and rejecting handlers and keeps the connection usable', async () => {
+    const { server, port } = await startServer();
+    server.register(501, () => {
+      throw new Error('sync failure');
+    });
+    server.register(502, async () => {
+      await Promise.resolve();
+      throw new TypeError('async failure');
+    });
+    server.register(ECHO, echo);
+    const c = await client(port);
+    const thrown = await c.invoke(501);
+    expect(thrown.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(thrown.remark).toContain('sync failure');
+    const rejected = await c.invoke(502);
+    expect(rejected.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(rejected.remark).toContain('async failure');
+    expect((await c.invoke(ECHO)).code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('answers an async handler and sends nothing when a handler returns undefined', async () => {
+    const { server, port } = await startServer();
+    server.register(ECHO, async (request) => echo(request));
+    server.register(503, () => undefined);
+    const peer = await RawPeer.open(port);
+    peer.send(createRequest(503, null, null, { opaque: 1 }), createRequest(ECHO, null, null, { opaque: 2 }));
+    expect((await peer.next()).opaque).toBe(2);
+  });
+
+  it('corrects the opaque of a shared response without changing it', async () => {
+    const { server, port } = await startServer();
+    const shared = createResponse(createRequest(ECHO, null, null, { opaque: 0 }), ResponseCode.SUCCESS);
+    server.register(ECHO, () => shared);
+    const c = await client(port);
+    const response = await c.invoke(ECHO);
+    expect(response.opaque).not.toBe(0);
+    expect(shared.opaque).toBe(0);
+  });
+
+  it('ignores responses sent to it', async () => {
+    const { server, port, lines } = await startServer();
+    server.register(ECHO, echo);
+    const peer = await RawPeer.open(port);
+    peer.send({ ...createRequest(ECHO, null, null, { opaque: 1 }), flag: RESPONSE_FLAG }, createRequest(ECHO, null, null, { opaque: 2 }));
+    expect((await peer.next()).opaque).toBe(2);
+    expect(lines.some((line) => line.msg.includes('ignoring a response'))).toBe(true);
+  });
+
+  it('closes only the connection with a protocol error, with one warning naming the peer and the reason', async () => {
+    const { server, port, lines } = await startServer({ maxFrameLength: 1024 });
+    server.register(ECHO, echo);
+    const good = await client(port);
+    const bad = await RawPeer.open(port);
+    const badAddress = `${bad.socket.localAddress}:${bad.socket.localPort}`;
+    const header = Buffer.alloc(8);
+    header.writeInt32BE(1_000_000, 0);
+    bad.socket.write(header);
+    await bad.closed;
+    const warnings = lines.filter((line) => line.level === WARN);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toContain(badAddress);
+    expect(warnings[0]!.msg).toContain('exceeds the maximum frame length 1024');
+    expect((await good.invoke(ECHO)).code).toBe(ResponseCode.SUCCESS);
+    expect(good.closed).toBe(false);
+  });
+
+  it('closes a connection with an undecodable header', async () => {
+    const { port } = await startServer();
+    const bad = await RawPeer.open(port);
+    const garbage = Buffer.from('xxxx');
+    const prefix = Buffer.alloc(8);
+    prefix.writeInt32BE(4 + garbage.length, 0);
+    prefix.writeInt32BE(garbage.length, 4);
+    bad.socket.write(Buffer.concat([prefix, garbage]));
+    await bad.closed;
+  });
+
+  it('closes idle connections', async () => {
+    const { server, port } = await startServer({ idleTimeoutMs: 30 });
+    const closedByServer = new Promise<RemotingConnection>((resolve) => server.onConnectionClosed(resolve));
+    const peer = await RawPeer.open(port);
+    const conn = await closedByServer;
+    await peer.closed;
+    expect(conn.closed).toBe(true);
+    expect(server.connections()).toBe(0);
+  });
+
+  it('tracks connections with unique ids and peer addresses', async () => {
+    const { server, port } = await startServer();
+    const opened: RemotingConnection[] = [];
+    const allOpened = new Promise<void>((resolve) =>
+      server.onConnectionOpened((conn) => {
+        opened.push(conn);
+        if (opened.length === 2) resolve();
+      }),
+    );
+    const a = await RawPeer.open(port);
+    const b = await RawPeer.open(port);
+    await allOpened;
+    expect(server.connections()).toBe(2);
+    expect(new Set(opened.map((conn) => conn.id)).size).toBe(2);
+    expect(opened.map((conn) => conn.remoteAddress).sort()).toEqual([`127.0.0.1:${a.socket.localPort}`, `127.0.0.1:${b.socket.localPort}`].sort());
+    const closed = new Promise<RemotingConnection>((resolve) => server.onConnectionClosed(resolve));
+    const conn = opened.find((c) => c.remoteAddress.endsWith(`:${a.socket.localPort}`))!;
+    conn.close();
+    expect((await closed).id).toBe(conn.id);
+    await a.closed;
+    expect(conn.send(createRequest(ECHO))).toBe(false);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('lets a handler send commands on its connection', async () => {
+    const { server, port } = await startServer();
+    server.register(ECHO, (request, conn) => {
+      conn.send(createRequest(905, { note: 'pushed' }, null, { oneway: true }));
+      return echo(request);
+    });
+    const peer = await RawPeer.open(port);
+    peer.send(createRequest(ECHO, null, null, { opaque: 9 }));
+    expect(await peer.next()).toMatchObject({ code: 905, flag: ONEWAY_FLAG, extFields: { note: 'pushed' } });
+    expect((await peer.next()).opaque).toBe(9);
+  });
+
+  it('reports each finished request', async () => {
+    const done: [number, number | undefined, bigint][] = [];
+    const { server, port } = await startServer({ onRequestDone: (code, responseCode, durationNs) => done.push([code, responseCode, durationNs]) });
+    server.register(ECHO, echo);
+    const c = await client(port);
+    await c.invoke(ECHO);
+    await c.invoke(9999);
+    expect(done.map(([code, responseCode]) => [code, responseCode])).toEqual([
+      [ECHO, ResponseCode.SUCCESS],
+      [9999, ResponseCode.REQUEST_CODE_NOT_SUPPORTED],
+    ]);
+    expect(done.every(([, , ns]) => ns >= 0n)).toBe(true);
+  });
+
+  it('answers an in-flight async request before close() closes the connection', async () => {
+    const { server, port } = await startServer();
+    let release!: () => void;
+    const started = new Promise<void>((resolve) => {
+      server.register(ECHO, async (request) => {
+        resolve();
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return echo(request);
+      });
+    });
+    const c = await client(port);
+    const answer = c.invoke(ECHO, { slow: 'yes' });
+    await started;
+    const closing = server.close();
+    const connectionClosed = new Promise<void>((resolve) => c.onClose(() => resolve()));
+    release();
+    const response = await answer;
+    expect(response).toMatchObject({ code: ResponseCode.SUCCESS, extFields: { slow: 'yes' } });
+    await closing;
+    await connectionClosed;
+    expect(server.address()).toBeUndefined();
+    await expect(RemotingClient.connect({ host: '127.0.0.1', port })).rejects.toThrow();
+  });
+
+  it('close() is idempotent and works on a server that never listened', async () => {
+    const { logger } = capturingLogger();
+    const idle = new RemotingServer({ host: '127.0.0.1', port: 0, logger });
+    await idle.close();
+    await idle.close();
+    const { server } = await startServer();
+    await Promise.all([server.close(), server.close()]);
+  });
+
+  it('rejects listen() when the port is taken', async () => {
+    const { port } = await startServer();
+    const { logger } = capturingLogger();
+    const second = new RemotingServer({ host: '127.0.0.1', port, logger });
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await second.close();
+  });
+
+  it('runs several servers side by side', async () => {
+    const a = await startServer();
+    const b = await startServer();
+    a.server.register(ECHO, (request) => createResponse(request, ResponseCode.SUCCESS, 'a'));
+    b.server.register(ECHO, (request) => createResponse(request, ResponseCode.SUCCESS, 'b'));
+    expect((await (await client(a.port)).invoke(ECHO)).remark).toBe('a');
+    expect((await (await client(b.port)).invoke(ECHO)).remark).toBe('b');
+  });
+});

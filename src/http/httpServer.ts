@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+
+export interface HttpReply {
+  status: number;
+  contentType?: string;
+  body: string | Buffer | object;
+}
+
+export type HttpHandler = (request: IncomingMessage) => HttpReply | Promise<HttpReply>;
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * The name server's HTTP port: probes, metrics, machine definitions and the
+ * WebSocket gateway's upgrade. Routes are exact paths or prefixes ending in `/`.
+ */
+export class HttpServer {
+  private readonly server: Server;
+  private readonly routes = new Map<string, HttpHandler>();
+  private readonly prefixRoutes: Array<[string, HttpHandler]> = [];
+  private readonly upgrades = new Map<string, UpgradeHandler>();
+
+  constructor(private readonly options: { host: string; port: number; logger: Logger }) {
+    this.server = createServer((req, res) => void this.dispatch(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  get(path: string, handler: HttpHandler): void {
+    if (path.endsWith('/')) this.prefixRoutes.push([path, handler]);
+    else this.routes.set(path, handler);
+  }
+
+  onUpgrade(path: string, handler: UpgradeHandler): void {
+    this.upgrades.set(path, handler);
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        const address = this.server.address();
+        if (address && typeof address === 'object') resolve({ host: address.address, port: address.port });
+        else reject(new Error('http server has no address'));
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return address && typeof address === 'object' ? address.port : 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handlerFor(path: string): HttpHandler | undefined {
+    const exact = this.routes.get(path);
+    if (exact) return exact;
+    for (const [prefix, handler] of this.prefixRoutes) if (path.startsWith(prefix)) return handler;
+    return undefined;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handler = this.handlerFor(path);
+    let reply: HttpReply;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply = { status: 405, body: { error: `method ${req.method} not allowed` } };
+    } else if (!handler) {
+      reply = { status: 404, body: { error: `no resource at ${path}` } };
+    } else {
+      try {
+        reply = await handler(req);
+      } catch (err) {
+        this.options.logger.error({ err, path }, 'http handler failed');
+        reply = { status: 500, body: { error: err instanceof Error ? err.message : String(err) } };
+      }
+    }
+    const isText = typeof reply.body === 'string' || Buffer.isBuffer(reply.body);
+    const payload = isText ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      'content-type': reply.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json'),
+      'content-length': Buffer.byteLength(payload),
+    });
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const handler = this.upgrades.get(path);
+    if (!handler) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    handler(req, socket, head);
+  }
+}

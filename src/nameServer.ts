@@ -1,0 +1,410 @@
+import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
+import type { Logger } from 'pino';
+import {
+  evaluateWaitTarget,
+  lifecycleStateOf,
+  nameServerMachine,
+  spawnBrokerActor,
+  type LifecycleSettings,
+  type LifecycleState,
+  type NameServerEvent,
+  type WaitTargetProgress,
+} from '../machines/nameServer.js';
+import { brokerKeyOf, type BrokerRemoval } from '../machines/broker.js';
+import { systemClock, type ServerClock } from './clock.js';
+import type { NamesrvOptions } from './config/schema.js';
+import { RuntimeConfig } from './config/runtimeConfig.js';
+import { HttpServer } from './http/httpServer.js';
+import { registerHealthRoutes } from './http/health.js';
+import { KvStore } from './kv/kvStore.js';
+import { silentLogger } from './logging.js';
+import { stateName, TransitionObserver, type Transition } from './observe/transitions.js';
+import type { ProcessorContext } from './processors/context.js';
+import { registerProcessors } from './processors/index.js';
+import { createResponse, type RemotingCommand } from './remoting/command.js';
+import { ResponseCode } from './remoting/requestCode.js';
+import { RemotingServer, type RemotingConnection, type RequestHandler } from './remoting/server.js';
+import { RouteTable } from './route/routeTable.js';
+
+export interface NameServerStartOptions {
+  config: NamesrvOptions;
+  logger?: Logger;
+  /** SimulatedClock in tests; the system clock otherwise. */
+  clock?: ServerClock;
+  /** Extra inspection observers (for example @statelyai/inspect's). */
+  inspectors?: Array<(event: InspectionEvent) => void>;
+}
+
+export interface LifecycleStatus {
+  state: LifecycleState;
+  /** Dotted state, e.g. `waiting.holding`. */
+  detail: string;
+  since: number;
+  reason?: string;
+  waitTarget: WaitTargetProgress;
+  /** ready, or timedOut with waitTimeoutAction=serve. */
+  servingRoutes: boolean;
+  /** Set when the server serves but something is wrong (timed out, KV store failing). */
+  degraded: string[];
+}
+
+export interface BrokerSnapshot {
+  brokerKey: string;
+  clusterName: string;
+  brokerName: string;
+  brokerAddr: string;
+  brokerId: number;
+  state: string;
+  generation: number;
+  lastRefresh: number;
+  heartbeatTimeoutMillis: number | null;
+  dataVersion: { counter: number; timestamp: number; stateVersion?: number };
+  topicCount: number;
+}
+
+export class NameServerStartError extends Error {}
+
+/**
+ * The composition root: builds one name server from its parts and runs its
+ * lifecycle actor. Nothing here is module-level, so many instances can run in
+ * one process.
+ */
+export class NameServer {
+  readonly config: RuntimeConfig;
+  readonly kv: KvStore;
+  readonly routes: RouteTable;
+  readonly remoting: RemotingServer;
+  readonly http: HttpServer;
+  readonly transitions: TransitionObserver;
+  readonly logger: Logger;
+  readonly clock: ServerClock;
+  readonly actor: Actor<typeof nameServerMachine>;
+
+  private servingRoutesNow = false;
+  private lifecycleSince: number;
+  private lastLifecycleState: LifecycleState = 'starting';
+  private lastLifecycleDetail = 'starting';
+  private readonly brokersByConnection = new Map<number, Set<string>>();
+  private readonly processors = new Map<number, RequestHandler>();
+  private nextLocalConnectionId = -1;
+  /** Last time each live broker actor entered `registered` (registration or heartbeat). */
+  private readonly brokerLastRefresh = new Map<string, number>();
+  private readonly shutdownHooks: Array<() => Promise<void> | void> = [];
+  private startUpDone: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: NameServerStartOptions) {
+    const config = options.config;
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock();
+    this.lifecycleSince = this.clock.now();
+    this.config = new RuntimeConfig(config);
+    this.kv = new KvStore({ path: config.kvConfigPath, logger: this.logger });
+    this.routes = new RouteTable({
+      supportActingMaster: config.supportActingMaster,
+      deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
+      notifyMinBrokerIdChanged: config.notifyMinBrokerIdChanged,
+    });
+    this.config.onChange((next, changed) => {
+      if (changed.includes('logLevel')) this.logger.level = next.logLevel;
+      this.routes.updateOptions({
+        supportActingMaster: next.supportActingMaster,
+        deleteTopicWithBrokerRegistration: next.deleteTopicWithBrokerRegistration,
+        notifyMinBrokerIdChanged: next.notifyMinBrokerIdChanged,
+      });
+    });
+    this.remoting = new RemotingServer({
+      host: config.bindAddress,
+      port: config.listenPort,
+      maxFrameLength: config.maxFrameLength,
+      idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
+      logger: this.logger,
+    });
+    this.http = new HttpServer({ host: config.bindAddress, port: config.httpPort, logger: this.logger });
+    this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
+    this.transitions.onTransition((t) => {
+      this.trackBrokerRefresh(t);
+      this.logTransition(t);
+    });
+
+    const processorContext: ProcessorContext = {
+      config: this.config,
+      kv: this.kv,
+      routes: this.routes,
+      clock: this.clock,
+      logger: this.logger,
+      sendToLifecycle: (event) => this.actor.send(event),
+      servingRoutes: () => this.servingRoutesNow,
+      bindBrokerToConnection: (connectionId, brokerKey) => this.bindBrokerToConnection(connectionId, brokerKey),
+    };
+    registerProcessors(
+      {
+        register: (code, handler) => {
+          this.processors.set(code, handler);
+          this.remoting.register(code, handler);
+        },
+      },
+      processorContext,
+    );
+    this.remoting.onConnectionClosed((connection) => this.connectionClosed(connection.id));
+    registerHealthRoutes(this.http, this);
+
+    const inspectors = [this.transitions.inspect, ...(options.inspectors ?? [])];
+    const inspect = (event: InspectionEvent) => {
+      for (const inspector of inspectors) inspector(event);
+    };
+    const machine = nameServerMachine.provide({
+      actors: {
+        startUp: fromPromise<void>(async () => {
+          const started = this.startListeners();
+          this.startUpDone = started.catch(() => undefined);
+          await started;
+        }),
+        shutDown: fromPromise<void, { reason: string }>(async ({ input }) => this.shutDown(input.reason)),
+      },
+      actions: {
+        spawnBroker: spawnBrokerActor({ inspect }),
+        brokerRemoved: (_, removal: BrokerRemoval) => this.brokerRemoved(removal),
+      },
+    });
+    this.actor = createActor(machine, { input: lifecycleSettingsOf(config), clock: this.clock, inspect });
+    this.actor.subscribe({
+      next: (snapshot) => this.lifecycleChanged(lifecycleStateOf(snapshot.value as string), snapshot.value),
+      error: (err) => this.logger.error({ err }, 'name server actor failed'),
+    });
+  }
+
+  /**
+   * Starts a name server and resolves once its listeners are bound (state
+   * waiting or ready). Rejects with the reason when start-up fails.
+   */
+  static async start(options: NameServerStartOptions): Promise<NameServer> {
+    const server = new NameServer(options);
+    server.actor.start();
+    const state = await server.waitForState((s) => s !== 'starting');
+    if (state === 'failed') {
+      throw new NameServerStartError(server.actor.getSnapshot().context.reason ?? 'start-up failed');
+    }
+    return server;
+  }
+
+  get remotingPort(): number {
+    return this.remoting.address()?.port ?? 0;
+  }
+
+  get httpPort(): number {
+    return this.http.port;
+  }
+
+  lifecycleState(): LifecycleState {
+    return lifecycleStateOf(this.actor.getSnapshot().value as string);
+  }
+
+  lifecycle(): LifecycleStatus {
+    const snapshot = this.actor.getSnapshot();
+    const state = lifecycleStateOf(snapshot.value as string);
+    const degraded: string[] = [];
+    if (state === 'timedOut') degraded.push('wait for service timed out: serving what is registered');
+    if (this.kv.degraded) degraded.push(`KV store: ${this.kv.degraded}`);
+    return {
+      state,
+      detail: this.lastLifecycleDetail,
+      since: this.lifecycleSince,
+      reason: snapshot.context.reason,
+      waitTarget: evaluateWaitTarget(snapshot.context.settings, snapshot.context.liveBrokers),
+      servingRoutes: this.servingRoutesNow,
+      degraded,
+    };
+  }
+
+  /** Every live broker: identity, actor state, generation, last refresh, DataVersion, topic count. */
+  brokerSnapshots(): BrokerSnapshot[] {
+    const actors = this.actor.getSnapshot().context.brokerActors;
+    return this.routes.liveBrokerView().map((view) => {
+      const brokerKey = brokerKeyOf(view.clusterName, view.brokerAddr);
+      const actor = actors.get(brokerKey);
+      return {
+        brokerKey,
+        clusterName: view.clusterName,
+        brokerName: view.brokerName,
+        brokerAddr: view.brokerAddr,
+        brokerId: view.brokerId,
+        state: actor ? stateName(actor.getSnapshot().value) : 'unknown',
+        generation: view.generation,
+        lastRefresh: this.brokerLastRefresh.get(brokerKey) ?? view.lastUpdateTimestamp,
+        heartbeatTimeoutMillis: actor?.getSnapshot().context.heartbeatTimeoutMillis ?? view.heartbeatTimeoutMillis ?? null,
+        dataVersion: view.dataVersion,
+        topicCount: view.topicCount,
+      };
+    });
+  }
+
+  send(event: NameServerEvent): void {
+    this.actor.send(event);
+  }
+
+  /** Graceful stop: stop accepting, answer in-flight requests, flush, then `stopped`. */
+  async close(reason = 'close requested'): Promise<void> {
+    const state = this.lifecycleState();
+    if (state !== 'stopped' && state !== 'failed') this.actor.send({ type: 'STOP', reason });
+    await this.waitForState((s) => s === 'stopped' || s === 'failed');
+  }
+
+  /** Components added later (the gateway) register their own shutdown here. */
+  onShutdown(hook: () => Promise<void> | void): void {
+    this.shutdownHooks.push(hook);
+  }
+
+  waitForState(predicate: (state: LifecycleState) => boolean): Promise<LifecycleState> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const state = this.lifecycleState();
+        if (predicate(state)) {
+          resolve(state);
+          return true;
+        }
+        return false;
+      };
+      if (check()) return;
+      const subscription = this.actor.subscribe({
+        next: () => {
+          if (check()) subscription.unsubscribe();
+        },
+        complete: () => {
+          check();
+          subscription.unsubscribe();
+        },
+      });
+    });
+  }
+
+  private async startListeners(): Promise<void> {
+    const loaded = await this.kv.load();
+    if (!loaded.ok) throw new Error(loaded.error);
+    try {
+      const remoting = await this.remoting.listen();
+      const http = await this.http.listen();
+      this.logger.info({ remotingPort: remoting.port, httpPort: http.port, host: remoting.host }, 'listening');
+    } catch (err) {
+      await this.remoting.close().catch(() => undefined);
+      await this.http.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async shutDown(reason: string): Promise<void> {
+    // A stop during start-up waits for the listeners it may still be binding.
+    await this.startUpDone;
+    this.logger.info({ reason }, 'shutting down');
+    for (const hook of this.shutdownHooks) await hook();
+    await this.remoting.close();
+    await this.http.close();
+    await this.kv.flush();
+  }
+
+  private lifecycleChanged(state: LifecycleState, value: unknown): void {
+    if (state !== this.lastLifecycleState) {
+      this.lastLifecycleState = state;
+      this.lifecycleSince = this.clock.now();
+    }
+    this.lastLifecycleDetail = stateName(value);
+    // While stopping, requests already on open connections keep their answers.
+    if (state === 'stopping' || state === 'stopped') return;
+    this.servingRoutesNow =
+      state === 'ready' || (state === 'timedOut' && this.config.get().waitTimeoutAction === 'serve');
+  }
+
+  private logTransition(transition: Transition): void {
+    if (transition.machine === 'nameServer') {
+      const level = transition.to === 'failed' || transition.to === 'timedOut' ? 'warn' : 'info';
+      const extra: Record<string, unknown> = {};
+      if (transition.to === 'timedOut') {
+        const snapshot = this.actor.getSnapshot();
+        extra.missing = evaluateWaitTarget(snapshot.context.settings, snapshot.context.liveBrokers).missing;
+      }
+      this.logger[level](
+        { from: transition.from, to: transition.to, cause: transition.event, ...transition.context, ...extra },
+        `name server ${transition.from ?? '(new)'} -> ${transition.to}`,
+      );
+    } else {
+      this.logger.debug({ actor: transition.actorId, from: transition.from, to: transition.to, cause: transition.event }, 'broker transition');
+    }
+  }
+
+  private trackBrokerRefresh(transition: Transition): void {
+    if (transition.machine !== 'broker') return;
+    if (transition.to === 'registered') this.brokerLastRefresh.set(transition.actorId, transition.at);
+    else this.brokerLastRefresh.delete(transition.actorId);
+  }
+
+  /**
+   * Runs a request code's processor for a caller that is not a TCP connection
+   * (the WebSocket gateway), so both surfaces share one implementation.
+   */
+  async invokeProcessor(request: RemotingCommand, connection: RemotingConnection): Promise<RemotingCommand> {
+    const handler = this.processors.get(request.code);
+    if (!handler) return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+    try {
+      return (await handler(request, connection)) ?? createResponse(request, ResponseCode.SUCCESS);
+    } catch (err) {
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Connection ids for non-TCP callers; negative so they never meet a TCP connection's id. */
+  allocateLocalConnectionId(): number {
+    return this.nextLocalConnectionId--;
+  }
+
+  bindBrokerToConnection(connectionId: number, brokerKey: string): void {
+    let keys = this.brokersByConnection.get(connectionId);
+    if (!keys) {
+      keys = new Set();
+      this.brokersByConnection.set(connectionId, keys);
+    }
+    keys.add(brokerKey);
+  }
+
+  /** A connection closed: each broker that registered over it gets a (generation-fenced) removal. */
+  connectionClosed(connectionId: number): void {
+    const keys = this.brokersByConnection.get(connectionId);
+    if (!keys) return;
+    this.brokersByConnection.delete(connectionId);
+    for (const brokerKey of keys) this.actor.send({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId });
+  }
+
+  private brokerRemoved(removal: BrokerRemoval): void {
+    const reason = removal.reason === 'unregistered' ? 'unregister' : removal.reason === 'expired' ? 'expired' : 'connectionClosed';
+    const removed = this.routes.removeBroker(
+      { clusterName: removal.clusterName, brokerAddr: removal.brokerAddr, generation: removal.generation },
+      reason,
+    );
+    const level = removal.reason === 'unregistered' ? 'info' : 'warn';
+    this.logger[level](
+      { broker: removal.brokerAddr, brokerName: removal.brokerName, cluster: removal.clusterName, reason: removal.reason, generation: removal.generation, removedFromRoutes: removed },
+      `broker ${removal.brokerAddr} removed: ${removal.reason}`,
+    );
+  }
+}
+
+function lifecycleSettingsOf(config: NamesrvOptions): LifecycleSettings {
+  return {
+    needWaitForService: config.needWaitForService,
+    waitSecondsForService: config.waitSecondsForService,
+    waitTimeoutSeconds: config.waitTimeoutSeconds,
+    waitForBrokers: config.waitForBrokers,
+    waitForBrokerNames: config.waitForBrokerNames,
+  };
+}
+
+/** The small, serializable part of an actor's context that logs and the gateway show. */
+export function summarizeContext(machine: string, context: unknown): Record<string, unknown> {
+  if (machine === 'nameServer') {
+    const c = context as { liveBrokers: Map<string, unknown>; reason?: string };
+    return { liveBrokers: c.liveBrokers.size, ...(c.reason ? { reason: c.reason } : {}) };
+  }
+  if (machine === 'broker') {
+    const c = context as { clusterName: string; brokerName: string; brokerAddr: string; brokerId: number; generation: number };
+    return { clusterName: c.clusterName, brokerName: c.brokerName, brokerAddr: c.brokerAddr, brokerId: c.brokerId, generation: c.generation };
+  }
+  return {};
+}

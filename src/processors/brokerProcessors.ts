@@ -1,0 +1,175 @@
+import { brokerKeyOf } from '../../machines/broker.js';
+import type { RequestHandler } from '../remoting/server.js';
+import type { ProcessorContext } from './context.js';
+import { readHeader } from './headers.js';
+import { encodeBrokerMemberGroupBody, encodeDataVersion } from '../route/json.js';
+import { failure, jsonBody, success, systemError } from './respond.js';
+
+/** RocketMQ's default when a broker does not say: 120 s without a refresh. */
+export const DEFAULT_BROKER_HEARTBEAT_TIMEOUT_MS = 120_000;
+export const NAMESPACE_ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
+
+const registerBrokerHeader = {
+  brokerName: 'string',
+  brokerAddr: 'string',
+  clusterName: 'string',
+  haServerAddr: 'string',
+  brokerId: 'long',
+  heartbeatTimeoutMillis: 'long?',
+  enableActingMaster: 'boolean?',
+  compressed: 'boolean?',
+  bodyCrc32: 'int?',
+  zoneName: 'string?',
+} as const;
+
+/**
+ * REGISTER_BROKER: the route table applies the registration (all or nothing)
+ * and the broker's actor is created or refreshed, which restarts its expiry.
+ */
+export function registerBroker(ctx: ProcessorContext): RequestHandler {
+  return (request, connection) => {
+    const read = readHeader(request, registerBrokerHeader);
+    if (!read.ok) return systemError(request, read.remark);
+    const header = read.header;
+    const heartbeatTimeoutMillis =
+      header.heartbeatTimeoutMillis && header.heartbeatTimeoutMillis > 0
+        ? header.heartbeatTimeoutMillis
+        : DEFAULT_BROKER_HEARTBEAT_TIMEOUT_MS;
+    const result = ctx.routes.registerBroker({
+      clusterName: header.clusterName,
+      brokerAddr: header.brokerAddr,
+      brokerName: header.brokerName,
+      brokerId: header.brokerId,
+      haServerAddr: header.haServerAddr,
+      zoneName: header.zoneName,
+      enableActingMaster: header.enableActingMaster,
+      heartbeatTimeoutMillis,
+      connectionId: connection.id,
+      now: ctx.clock.now(),
+      clientVersion: request.version,
+      body: request.body ?? undefined,
+      compressed: header.compressed ?? false,
+      bodyCrc32: header.bodyCrc32 ?? 0,
+    });
+    if (!result.ok && result.reason === 'stateVersionConflict') {
+      // Java answers an outdated broker with a bare SUCCESS and changes nothing.
+      ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
+      return success(request);
+    }
+    if (!result.ok) {
+      ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
+      return failure(request, result.code, result.remark);
+    }
+    const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
+    ctx.bindBrokerToConnection(connection.id, brokerKey);
+    ctx.sendToLifecycle({
+      type: 'BROKER.REGISTERED',
+      registration: {
+        brokerKey,
+        clusterName: header.clusterName,
+        brokerName: header.brokerName,
+        brokerAddr: header.brokerAddr,
+        brokerId: header.brokerId,
+        generation: result.generation,
+        connectionId: connection.id,
+        heartbeatTimeoutMillis,
+      },
+    });
+    const orderTopicConfig = ctx.config.get().returnOrderTopicConfigToBroker
+      ? ctx.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG)
+      : undefined;
+    const body = orderTopicConfig ? jsonBody({ table: orderTopicConfig }) : undefined;
+    const responseHeader: Record<string, string> = {};
+    if (result.haServerAddr !== undefined) responseHeader.haServerAddr = result.haServerAddr;
+    if (result.masterAddr !== undefined) responseHeader.masterAddr = result.masterAddr;
+    return success(request, body, responseHeader);
+  };
+}
+
+/** UNREGISTER_BROKER: removed from routes now; the actor ends as `unregistered`. */
+export function unregisterBroker(ctx: ProcessorContext): RequestHandler {
+  return (request) => {
+    const read = readHeader(request, { brokerName: 'string', brokerAddr: 'string', clusterName: 'string', brokerId: 'long' });
+    if (!read.ok) return systemError(request, read.remark);
+    const { clusterName, brokerAddr, brokerName, brokerId } = read.header;
+    ctx.routes.unregisterBroker({ clusterName, brokerAddr, brokerName, brokerId });
+    ctx.sendToLifecycle({ type: 'BROKER.UNREGISTERED', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
+    return success(request);
+  };
+}
+
+/** BROKER_HEARTBEAT (5.x): refreshes liveness without a registration body. */
+export function brokerHeartbeat(ctx: ProcessorContext): RequestHandler {
+  return (request) => {
+    const read = readHeader(request, { clusterName: 'string', brokerAddr: 'string', brokerName: 'string' });
+    if (!read.ok) return systemError(request, read.remark);
+    ctx.sendToLifecycle({ type: 'BROKER.HEARTBEAT', brokerKey: brokerKeyOf(read.header.clusterName, read.header.brokerAddr) });
+    return success(request);
+  };
+}
+
+/** QUERY_DATA_VERSION: tells a broker whether its topic config changed, and counts as a refresh. */
+export function queryDataVersion(ctx: ProcessorContext): RequestHandler {
+  return (request) => {
+    const read = readHeader(request, { brokerName: 'string', brokerAddr: 'string', clusterName: 'string', brokerId: 'long' });
+    if (!read.ok) return systemError(request, read.remark);
+    const { clusterName, brokerAddr } = read.header;
+    const parsed = parseDataVersion(request.body);
+    if (!parsed.ok) return systemError(request, parsed.remark);
+    const answer = ctx.routes.queryDataVersion({ clusterName, brokerAddr, dataVersion: parsed.dataVersion });
+    ctx.sendToLifecycle({ type: 'BROKER.HEARTBEAT', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
+    return success(request, answer.current ? encodeDataVersion(answer.current) : undefined, { changed: String(answer.changed) });
+  };
+}
+
+function parseDataVersion(
+  body: Buffer | null | undefined,
+): { ok: true; dataVersion: { stateVersion?: number; timestamp: number; counter: number } | undefined } | { ok: false; remark: string } {
+  if (!body || body.length === 0) return { ok: true, dataVersion: undefined };
+  try {
+    const value = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    if (!value || typeof value !== 'object') return { ok: false, remark: 'DataVersion body is not a JSON object' };
+    return {
+      ok: true,
+      dataVersion: {
+        stateVersion: Number(value.stateVersion ?? 0),
+        timestamp: Number(value.timestamp ?? 0),
+        counter: Number(value.counter ?? 0),
+      },
+    };
+  } catch (err) {
+    return { ok: false, remark: `DataVersion body is not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+/** GET_BROKER_MEMBER_GROUP: the live members of one broker name. */
+export function getBrokerMemberGroup(ctx: ProcessorContext): RequestHandler {
+  return (request) => {
+    const read = readHeader(request, { clusterName: 'string', brokerName: 'string' });
+    if (!read.ok) return systemError(request, read.remark);
+    const group = ctx.routes.getBrokerMemberGroup(read.header.clusterName, read.header.brokerName);
+    return success(request, encodeBrokerMemberGroupBody(group));
+  };
+}
+
+/** WIPE_WRITE_PERM_OF_BROKER: clears the write bit of every queue of a broker name. */
+export function wipeWritePermOfBroker(ctx: ProcessorContext): RequestHandler {
+  return (request, connection) => {
+    const read = readHeader(request, { brokerName: 'string' });
+    if (!read.ok) return systemError(request, read.remark);
+    const count = ctx.routes.wipeWritePermOfBroker(read.header.brokerName);
+    ctx.logger.info({ brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count }, 'wiped write permission of broker');
+    return success(request, undefined, { wipeTopicCount: String(count) });
+  };
+}
+
+/** ADD_WRITE_PERM_OF_BROKER: gives the write bit back. */
+export function addWritePermOfBroker(ctx: ProcessorContext): RequestHandler {
+  return (request, connection) => {
+    const read = readHeader(request, { brokerName: 'string' });
+    if (!read.ok) return systemError(request, read.remark);
+    const count = ctx.routes.addWritePermOfBroker(read.header.brokerName);
+    ctx.logger.info({ brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count }, 'added write permission of broker');
+    return success(request, undefined, { addTopicCount: String(count) });
+  };
+}

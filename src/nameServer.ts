@@ -10,15 +10,19 @@ import {
   type NameServerEvent,
   type WaitTargetProgress,
 } from '../machines/nameServer.js';
-import { brokerKeyOf, type BrokerRemoval } from '../machines/broker.js';
+import { brokerKeyOf, brokerMachine, type BrokerRemoval } from '../machines/broker.js';
 import { systemClock, type ServerClock } from './clock.js';
 import type { NamesrvOptions } from './config/schema.js';
 import { RuntimeConfig } from './config/runtimeConfig.js';
 import { HttpServer } from './http/httpServer.js';
 import { registerHealthRoutes } from './http/health.js';
+import { registerMachineRoutes } from './http/machines.js';
+import { NameServerMetrics } from './http/metrics.js';
+import { createLiveInspector } from './inspect.js';
 import { KvStore } from './kv/kvStore.js';
 import { silentLogger } from './logging.js';
 import { stateName, TransitionObserver, type Transition } from './observe/transitions.js';
+import { summarizeContext } from './observe/contextSummary.js';
 import type { ProcessorContext } from './processors/context.js';
 import { registerProcessors } from './processors/index.js';
 import { createResponse, type RemotingCommand } from './remoting/command.js';
@@ -31,8 +35,10 @@ export interface NameServerStartOptions {
   logger?: Logger;
   /** SimulatedClock in tests; the system clock otherwise. */
   clock?: ServerClock;
-  /** Extra inspection observers (for example @statelyai/inspect's). */
+  /** Extra inspection observers. */
   inspectors?: Array<(event: InspectionEvent) => void>;
+  /** `--inspect`: stream every actor to a Stately inspector at this WebSocket URL. */
+  inspectUrl?: string;
 }
 
 export interface LifecycleStatus {
@@ -79,6 +85,8 @@ export class NameServer {
   readonly logger: Logger;
   readonly clock: ServerClock;
   readonly actor: Actor<typeof nameServerMachine>;
+  readonly metrics: NameServerMetrics;
+  private readonly inspectors: Array<(event: InspectionEvent) => void> = [];
 
   private servingRoutesNow = false;
   private lifecycleSince: number;
@@ -118,11 +126,18 @@ export class NameServer {
       maxFrameLength: config.maxFrameLength,
       idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
       logger: this.logger,
+      onRequestDone: (code, responseCode, durationNs) => this.metrics.recordRequest(code, responseCode, durationNs),
+    });
+    this.metrics = new NameServerMetrics({
+      lifecycleState: () => this.lifecycleState(),
+      brokerStates: () => this.brokerStates(),
+      routeStats: () => this.routes.stats(),
     });
     this.http = new HttpServer({ host: config.bindAddress, port: config.httpPort, logger: this.logger });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
       this.trackBrokerRefresh(t);
+      this.metrics.recordTransition(t);
       this.logTransition(t);
     });
 
@@ -147,8 +162,16 @@ export class NameServer {
     );
     this.remoting.onConnectionClosed((connection) => this.connectionClosed(connection.id));
     registerHealthRoutes(this.http, this);
+    registerMachineRoutes(this.http, [nameServerMachine, brokerMachine]);
+    this.http.get('/metrics', async () => ({ status: 200, contentType: this.metrics.contentType, body: await this.metrics.render() }));
+    if (options.inspectUrl) {
+      const live = createLiveInspector(options.inspectUrl);
+      this.inspectors.push(live.inspect);
+      this.shutdownHooks.push(() => live.stop());
+    }
 
-    const inspectors = [this.transitions.inspect, ...(options.inspectors ?? [])];
+    this.inspectors.push(this.transitions.inspect, ...(options.inspectors ?? []));
+    const inspectors = this.inspectors;
     const inspect = (event: InspectionEvent) => {
       for (const inspector of inspectors) inspector(event);
     };
@@ -330,6 +353,10 @@ export class NameServer {
     }
   }
 
+  private *brokerStates(): Iterable<string> {
+    for (const broker of this.actor.getSnapshot().context.brokerActors.values()) yield stateName(broker.getSnapshot().value);
+  }
+
   private trackBrokerRefresh(transition: Transition): void {
     if (transition.machine !== 'broker') return;
     if (transition.to === 'registered') this.brokerLastRefresh.set(transition.actorId, transition.at);
@@ -394,17 +421,4 @@ function lifecycleSettingsOf(config: NamesrvOptions): LifecycleSettings {
     waitForBrokers: config.waitForBrokers,
     waitForBrokerNames: config.waitForBrokerNames,
   };
-}
-
-/** The small, serializable part of an actor's context that logs and the gateway show. */
-export function summarizeContext(machine: string, context: unknown): Record<string, unknown> {
-  if (machine === 'nameServer') {
-    const c = context as { liveBrokers: Map<string, unknown>; reason?: string };
-    return { liveBrokers: c.liveBrokers.size, ...(c.reason ? { reason: c.reason } : {}) };
-  }
-  if (machine === 'broker') {
-    const c = context as { clusterName: string; brokerName: string; brokerAddr: string; brokerId: number; generation: number };
-    return { clusterName: c.clusterName, brokerName: c.brokerName, brokerAddr: c.brokerAddr, brokerId: c.brokerId, generation: c.generation };
-  }
-  return {};
 }

@@ -3,7 +3,7 @@ import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { brokerKeyOf } from '../machines/broker.js';
 import { nameServerMachine, spawnBrokerActor } from '../machines/nameServer.js';
 import { TransitionObserver, type Transition } from '../src/observe/transitions.js';
-import { summarizeContext } from '../src/nameServer.js';
+import { summarizeContext } from '../src/observe/contextSummary.js';
 
 describe('TransitionObserver', () => {
   it('reports lifecycle and broker transitions in order, including refreshes, but not action-only events', async () => {

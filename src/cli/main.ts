@@ -3,12 +3,25 @@ import { homedir } from 'node:os';
 import { runServe } from './serve.js';
 
 /**
- * `xnamesrv [options]` starts a name server. Exit codes: 0 after a clean stop,
- * 1 when start-up fails (port in use, unreadable data), 2 on bad arguments or
- * configuration.
+ * `xnamesrv [options]` starts a name server; `xnamesrv admin ...` and
+ * `xnamesrv sim ...` are the operator tools. Exit codes: 0 after a clean stop,
+ * 1 when start-up fails (port in use, unreadable data), 2 on bad arguments,
+ * bad configuration or an unreachable server.
  */
 async function main(argv: string[]): Promise<number> {
-  return runServe(argv, process.env, homedir());
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'admin': {
+      const { runAdmin } = await import('./admin.js');
+      return runAdmin(rest, process.env);
+    }
+    case 'sim': {
+      const { runSimulator } = await import('./sim.js');
+      return runSimulator(rest, process.env);
+    }
+    default:
+      return runServe(argv, process.env, homedir());
+  }
 }
 
 main(process.argv.slice(2)).then(

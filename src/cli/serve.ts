@@ -10,6 +10,7 @@ Starts a RocketMQ name server.
   -c, --configFile <file>   RocketMQ-style namesrv.properties
   -p, --printConfigItem     print the effective configuration and exit
       --data-dir <dir>      keep kvConfig.json and namesrv.properties here
+      --inspect <ws-url>    stream every actor to a Stately inspector (e.g. ws://127.0.0.1:8080)
       --<key> <value>       any configuration key (see README), e.g. --listenPort 9876
   -h, --help                this text
 
@@ -34,7 +35,7 @@ export async function runServe(argv: string[], env: Record<string, string | unde
   const logger = createLogger(loaded.config.logLevel);
   let server: NameServer;
   try {
-    server = await NameServer.start({ config: loaded.config, logger });
+    server = await NameServer.start({ config: loaded.config, logger, inspectUrl: loaded.inspectUrl });
   } catch (err) {
     const reason = err instanceof NameServerStartError ? err.message : err instanceof Error ? err.message : String(err);
     logger.fatal({ reason }, 'name server failed to start');

@@ -23,7 +23,7 @@ export interface TestServer {
  * directory and a simulated clock. Settings go through the same validation as
  * command-line flags.
  */
-export async function startTestServer(settings: Record<string, string | number | boolean | string[]> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(settings: Record<string, string | number | boolean | string[]> = {}, options: { dataDir?: string; inspectUrl?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'xnamesrv-test-')));
   const argv = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'];
   for (const [key, value] of Object.entries(settings)) argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
@@ -32,7 +32,7 @@ export async function startTestServer(settings: Record<string, string | number |
   const clock = new SimulatedClock() as SimulatedClock & ServerClock;
   // Start the simulated clock at a realistic epoch so timestamps look like times.
   clock.set(Date.UTC(2026, 0, 1));
-  const server = await NameServer.start({ config: loaded.config, logger: silentLogger(), clock });
+  const server = await NameServer.start({ config: loaded.config, logger: silentLogger(), clock, inspectUrl: options.inspectUrl });
   const clients: RemotingClient[] = [];
   return {
     server,

@@ -1,0 +1,138 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { requestCodeName, responseCodeName } from '../remoting/requestCode.js';
+import type { Transition } from '../observe/transitions.js';
+
+export interface MetricsSource {
+  lifecycleState(): string;
+  brokerStates(): Iterable<string>;
+  routeStats(): { topics: number; brokerNames: number; clusters: number; cachedRoutes: number; cachedRouteBytes: number };
+}
+
+export interface GatewayMetricsSource {
+  stats(): { clients: number; droppedSlowClients: number; messagesSent?: number };
+}
+
+const LIFECYCLE_STATES = ['starting', 'waiting', 'ready', 'timedOut', 'stopping', 'stopped', 'failed'];
+
+/**
+ * Prometheus metrics of one name server, in a registry of its own (never
+ * prom-client's global one, so several servers can share a process).
+ * Request accounting sits on the hot path: label children are cached per
+ * request code so a request costs two map lookups and two increments.
+ */
+export class NameServerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'code' | 'request' | 'result'>;
+  private readonly latency: Histogram<'request'>;
+  private readonly transitions: Counter<'machine' | 'to'>;
+  private readonly requestChildren = new Map<number, { latency: Histogram.Internal<'request'>; results: Map<number, Counter.Internal> }>();
+  private gateway: GatewayMetricsSource | undefined;
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'xnamesrv_requests_total',
+      help: 'Remoting requests handled, by request code and response code',
+      labelNames: ['code', 'request', 'result'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'xnamesrv_request_duration_seconds',
+      help: 'Time from a request frame decoded to its response written, by request',
+      labelNames: ['request'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
+      registers,
+    });
+    this.transitions = new Counter({
+      name: 'xnamesrv_transitions_total',
+      help: 'Actor state transitions, by machine and target state',
+      labelNames: ['machine', 'to'],
+      registers,
+    });
+    new Gauge({
+      name: 'xnamesrv_lifecycle_state',
+      help: 'The name server lifecycle state (1 for the current state)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = source.lifecycleState();
+        for (const state of LIFECYCLE_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_live_brokers',
+      help: 'Broker actors, by state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>([['registered', 0]]);
+        for (const state of source.brokerStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
+        for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_route_table',
+      help: 'Route table size: topics, broker names, clusters, cached encoded routes and their bytes',
+      labelNames: ['item'],
+      registers,
+      collect() {
+        const stats = source.routeStats();
+        this.set({ item: 'topics' }, stats.topics);
+        this.set({ item: 'brokerNames' }, stats.brokerNames);
+        this.set({ item: 'clusters' }, stats.clusters);
+        this.set({ item: 'cachedRoutes' }, stats.cachedRoutes);
+        this.set({ item: 'cachedRouteBytes' }, stats.cachedRouteBytes);
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'xnamesrv_gateway_clients',
+      help: 'Connected WebSocket gateway clients',
+      registers,
+      collect() {
+        this.set(metrics.gateway?.stats().clients ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_gateway_dropped_slow_clients_total',
+      help: 'Gateway clients closed with 1013 for falling behind',
+      registers,
+      collect() {
+        this.set(metrics.gateway?.stats().droppedSlowClients ?? 0);
+      },
+    });
+  }
+
+  attachGateway(gateway: GatewayMetricsSource): void {
+    this.gateway = gateway;
+  }
+
+  readonly recordRequest = (code: number, responseCode: number | undefined, durationNs: bigint): void => {
+    let child = this.requestChildren.get(code);
+    if (!child) {
+      child = { latency: this.latency.labels(requestCodeName(code)), results: new Map() };
+      this.requestChildren.set(code, child);
+    }
+    const resultKey = responseCode ?? -1;
+    let counter = child.results.get(resultKey);
+    if (!counter) {
+      counter = this.requests.labels(String(code), requestCodeName(code), responseCode === undefined ? 'ONEWAY' : responseCodeName(responseCode));
+      child.results.set(resultKey, counter);
+    }
+    counter.inc();
+    child.latency.observe(Number(durationNs) / 1e9);
+  };
+
+  recordTransition(transition: Transition): void {
+    this.transitions.labels(transition.machine, transition.to).inc();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createWebSocketReceiver } from '@statelyai/inspect';
+import { createMachine } from 'xstate';
+import { RequestCode } from '../src/remoting/requestCode.js';
+import { startTestServer, type TestServer } from './support/harness.js';
+import { getRoute, registerBroker } from './support/broker.js';
+
+const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
+
+let t: TestServer | undefined;
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+});
+
+describe('GET /metrics', () => {
+  it('counts requests by code and result, latency, broker states, transitions and lifecycle', async () => {
+    t = await startTestServer();
+    const client = await t.client();
+    await registerBroker(client, brokerA);
+    await getRoute(client, 'TopicTest');
+    await getRoute(client, 'Missing');
+    await client.invoke(4242);
+    const metrics = await t.http('/metrics');
+    expect(metrics.status).toBe(200);
+    const text = metrics.text;
+    expect(text).toContain('xnamesrv_requests_total{code="105",request="GET_ROUTEINFO_BY_TOPIC",result="SUCCESS"} 1');
+    expect(text).toContain('xnamesrv_requests_total{code="105",request="GET_ROUTEINFO_BY_TOPIC",result="TOPIC_NOT_EXIST"} 1');
+    expect(text).toContain('xnamesrv_requests_total{code="103",request="REGISTER_BROKER",result="SUCCESS"} 1');
+    expect(text).toMatch(/xnamesrv_requests_total\{code="4242",request="UNKNOWN_4242",result="REQUEST_CODE_NOT_SUPPORTED"\} 1/);
+    expect(text).toContain('xnamesrv_request_duration_seconds_count{request="GET_ROUTEINFO_BY_TOPIC"} 2');
+    expect(text).toContain('xnamesrv_live_brokers{state="registered"} 1');
+    expect(text).toContain('xnamesrv_lifecycle_state{state="ready"} 1');
+    expect(text).toContain('xnamesrv_transitions_total{machine="broker",to="registered"} 1');
+    expect(text).toContain('xnamesrv_route_table{item="topics"} 2');
+    expect(text).toContain('xnamesrv_gateway_clients');
+  });
+
+  it('keeps two servers in one process apart', async () => {
+    t = await startTestServer();
+    const other = await startTestServer();
+    try {
+      await getRoute(await t.client(), 'X');
+      expect((await other.http('/metrics')).text).not.toContain('request="GET_ROUTEINFO_BY_TOPIC"');
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('GET /machines', () => {
+  it('lists the machines and returns definitions xstate can load back', async () => {
+    t = await startTestServer();
+    const list = await t.http('/machines');
+    expect(list.body.machines.map((m: { id: string }) => m.id)).toEqual(['nameServer', 'broker']);
+    const nameServer = await t.http('/machines/nameServer');
+    expect(nameServer.status).toBe(200);
+    expect(Object.keys(nameServer.body.states)).toEqual(['starting', 'waiting', 'timedOut', 'ready', 'stopping', 'stopped', 'failed']);
+    // The JSON is a full state machine config: xstate itself accepts it.
+    const reloaded = createMachine(nameServer.body);
+    expect(Object.keys(reloaded.root.states)).toContain('timedOut');
+    const broker = await t.http('/machines/broker');
+    expect(Object.keys(broker.body.states)).toEqual(['registered', 'expired', 'unregistered', 'disconnected']);
+    expect((await t.http('/machines/nope')).status).toBe(404);
+  });
+});
+
+describe('--inspect', () => {
+  it('streams actor events and snapshots to a Stately WebSocket inspector', async () => {
+    const relay = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => relay.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(relay.address() as { port: number }).port}`;
+    // The relay plays the inspector server: it forwards what the app sends to receivers.
+    const sockets = new Set<WebSocket>();
+    relay.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('message', (data) => {
+        for (const other of sockets) if (other !== socket) other.send(data.toString());
+      });
+      socket.on('close', () => sockets.delete(socket));
+    });
+    const received: Array<{ type: string; sessionId?: string; event?: { type: string } }> = [];
+    const receiver = createWebSocketReceiver({ server: url });
+    receiver.subscribe((event) => received.push(event as never));
+    await waitUntil(() => sockets.size === 1);
+    try {
+      t = await startTestServer({}, { inspectUrl: url });
+      const client = await t.client();
+      await registerBroker(client, brokerA);
+      await waitUntil(() => received.some((e) => e.type === '@xstate.event' && e.event?.type === 'BROKER.REGISTERED'));
+      expect(received.some((e) => e.type === '@xstate.actor')).toBe(true);
+      expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
+      await t.stop();
+      t = undefined;
+    } finally {
+      for (const socket of sockets) socket.terminate();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -377,6 +377,11 @@ export class NameServer {
     }
   }
 
+  /** Every request code with a processor, ascending. */
+  supportedRequestCodes(): number[] {
+    return [...this.processors.keys()].sort((a, b) => a - b);
+  }
+
   /** Connection ids for non-TCP callers; negative so they never meet a TCP connection's id. */
   allocateLocalConnectionId(): number {
     return this.nextLocalConnectionId--;

@@ -295,3 +295,27 @@ describe('unknown codes', () => {
     expect(response.remark).toBe(' request type 99999 not supported');
   });
 });
+
+describe('adminToken', () => {
+  it('refuses write requests without the token and changes nothing; reads stay open', async () => {
+    const guarded = await startTestServer({ adminToken: 's3cret' });
+    try {
+      const c = await guarded.client();
+      await registerBroker(c, brokerA);
+      const refused = await c.invoke(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName: 'broker-a' });
+      expect(refused.code).toBe(ResponseCode.NO_PERMISSION);
+      expect(refused.remark).toBe('WIPE_WRITE_PERM_OF_BROKER requires the admin token (ext field adminToken)');
+      const wrong = await c.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'n', key: 'k', value: 'v', adminToken: 'guess' });
+      expect(wrong.code).toBe(ResponseCode.NO_PERMISSION);
+      expect(guarded.server.kv.get('n', 'k')).toBeUndefined();
+      expect(json((await getRoute(c, 'TopicTest')).body).queueDatas[0].perm).toBe(6);
+      const allowed = await c.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'n', key: 'k', value: 'v', adminToken: 's3cret' });
+      expect(allowed.code).toBe(ResponseCode.SUCCESS);
+      const config = (await c.invoke(RequestCode.GET_NAMESRV_CONFIG)).body!.toString();
+      expect(config).toMatch(/^adminToken=\*\*\*\*\*\*$/m);
+      expect(config).not.toContain('s3cret');
+    } finally {
+      await guarded.stop();
+    }
+  });
+});

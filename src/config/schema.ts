@@ -299,7 +299,7 @@ export const CONFIG_SCHEMA = {
   adminToken: {
     type: 'string', default: '', secret: true,
     origin: 'xnamesrv', runtimeUpdatable: false,
-    description: 'Bearer token required by administrative HTTP and gateway operations (empty = no token).',
+    description: 'When set, remoting write requests (UPDATE_NAMESRV_CONFIG, PUT/DELETE_KV_CONFIG, DELETE_TOPIC_IN_NAMESRV, REGISTER_TOPIC_IN_NAMESRV, WIPE/ADD_WRITE_PERM_OF_BROKER) must carry it in the ext field adminToken, else NO_PERMISSION. Empty (default) = RocketMQ behaviour, no check.',
   },
   logLevel: {
     type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],

@@ -3,6 +3,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.js';
 import { NameServer, NameServerStartError } from '../src/nameServer.js';
 import { silentLogger } from '../src/logging.js';
@@ -154,6 +155,23 @@ describe('name server lifecycle over the wire', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('logs every lifecycle transition with from, to and cause, and the missing target on timeout', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    current = await startTestServer({ needWaitForService: true, waitForBrokers: 1, waitTimeoutSeconds: 60 }, { logger });
+    current.clock.increment(60_000);
+    const transitions = lines.filter((l) => typeof l.to === 'string').map((l) => [l.from, l.to, l.cause]);
+    expect(transitions).toEqual([
+      [null, 'starting', 'xstate.init'],
+      ['starting', 'waiting.holding', 'xstate.done.actor.0.nameServer.starting'],
+      ['waiting.holding', 'waiting.targetPending', 'xstate.after.waitForService.nameServer.waiting.holding'],
+      ['waiting.targetPending', 'timedOut', 'xstate.after.waitTimeout.nameServer.waiting'],
+    ]);
+    const timedOut = lines.find((l) => l.to === 'timedOut')!;
+    expect(timedOut.level).toBe(40);
+    expect(timedOut.missing).toEqual(['1 more live broker(s) (have 0 of 1)']);
   });
 
   it('stops gracefully: stopping then stopped, listeners closed', async () => {

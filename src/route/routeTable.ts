@@ -546,7 +546,8 @@ export class RouteTable {
     }
 
     let minBrokerIdChange: MinBrokerIdChange | undefined;
-    if (minIdChanged && this.options.notifyMinBrokerIdChanged) {
+    // Java notifies only broker names that run with acting master enabled.
+    if (minIdChanged && this.options.notifyMinBrokerIdChanged && entry.enableActingMaster) {
       minBrokerIdChange = this.minBrokerIdChange(entry, undefined, liveEntry.haServerAddr);
       changes.minBrokerIdChanges.push(minBrokerIdChange);
     }

@@ -14,11 +14,13 @@ import { brokerKeyOf, brokerMachine, type BrokerRemoval } from '../machines/brok
 import { systemClock, type ServerClock } from './clock.js';
 import type { NamesrvOptions } from './config/schema.js';
 import { RuntimeConfig } from './config/runtimeConfig.js';
+import { Gateway } from './gateway/gateway.js';
 import { HttpServer } from './http/httpServer.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerMachineRoutes } from './http/machines.js';
 import { NameServerMetrics } from './http/metrics.js';
 import { createLiveInspector } from './inspect.js';
+import { MinBrokerIdNotifier } from './notify/minBrokerIdNotifier.js';
 import { KvStore } from './kv/kvStore.js';
 import { silentLogger } from './logging.js';
 import { stateName, TransitionObserver, type Transition } from './observe/transitions.js';
@@ -86,6 +88,7 @@ export class NameServer {
   readonly clock: ServerClock;
   readonly actor: Actor<typeof nameServerMachine>;
   readonly metrics: NameServerMetrics;
+  readonly gateway: Gateway;
   private readonly inspectors: Array<(event: InspectionEvent) => void> = [];
 
   private servingRoutesNow = false;
@@ -161,6 +164,11 @@ export class NameServer {
       processorContext,
     );
     this.remoting.onConnectionClosed((connection) => this.connectionClosed(connection.id));
+    const notifier = new MinBrokerIdNotifier({ logger: this.logger });
+    this.routes.onChange((change) => {
+      for (const minBrokerIdChange of change.minBrokerIdChanges ?? []) notifier.notify(minBrokerIdChange);
+    });
+    this.shutdownHooks.push(() => notifier.close());
     registerHealthRoutes(this.http, this);
     registerMachineRoutes(this.http, [nameServerMachine, brokerMachine]);
     this.http.get('/metrics', async () => ({ status: 200, contentType: this.metrics.contentType, body: await this.metrics.render() }));
@@ -194,6 +202,11 @@ export class NameServer {
       next: (snapshot) => this.lifecycleChanged(lifecycleStateOf(snapshot.value as string), snapshot.value),
       error: (err) => this.logger.error({ err }, 'name server actor failed'),
     });
+    // After the lifecycle observer above: the gateway reads the lifecycle status it keeps.
+    this.gateway = new Gateway(this);
+    this.http.onUpgrade('/ws', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head));
+    this.metrics.attachGateway(this.gateway);
+    this.onShutdown(() => this.gateway.close());
   }
 
   /**

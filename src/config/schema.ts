@@ -294,7 +294,7 @@ export const CONFIG_SCHEMA = {
   gatewayToken: {
     type: 'string', default: '', secret: true,
     origin: 'xnamesrv', runtimeUpdatable: false,
-    description: 'Bearer token required by the /ws gateway (empty = no token).',
+    description: 'Bearer token for control operations on the /ws gateway (Authorization: Bearer on the upgrade, or the auth op). Reads need no token. Empty (default) = control operations are refused.',
   },
   adminToken: {
     type: 'string', default: '', secret: true,
@@ -320,6 +320,21 @@ export const CONFIG_SCHEMA = {
     type: 'int', default: 8 * 1024 * 1024, min: 1024, max: INT_MAX,
     origin: 'xnamesrv', runtimeUpdatable: false,
     description: 'Bytes queued to one gateway client before it is disconnected as too slow.',
+  },
+  gatewayPingIntervalSeconds: {
+    type: 'int', default: 30, min: 0, max: 86_400,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Seconds between WebSocket pings to each gateway client; a client silent until the next ping is disconnected (0 = no pings).',
+  },
+  gatewayMaxClients: {
+    type: 'int', default: 1000, min: 1, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Gateway clients connected at once; further upgrade requests are answered 503.',
+  },
+  gatewayMaxSubscriptionsPerClient: {
+    type: 'int', default: 1000, min: 1, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Cluster, broker and topic filters one gateway client may hold.',
   },
 } as const satisfies Record<string, KeyDef>;
 

@@ -1,5 +1,140 @@
-/** Placeholder replaced by the admin tool (issue 5); refuses clearly until then. */
-export async function runAdmin(_argv: string[], _env: Record<string, string | undefined>): Promise<number> {
-  process.stderr.write('xnamesrv admin: not available in this build\n');
-  return 2;
+import { nameServerListFrom } from '../admin/address.js';
+import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
+import { ALIASES, COMMANDS, type CommandDef } from '../admin/commands.js';
+import { processIo, ToolError, type ToolIo } from '../admin/io.js';
+
+/**
+ * `xnamesrv admin <command> [options]`: a small mqadmin for name servers,
+ * speaking only the remoting protocol (and, for `watch`, the gateway), so it
+ * works against xnamesrv and the Java NameServer alike.
+ *
+ * Exit codes: 0 success; 1 a name server answered with an error code;
+ * 2 bad arguments or no reachable server.
+ */
+
+const COMMON_OPTIONS: OptionSpecs = {
+  namesrvAddr: { type: 'string', short: 'n', value: '<host:port;...>', description: 'name servers (default $NAMESRV_ADDR, else 127.0.0.1:9876)' },
+  json: { type: 'boolean', description: 'machine-readable JSON on stdout' },
+  timeout: { type: 'string', value: '<ms>', description: 'connect and request timeout (default 3000)' },
+  help: { type: 'boolean', short: 'h', description: 'help' },
+};
+
+export function adminUsage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('');
+  return `Usage: xnamesrv admin <command> [options]
+
+Commands:
+${lines}
+Read commands ask the first reachable name server; write commands (updateNamesrvConfig,
+wipeWritePerm, addWritePerm, deleteTopic, kv put, kv delete) go to every listed server
+and report per server. mqadmin's updateKvConfig and deleteKvConfig are accepted too.
+
+Options for every command:
+${describeOptions(COMMON_OPTIONS)}
+Exit codes: 0 success, 1 a name server answered with an error, 2 bad arguments or unreachable.
+Run 'xnamesrv admin <command> --help' for a command's options.
+`;
+}
+
+function commandUsage(def: CommandDef): string {
+  const options = Object.keys(def.options).length > 0 ? `Options:\n${describeOptions(def.options)}\n` : '';
+  return `Usage: xnamesrv admin ${def.name} ${def.usage}${def.usage ? ' ' : ''}[-n host:port;...] [--json]
+
+${def.summary}
+
+${options}Options for every command:
+${describeOptions(COMMON_OPTIONS)}`;
+}
+
+/** Every command's options merged (a name repeatable anywhere is repeatable here): enough to find the command. */
+function allOptions(): OptionSpecs {
+  const specs: OptionSpecs = { ...COMMON_OPTIONS };
+  for (const def of COMMANDS) {
+    for (const [name, spec] of Object.entries(def.options)) {
+      const seen = specs[name];
+      specs[name] = seen ? { ...seen, short: seen.short ?? spec.short, multiple: (seen.multiple ?? false) || (spec.multiple ?? false) } : spec;
+    }
+  }
+  return specs;
+}
+
+function findCommand(positionals: string[]): { def: CommandDef; used: number } | { error: string } {
+  const [first, second] = positionals;
+  if (first === undefined) return { error: 'no command given' };
+  const aliased = ALIASES[first];
+  if (aliased) return { def: COMMANDS.find((c) => c.name === aliased)!, used: 1 };
+  if (first === 'kv') {
+    if (second === undefined) return { error: 'kv needs a subcommand: get, put, delete or list' };
+    const def = COMMANDS.find((c) => c.name === `kv ${second}`);
+    return def ? { def, used: 2 } : { error: `unknown kv subcommand ${JSON.stringify(second)} (get, put, delete, list)` };
+  }
+  const def = COMMANDS.find((c) => c.name === first);
+  if (def) return { def, used: 1 };
+  const lower = first.toLowerCase();
+  const guess = COMMANDS.find((c) => c.name.toLowerCase() === lower || c.name.toLowerCase().startsWith(lower));
+  return { error: `unknown command ${JSON.stringify(first)}${guess ? ` (did you mean ${guess.name}?)` : ''}` };
+}
+
+export async function runAdmin(argv: string[], env: Record<string, string | undefined>, io: ToolIo = processIo()): Promise<number> {
+  const usageError = (message: string, hint = "Run 'xnamesrv admin --help' for usage."): number => {
+    io.stderr.write(`xnamesrv admin: ${message}\n${hint}\n`);
+    return 2;
+  };
+  // First pass: every command's options are known, to find the command; the
+  // second pass reads argv with exactly that command's options.
+  const union = allOptions();
+  const first = parseToolArgv(argv, union);
+  if (!first.ok) return usageError(first.error);
+  const { positionals } = first;
+  let values = first.values;
+  if (positionals.length === 0) {
+    if (values.help) {
+      io.stdout.write(adminUsage());
+      return 0;
+    }
+    return usageError('no command given');
+  }
+  const found = findCommand(positionals);
+  if ('error' in found) return usageError(found.error);
+  const { def, used } = found;
+  const commandHint = `Run 'xnamesrv admin ${def.name} --help' for usage.`;
+  if (values.help) {
+    io.stdout.write(commandUsage(def));
+    return 0;
+  }
+  if (positionals.length > used) return usageError(`unexpected argument ${JSON.stringify(positionals[used])}`, commandHint);
+  for (const name of Object.keys(values)) {
+    if (!(name in COMMON_OPTIONS) && !(name in def.options)) {
+      const spec = union[name]!;
+      return usageError(`${def.name} takes no option ${spec.short ? `-${spec.short}/` : ''}--${name}`, commandHint);
+    }
+  }
+  const exact = parseToolArgv(argv, { ...COMMON_OPTIONS, ...def.options });
+  if (!exact.ok) return usageError(exact.error, commandHint);
+  values = exact.values;
+  for (const name of def.required) {
+    const value = values[name];
+    if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
+      const spec = def.options[name]!;
+      return usageError(`${def.name} needs ${spec.short ? `-${spec.short} ` : `--${name} `}${spec.value ?? '<value>'}`, commandHint);
+    }
+  }
+  const addrs = nameServerListFrom(values.namesrvAddr as string | undefined, env);
+  if (!addrs.ok) return usageError(addrs.error);
+  let timeoutMs = 3000;
+  if (values.timeout !== undefined) {
+    const n = parseCount(values.timeout as string, '--timeout', 1, 600_000);
+    if (typeof n === 'string') return usageError(n);
+    timeoutMs = n;
+  }
+  try {
+    return await def.run({ values, addrs: addrs.addrs, json: values.json === true, timeoutMs, io, env });
+  } catch (err) {
+    if (err instanceof ToolError) {
+      io.stderr.write(`xnamesrv admin: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,87 @@
+// node:util parseArgs is built into Node and maintained with it: no third-party
+// argument parser to audit or keep up to date. It runs non-strict here so that
+// every mistake is reported in our own words (strict mode throws its own text).
+import { parseArgs } from 'node:util';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** May be given more than once; the values are collected in order. */
+  multiple?: boolean;
+  /** Placeholder shown in help, e.g. `<topic>`. */
+  value?: string;
+  description: string;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export type ParsedArgv = { ok: true; values: OptionValues; positionals: string[] } | { ok: false; error: string };
+
+/** Parses argv against `specs`: unknown options, missing values and repeats are errors. */
+export function parseToolArgv(argv: string[], specs: OptionSpecs): ParsedArgv {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+  }
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const values: OptionValues = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    const spec = specs[token.name];
+    const written = (argv[token.index] ?? token.rawName).split('=')[0]!;
+    if (!spec) return { ok: false, error: `unknown option ${written}` };
+    const shown = spec.short && token.rawName === `-${spec.short}` ? `-${spec.short}` : `--${token.name}`;
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) return { ok: false, error: `option ${shown} takes no value` };
+      values[token.name] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined) return { ok: false, error: `option ${shown} needs a value` };
+    if (!token.inlineValue && /^--?[A-Za-z]/.test(value)) {
+      return { ok: false, error: `option ${shown} needs a value, got the option ${value} (write ${shown}=${value} if that is the value)` };
+    }
+    if (spec.multiple) {
+      const list = (values[token.name] as string[] | undefined) ?? [];
+      list.push(value);
+      values[token.name] = list;
+    } else {
+      if (values[token.name] !== undefined) return { ok: false, error: `option ${shown} given more than once` };
+      values[token.name] = value;
+    }
+  }
+  return { ok: true, values, positionals };
+}
+
+/** Help lines for a set of options, aligned. */
+export function describeOptions(specs: OptionSpecs): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.value ?? '<value>'}` : ''}`;
+    return [flag, spec.description + (spec.multiple ? ' (repeatable)' : '')] as const;
+  });
+  const width = Math.max(0, ...rows.map(([flag]) => flag.length));
+  return rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}\n`).join('');
+}
+
+/** A number of seconds (decimals allowed) at least `min`, or an error message. */
+export function parseSeconds(text: string, what: string, min = 0): number | string {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) return `${what}: expected a number of seconds, got ${JSON.stringify(text)}`;
+  const n = Number(text);
+  if (n < min) return `${what}: must be at least ${min}, got ${text}`;
+  return n;
+}
+
+/** A whole number within [min, max], or an error message. */
+export function parseCount(text: string, what: string, min: number, max: number): number | string {
+  if (!/^\d+$/.test(text.trim())) return `${what}: expected a whole number, got ${JSON.stringify(text)}`;
+  const n = Number(text);
+  if (n < min || n > max) return `${what}: must be between ${min} and ${max}, got ${text}`;
+  return n;
+}

@@ -1,0 +1,110 @@
+import { RemotingClient } from '../remoting/client.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import { requestCodeName, responseCodeName, ResponseCode } from '../remoting/requestCode.js';
+import type { HostPort } from './address.js';
+import { ToolError } from './io.js';
+
+/**
+ * How the admin tool talks to name servers: only the remoting protocol, so a
+ * Java NameServer answers it as well as xnamesrv. Read commands ask the first
+ * server that answers; write commands go to every listed server, as mqadmin
+ * does for wipeWritePerm, addWritePerm, deleteTopic and updateNamesrvConfig.
+ */
+
+export interface CallOptions {
+  timeoutMs: number;
+}
+
+/** A transport failure (not an answer): refused, timed out, closed. */
+export function describeTransportError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'ECONNRESET':
+      return 'connection reset';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Connects, runs `fn`, closes; transport errors propagate. */
+export async function withConnection<T>(addr: HostPort, options: CallOptions, fn: (client: RemotingClient) => Promise<T>): Promise<T> {
+  const client = await RemotingClient.connect({ host: addr.host, port: addr.port, connectTimeoutMs: options.timeoutMs });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` against the first name server that is reachable; a server that
+ * cannot be reached (or drops the connection) passes the turn to the next.
+ * Throws ToolError(2) naming every server's problem when none could be used.
+ */
+export async function onFirstReachable<T>(
+  addrs: readonly HostPort[],
+  options: CallOptions,
+  fn: (client: RemotingClient, addr: HostPort) => Promise<T>,
+): Promise<{ addr: HostPort; value: T }> {
+  const problems: string[] = [];
+  for (const addr of addrs) {
+    let value: T;
+    try {
+      value = await withConnection(addr, options, (client) => fn(client, addr));
+    } catch (err) {
+      if (err instanceof ToolError) throw err;
+      problems.push(`${addr.text} (${describeTransportError(err)})`);
+      continue;
+    }
+    return { addr, value };
+  }
+  const what = addrs.length === 1 ? 'cannot reach name server' : 'no name server reachable:';
+  throw new ToolError(`${what} ${problems.join('; ')}`, 2);
+}
+
+export type ServerOutcome =
+  | { addr: HostPort; kind: 'answered'; response: RemotingCommand }
+  | { addr: HostPort; kind: 'unreachable'; error: string };
+
+/** Sends one request to every server, concurrently; the outcomes keep the list's order. */
+export function onEveryServer(
+  addrs: readonly HostPort[],
+  options: CallOptions,
+  request: { code: number; extFields?: Record<string, string>; body?: Buffer },
+): Promise<ServerOutcome[]> {
+  return Promise.all(
+    addrs.map(async (addr): Promise<ServerOutcome> => {
+      try {
+        const response = await withConnection(addr, options, (client) =>
+          client.invoke(request.code, request.extFields ?? null, request.body ?? null, options.timeoutMs),
+        );
+        return { addr, kind: 'answered', response };
+      } catch (err) {
+        return { addr, kind: 'unreachable', error: describeTransportError(err) };
+      }
+    }),
+  );
+}
+
+/** `TOPIC_NOT_EXIST (17): remark` */
+export function describeResponse(response: RemotingCommand): string {
+  // Java's remarks may hold line breaks (the route FAQ link); a report line stays one line.
+  const remark = response.remark ? `: ${response.remark.replace(/\s*[\r\n]+\s*/g, ' ').trim()}` : '';
+  return `${responseCodeName(response.code)} (${response.code})${remark}`;
+}
+
+/** Throws ToolError(1) unless the server answered SUCCESS. */
+export function expectSuccess(addr: HostPort, code: number, response: RemotingCommand): RemotingCommand {
+  if (response.code !== ResponseCode.SUCCESS) {
+    throw new ToolError(`${addr.text} answered ${requestCodeName(code)} with ${describeResponse(response)}`, 1);
+  }
+  return response;
+}

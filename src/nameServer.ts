@@ -331,10 +331,22 @@ export class NameServer {
     // A stop during start-up waits for the listeners it may still be binding.
     await this.startUpDone;
     this.logger.info({ reason }, 'shutting down');
-    for (const hook of this.shutdownHooks) await hook();
-    await this.remoting.close();
-    await this.http.close();
-    await this.kv.flush();
+    // Every step runs even when an earlier one fails: a failed shutdown must
+    // still release the ports and flush the KV store, then report what failed.
+    const failures: string[] = [];
+    const step = async (name: string, action: () => Promise<void> | void) => {
+      try {
+        await action();
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+        this.logger.error({ err, step: name }, 'shutdown step failed');
+      }
+    };
+    for (const hook of this.shutdownHooks) await step('hook', hook);
+    await step('remoting', () => this.remoting.close());
+    await step('http', () => this.http.close());
+    await step('kv', () => this.kv.flush());
+    if (failures.length > 0) throw new Error(failures.join('; '));
   }
 
   private lifecycleChanged(state: LifecycleState, value: unknown): void {

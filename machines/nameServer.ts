@@ -1,5 +1,6 @@
-import { assign, createActor, fromPromise, sendTo, setup, type ActorRefFrom, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { brokerMachine, type BrokerRegistration, type BrokerRemoval } from './broker.js';
+import { assign, fromPromise, sendTo, setup } from 'xstate';
+import type { BrokerRegistration, BrokerRemoval } from './broker.js';
+import { createBrokerRegistry, type BrokerActorRef } from './brokerRegistry.js';
 
 /**
  * The name server lifecycle. apache/rocketmq#9182 was a wait with no explicit
@@ -31,7 +32,7 @@ export interface NameServerContext {
    * a registration storm quadratic.
    */
   liveBrokers: Map<string, LiveBroker>;
-  brokerActors: Map<string, ActorRefFrom<typeof brokerMachine>>;
+  brokerActors: Map<string, BrokerActorRef>;
   /** Why the last transition into failed/stopping happened, for probes and logs. */
   reason?: string;
 }
@@ -81,39 +82,6 @@ function removalOf(event: NameServerEvent): BrokerRemoval {
   return (event as Extract<NameServerEvent, { type: 'BROKER.REMOVED' }>).removal;
 }
 
-export interface BrokerActorOptions {
-  /** Inspection observer for broker actors (the gateway stream, @statelyai/inspect). */
-  inspect?: (event: InspectionEvent) => void;
-}
-
-/**
- * The action that starts one broker actor. Each broker runs in an actor system
- * of its own, on the name server's clock, and reports its end with
- * BROKER.REMOVED. Not spawnChild: XState copies the parent's children record
- * on every spawn and stop, and cancels timers by scanning every scheduled
- * event of the system; with 10,000 brokers in one system both are quadratic
- * (seconds per thousand removals, measured with --cpu-prof).
- */
-export function spawnBrokerActor(options: BrokerActorOptions = {}) {
-  return ({ context, event, self }: { context: NameServerContext; event: NameServerEvent; self: AnyActorRef }) => {
-    const registration = (event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration;
-    const broker = createActor(brokerMachine, {
-      id: registration.brokerKey,
-      input: registration,
-      clock: self.system._clock,
-      inspect: options.inspect,
-    });
-    broker.subscribe({
-      complete: () => {
-        const snapshot = broker.getSnapshot();
-        if (snapshot.status === 'done' && snapshot.output) self.send({ type: 'BROKER.REMOVED', removal: snapshot.output });
-      },
-    });
-    context.brokerActors.set(registration.brokerKey, broker);
-    broker.start();
-  };
-}
-
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -125,13 +93,17 @@ export const nameServerMachine = setup({
     input: {} as LifecycleSettings,
   },
   actors: {
+    brokerRegistry: createBrokerRegistry(),
     // Placeholders: the composition root provides the real start-up (bind the
     // listeners, load the KV store) and shutdown (drain, flush) with `provide`.
     startUp: fromPromise<void>(async () => {}),
     shutDown: fromPromise<void, { reason: string }>(async () => {}),
   },
   actions: {
-    spawnBroker: spawnBrokerActor(),
+    spawnBroker: sendTo('brokerRegistry', ({ event }) => ({
+      type: 'SPAWN' as const,
+      registration: (event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration,
+    })),
     forwardRegistration: sendTo(
       ({ context, event }) => brokerActorFor(context, (event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration.brokerKey),
       ({ event }) => ({
@@ -178,10 +150,8 @@ export const nameServerMachine = setup({
       const broker = context.brokerActors.get(removal.brokerKey);
       if (broker && broker.getSnapshot().status !== 'active') context.brokerActors.delete(removal.brokerKey);
     },
-    // Final states of this actor end every broker actor and with them their timers.
+    // The registry stops the broker actors when this actor ends; nothing is live after.
     stopBrokerActors: ({ context }) => {
-      for (const broker of context.brokerActors.values()) broker.stop();
-      context.brokerActors.clear();
       context.liveBrokers.clear();
     },
     // Implemented by the composition root: remove the broker from the route table.
@@ -211,6 +181,7 @@ export const nameServerMachine = setup({
   id: 'nameServer',
   context: ({ input }) => ({ settings: input, liveBrokers: new Map(), brokerActors: new Map() }),
   initial: 'starting',
+  invoke: { id: 'brokerRegistry', src: 'brokerRegistry', input: ({ context }) => ({ actors: context.brokerActors }) },
   on: {
     'BROKER.REGISTERED': [
       { guard: 'isKnownBroker', actions: ['forwardRegistration', 'recordLiveBroker'] },

@@ -4,15 +4,15 @@ import {
   evaluateWaitTarget,
   lifecycleStateOf,
   nameServerMachine,
-  spawnBrokerActor,
   type LifecycleSettings,
   type LifecycleState,
   type NameServerEvent,
   type WaitTargetProgress,
 } from '../machines/nameServer.js';
 import { brokerKeyOf, brokerMachine, type BrokerRemoval } from '../machines/broker.js';
+import { createBrokerRegistry } from '../machines/brokerRegistry.js';
 import { systemClock, type ServerClock } from './clock.js';
-import type { NamesrvOptions } from './config/schema.js';
+import { configEntries, type NamesrvOptions } from './config/schema.js';
 import { RuntimeConfig } from './config/runtimeConfig.js';
 import { Gateway } from './gateway/gateway.js';
 import { HttpServer } from './http/httpServer.js';
@@ -21,10 +21,12 @@ import { registerMachineRoutes } from './http/machines.js';
 import { NameServerMetrics } from './http/metrics.js';
 import { createLiveInspector } from './inspect.js';
 import { MinBrokerIdNotifier } from './notify/minBrokerIdNotifier.js';
-import { KvStore } from './kv/kvStore.js';
+import { KvStore, type KvFileWriter } from './kv/kvStore.js';
 import { silentLogger } from './logging.js';
 import { stateName, TransitionObserver, type Transition } from './observe/transitions.js';
 import { summarizeContext } from './observe/contextSummary.js';
+import { LimitEvents } from './observe/limits.js';
+import { InFlightLimiter } from './processors/inFlightLimit.js';
 import type { ProcessorContext } from './processors/context.js';
 import { registerProcessors } from './processors/index.js';
 import { createResponse, type RemotingCommand } from './remoting/command.js';
@@ -41,6 +43,8 @@ export interface NameServerStartOptions {
   inspectors?: Array<(event: InspectionEvent) => void>;
   /** `--inspect`: stream every actor to a Stately inspector at this WebSocket URL. */
   inspectUrl?: string;
+  /** Replaces the KV store's atomic file writer (tests inject disk failures here). */
+  kvWriteFile?: KvFileWriter;
 }
 
 export interface LifecycleStatus {
@@ -89,6 +93,10 @@ export class NameServer {
   readonly actor: Actor<typeof nameServerMachine>;
   readonly metrics: NameServerMetrics;
   readonly gateway: Gateway;
+  /** Every configured limit that refused something: counted for /metrics, logged once per offender. */
+  readonly limits: LimitEvents;
+  /** Requests per connection waiting for their answer (maxInFlightRequestsPerConnection). */
+  readonly inFlight: InFlightLimiter;
   private readonly inspectors: Array<(event: InspectionEvent) => void> = [];
 
   private servingRoutesNow = false;
@@ -108,8 +116,12 @@ export class NameServer {
     this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock();
     this.lifecycleSince = this.clock.now();
+    // As the Java name server prints its config at start; secrets show as ******.
+    this.logger.info({ config: Object.fromEntries(configEntries(config, { maskSecrets: true })) }, 'effective configuration');
     this.config = new RuntimeConfig(config);
-    this.kv = new KvStore({ path: config.kvConfigPath, logger: this.logger });
+    this.kv = new KvStore({ path: config.kvConfigPath, logger: this.logger, ...(options.kvWriteFile ? { writeFile: options.kvWriteFile } : {}) });
+    this.limits = new LimitEvents(this.logger);
+    this.inFlight = new InFlightLimiter(config.maxInFlightRequestsPerConnection, this.limits);
     this.routes = new RouteTable({
       supportActingMaster: config.supportActingMaster,
       deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
@@ -135,8 +147,18 @@ export class NameServer {
       lifecycleState: () => this.lifecycleState(),
       brokerStates: () => this.brokerStates(),
       routeStats: () => this.routes.stats(),
+      remotingConnections: () => this.remoting.connections(),
+      inFlightRequests: () => this.inFlight.total(),
+      kvStore: () => ({ degraded: this.kv.degraded !== undefined, writeFailures: this.kv.writeFailures }),
     });
-    this.http = new HttpServer({ host: config.bindAddress, port: config.httpPort, logger: this.logger });
+    this.metrics.attachLimits(this.limits);
+    this.http = new HttpServer({
+      host: config.bindAddress,
+      port: config.httpPort,
+      logger: this.logger,
+      maxConnections: config.httpMaxConnections,
+      limits: this.limits,
+    });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
       this.trackBrokerRefresh(t);
@@ -157,8 +179,9 @@ export class NameServer {
     registerProcessors(
       {
         register: (code, handler) => {
-          this.processors.set(code, handler);
-          this.remoting.register(code, handler);
+          const limited = this.inFlight.wrap(handler);
+          this.processors.set(code, limited);
+          this.remoting.register(code, limited);
         },
       },
       processorContext,
@@ -185,6 +208,7 @@ export class NameServer {
     };
     const machine = nameServerMachine.provide({
       actors: {
+        brokerRegistry: createBrokerRegistry({ inspect }),
         startUp: fromPromise<void>(async () => {
           const started = this.startListeners();
           this.startUpDone = started.catch(() => undefined);
@@ -193,7 +217,6 @@ export class NameServer {
         shutDown: fromPromise<void, { reason: string }>(async ({ input }) => this.shutDown(input.reason)),
       },
       actions: {
-        spawnBroker: spawnBrokerActor({ inspect }),
         brokerRemoved: (_, removal: BrokerRemoval) => this.brokerRemoved(removal),
       },
     });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { brokerKeyOf } from '../machines/broker.js';
-import { nameServerMachine, spawnBrokerActor } from '../machines/nameServer.js';
+import { nameServerMachine } from '../machines/nameServer.js';
+import { createBrokerRegistry } from '../machines/brokerRegistry.js';
 import { TransitionObserver, type Transition } from '../src/observe/transitions.js';
 import { summarizeContext } from '../src/observe/contextSummary.js';
 
@@ -12,8 +13,7 @@ describe('TransitionObserver', () => {
     const seen: Transition[] = [];
     observer.onTransition((t) => seen.push(t));
     const machine = nameServerMachine.provide({
-      actors: { startUp: fromPromise<void>(async () => {}) },
-      actions: { spawnBroker: spawnBrokerActor({ inspect: observer.inspect }) },
+      actors: { startUp: fromPromise<void>(async () => {}), brokerRegistry: createBrokerRegistry({ inspect: observer.inspect }) },
     });
     const actor = createActor(machine, {
       clock,

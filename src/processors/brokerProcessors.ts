@@ -1,5 +1,7 @@
 import { brokerKeyOf } from '../../machines/broker.js';
-import type { RequestHandler } from '../remoting/server.js';
+import type { RemotingCommand } from '../remoting/command.js';
+import type { RemotingConnection, RequestHandler } from '../remoting/server.js';
+import type { RegisterBrokerResult } from '../route/routeTable.js';
 import type { ProcessorContext } from './context.js';
 import { readHeader } from './headers.js';
 import { encodeBrokerMemberGroupBody, encodeDataVersion } from '../route/json.js';
@@ -35,7 +37,7 @@ export function registerBroker(ctx: ProcessorContext): RequestHandler {
       header.heartbeatTimeoutMillis && header.heartbeatTimeoutMillis > 0
         ? header.heartbeatTimeoutMillis
         : DEFAULT_BROKER_HEARTBEAT_TIMEOUT_MS;
-    const result = ctx.routes.registerBroker({
+    const submitted = ctx.routes.submitRegistration({
       clusterName: header.clusterName,
       brokerAddr: header.brokerAddr,
       brokerName: header.brokerName,
@@ -51,39 +53,57 @@ export function registerBroker(ctx: ProcessorContext): RequestHandler {
       compressed: header.compressed ?? false,
       bodyCrc32: header.bodyCrc32 ?? 0,
     });
-    if (!result.ok && result.reason === 'stateVersionConflict') {
-      // Java answers an outdated broker with a bare SUCCESS and changes nothing.
-      ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
-      return success(request);
-    }
-    if (!result.ok) {
-      ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
-      return failure(request, result.code, result.remark);
-    }
-    const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
-    ctx.bindBrokerToConnection(connection.id, brokerKey);
-    ctx.sendToLifecycle({
-      type: 'BROKER.REGISTERED',
-      registration: {
-        brokerKey,
-        clusterName: header.clusterName,
-        brokerName: header.brokerName,
-        brokerAddr: header.brokerAddr,
-        brokerId: header.brokerId,
-        generation: result.generation,
-        connectionId: connection.id,
-        heartbeatTimeoutMillis,
-      },
-    });
-    const orderTopicConfig = ctx.config.get().returnOrderTopicConfigToBroker
-      ? ctx.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG)
-      : undefined;
-    const body = orderTopicConfig ? jsonBody({ table: orderTopicConfig }) : undefined;
-    const responseHeader: Record<string, string> = {};
-    if (result.haServerAddr !== undefined) responseHeader.haServerAddr = result.haServerAddr;
-    if (result.masterAddr !== undefined) responseHeader.masterAddr = result.masterAddr;
-    return success(request, body, responseHeader);
+    // A large body is decoded off the event loop and applied in arrival order:
+    // the answer then comes when it is applied.
+    const finish = (result: RegisterBrokerResult) => registered(ctx, request, connection, header, heartbeatTimeoutMillis, result);
+    return submitted instanceof Promise ? submitted.then(finish) : finish(submitted);
   };
+}
+
+function registered(
+  ctx: ProcessorContext,
+  request: RemotingCommand,
+  connection: RemotingConnection,
+  header: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number },
+  heartbeatTimeoutMillis: number,
+  result: RegisterBrokerResult,
+): RemotingCommand {
+  if (!result.ok && result.reason === 'stateVersionConflict') {
+    // Java answers an outdated broker with a bare SUCCESS and changes nothing.
+    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
+    return success(request);
+  }
+  if (!result.ok) {
+    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
+    return failure(request, result.code, result.remark);
+  }
+  const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
+  // A connection that closed while its registration waited has already been
+  // reported closed: the broker is registered and then dropped with it, not
+  // left to expire.
+  if (!connection.closed) ctx.bindBrokerToConnection(connection.id, brokerKey);
+  ctx.sendToLifecycle({
+    type: 'BROKER.REGISTERED',
+    registration: {
+      brokerKey,
+      clusterName: header.clusterName,
+      brokerName: header.brokerName,
+      brokerAddr: header.brokerAddr,
+      brokerId: header.brokerId,
+      generation: result.generation,
+      connectionId: connection.id,
+      heartbeatTimeoutMillis,
+    },
+  });
+  if (connection.closed) ctx.sendToLifecycle({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId: connection.id });
+  const orderTopicConfig = ctx.config.get().returnOrderTopicConfigToBroker
+    ? ctx.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG)
+    : undefined;
+  const body = orderTopicConfig ? jsonBody({ table: orderTopicConfig }) : undefined;
+  const responseHeader: Record<string, string> = {};
+  if (result.haServerAddr !== undefined) responseHeader.haServerAddr = result.haServerAddr;
+  if (result.masterAddr !== undefined) responseHeader.masterAddr = result.masterAddr;
+  return success(request, body, responseHeader);
 }
 
 /** UNREGISTER_BROKER: removed from routes now; the actor ends as `unregistered`. */

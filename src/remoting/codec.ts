@@ -33,19 +33,142 @@ type HeaderResult = { ok: true; header: CommandHeader } | { ok: false; error: st
  * a binary ext key over 32767 bytes).
  */
 export function encodeCommand(cmd: RemotingCommand): Buffer {
-  return cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryFrame(cmd) : encodeJsonFrame(cmd);
+  if (cmd.serializeType === SerializeType.ROCKETMQ) return encodeBinaryFrame(cmd);
+  const prepared = prepareJsonFrame(cmd);
+  const frame = Buffer.allocUnsafe(prepared.length);
+  writeJsonFrame(prepared, frame, 0);
+  return frame;
 }
 
-function encodeJsonFrame(cmd: RemotingCommand): Buffer {
-  const header = jsonHeaderText(cmd);
-  const headerLength = Buffer.byteLength(header, 'utf8');
+/**
+ * A command measured for framing but not yet written, so a caller can put
+ * many frames into one buffer (one socket write for a batch of answers).
+ * The body is referenced, not copied, until the frame is written.
+ */
+export interface PreparedFrame {
+  /** Whole frame length, its 4-byte length word included. */
+  readonly length: number;
+  readonly headerLength: number;
+  /** JSON header text; undefined when `numeric` or `whole` stands for it. */
+  readonly header: string | undefined;
+  /** The header text is ASCII: one byte per character. */
+  readonly ascii: boolean;
+  /** A JSON header of numbers only (no ext fields, no remark, language JAVA), written digit by digit. */
+  readonly numeric: RemotingCommand | undefined;
+  readonly body: Buffer | null | undefined;
+  /** A frame already encoded in full (binary headers). */
+  readonly whole: Buffer | undefined;
+}
+
+/** Measures `cmd`'s frame; throws RangeError as encodeCommand does. */
+export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
+  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+    const whole = encodeBinaryFrame(cmd);
+    return { length: whole.length, headerLength: 0, header: undefined, ascii: true, numeric: undefined, body: null, whole };
+  }
+  return prepareJsonFrame(cmd);
+}
+
+/** Writes a prepared frame at `offset` of `target` (which must have room); returns the offset after it. */
+export function writePreparedFrame(prepared: PreparedFrame, target: Buffer, offset: number): number {
+  if (prepared.whole !== undefined) {
+    target.set(prepared.whole, offset);
+    return offset + prepared.length;
+  }
+  return writeJsonFrame(prepared, target, offset);
+}
+
+// `{"code":C,"flag":F,"language":"JAVA","opaque":O,"serializeTypeCurrentRPC":"JSON","version":V}`
+const NUMERIC_1 = Buffer.from('{"code":');
+const NUMERIC_2 = Buffer.from(',"flag":');
+const NUMERIC_3 = Buffer.from(',"language":"JAVA","opaque":');
+const NUMERIC_4 = Buffer.from(',"serializeTypeCurrentRPC":"JSON","version":');
+const NUMERIC_FIXED = NUMERIC_1.length + NUMERIC_2.length + NUMERIC_3.length + NUMERIC_4.length + 1;
+
+/** Characters of a safe integer in decimal, as String(n) writes it. */
+function decimalLength(n: number): number {
+  let digits = 1;
+  let v = n < 0 ? -n : n;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    digits++;
+  }
+  return n < 0 ? digits + 1 : digits;
+}
+
+function writeDecimal(target: Buffer, offset: number, n: number): number {
+  const length = decimalLength(n);
+  let v = n < 0 ? -n : n;
+  let i = offset + length - 1;
+  do {
+    target[i--] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  } while (v > 0);
+  if (n < 0) target[offset] = 0x2d;
+  return offset + length;
+}
+
+function prepareJsonFrame(cmd: RemotingCommand): PreparedFrame {
   const body = cmd.body;
   const bodyLength = body ? body.length : 0;
-  const frame = allocateFrame(SerializeType.JSON, headerLength, bodyLength);
-  // As many bytes as characters means pure ASCII, which the cheaper latin1 writer copies exactly.
-  frame.write(header, FRAME_PREFIX_LENGTH, headerLength, headerLength === header.length ? 'latin1' : 'utf8');
-  if (body && bodyLength > 0) body.copy(frame, FRAME_PREFIX_LENGTH + headerLength);
-  return frame;
+  if (
+    cmd.extFields == null &&
+    cmd.remark == null &&
+    cmd.language === 'JAVA' &&
+    Number.isSafeInteger(cmd.code) &&
+    Number.isSafeInteger(cmd.flag) &&
+    Number.isSafeInteger(cmd.opaque) &&
+    Number.isSafeInteger(cmd.version)
+  ) {
+    const headerLength = NUMERIC_FIXED + decimalLength(cmd.code) + decimalLength(cmd.flag) + decimalLength(cmd.opaque) + decimalLength(cmd.version);
+    return { length: FRAME_PREFIX_LENGTH + headerLength + bodyLength, headerLength, header: undefined, ascii: true, numeric: cmd, body, whole: undefined };
+  }
+  const header = jsonHeaderText(cmd);
+  // Without extFields and remark the header is numbers and the language name:
+  // no need to count UTF-8 bytes.
+  const ascii = cmd.extFields == null && cmd.remark == null && isAsciiText(cmd.language);
+  const headerLength = ascii ? header.length : Buffer.byteLength(header, 'utf8');
+  if (headerLength > MAX_HEADER_LENGTH) throw new RangeError(`header of ${headerLength} bytes exceeds ${MAX_HEADER_LENGTH}`);
+  return {
+    length: FRAME_PREFIX_LENGTH + headerLength + bodyLength,
+    headerLength,
+    header,
+    // As many bytes as characters means pure ASCII, which the cheaper latin1 writer copies exactly.
+    ascii: ascii || headerLength === header.length,
+    numeric: undefined,
+    body,
+    whole: undefined,
+  };
+}
+
+function writeJsonFrame(p: PreparedFrame, target: Buffer, offset: number): number {
+  const headerLength = p.headerLength;
+  const bodyLength = p.length - FRAME_PREFIX_LENGTH - headerLength;
+  target.writeInt32BE(4 + headerLength + bodyLength, offset);
+  target.writeInt32BE((SerializeType.JSON << 24) | headerLength, offset + 4);
+  const numeric = p.numeric;
+  if (numeric !== undefined) {
+    let at = offset + FRAME_PREFIX_LENGTH;
+    target.set(NUMERIC_1, at);
+    at = writeDecimal(target, at + NUMERIC_1.length, numeric.code);
+    target.set(NUMERIC_2, at);
+    at = writeDecimal(target, at + NUMERIC_2.length, numeric.flag);
+    target.set(NUMERIC_3, at);
+    at = writeDecimal(target, at + NUMERIC_3.length, numeric.opaque);
+    target.set(NUMERIC_4, at);
+    at = writeDecimal(target, at + NUMERIC_4.length, numeric.version);
+    target[at] = CLOSE_BRACE;
+  } else {
+    target.write(p.header!, offset + FRAME_PREFIX_LENGTH, headerLength, p.ascii ? 'latin1' : 'utf8');
+  }
+  // TypedArray#set is a plain memmove; Buffer#copy builds a view per call first.
+  if (p.body && bodyLength > 0) target.set(p.body, offset + FRAME_PREFIX_LENGTH + headerLength);
+  return offset + p.length;
+}
+
+function isAsciiText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function jsonHeaderText(cmd: RemotingCommand): string {
@@ -105,7 +228,7 @@ function encodeBinaryFrame(cmd: RemotingCommand): Buffer {
       offset += 4 + valueLength;
     }
   }
-  if (body && bodyLength > 0) body.copy(frame, offset);
+  if (body && bodyLength > 0) frame.set(body, offset);
   return frame;
 }
 
@@ -123,33 +246,46 @@ function allocateFrame(type: SerializeType, headerLength: number, bodyLength: nu
  * Never throws: malformed input gives `{ ok: false, error }`.
  */
 export function decodeCommand(frame: Buffer): DecodeResult {
-  if (frame.length < 4) return { ok: false, error: `frame of ${frame.length} bytes has no header length word` };
-  const word = frame.readUInt32BE(0);
+  const decoded = decodeFrameAt(frame, 0, frame.length);
+  return typeof decoded === 'string' ? { ok: false, error: decoded } : { ok: true, command: decoded };
+}
+
+/**
+ * decodeCommand for the frame at [start, end) of `buffer` (start at the
+ * type/header-length word): the command, or the error. Never throws.
+ */
+export function decodeFrameAt(buffer: Buffer, start: number, end: number): RemotingCommand | string {
+  const length = end - start;
+  if (length < 4) return `frame of ${length} bytes has no header length word`;
+  const word = buffer.readUInt32BE(start);
   const type = word >>> 24;
   const headerLength = word & MAX_HEADER_LENGTH;
-  const headerEnd = 4 + headerLength;
-  if (headerEnd > frame.length) {
-    return { ok: false, error: `header length ${headerLength} exceeds the ${frame.length - 4} bytes after it` };
-  }
+  const headerStart = start + 4;
+  const headerEnd = headerStart + headerLength;
+  if (headerEnd > end) return `header length ${headerLength} exceeds the ${length - 4} bytes after it`;
+  const body = headerEnd < end ? buffer.subarray(headerEnd, end) : null;
   let decoded: HeaderResult;
-  if (type === SerializeType.JSON) decoded = decodeJsonHeader(frame, 4, headerEnd);
-  else if (type === SerializeType.ROCKETMQ) decoded = decodeBinaryHeader(frame, 4, headerEnd);
-  else return { ok: false, error: `unknown header serialize type ${type}` };
-  if (!decoded.ok) return decoded;
+  if (type === SerializeType.JSON) {
+    const fast = scanJsonCommand(buffer, headerStart, headerEnd, body);
+    if (fast !== undefined) return fast;
+    decoded = parseJsonHeader(buffer, headerStart, headerEnd);
+  } else if (type === SerializeType.ROCKETMQ) {
+    decoded = decodeBinaryHeader(buffer, headerStart, headerEnd);
+  } else {
+    return `unknown header serialize type ${type}`;
+  }
+  if (!decoded.ok) return decoded.error;
   const header = decoded.header;
   return {
-    ok: true,
-    command: {
-      code: header.code,
-      language: header.language,
-      version: header.version,
-      opaque: header.opaque,
-      flag: header.flag,
-      remark: header.remark,
-      extFields: header.extFields,
-      serializeType: type,
-      body: headerEnd < frame.length ? frame.subarray(headerEnd) : null,
-    },
+    code: header.code,
+    language: header.language,
+    version: header.version,
+    opaque: header.opaque,
+    flag: header.flag,
+    remark: header.remark,
+    extFields: header.extFields,
+    serializeType: type,
+    body,
   };
 }
 
@@ -161,7 +297,7 @@ function isInteger(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
-function decodeJsonHeader(frame: Buffer, start: number, end: number): HeaderResult {
+function parseJsonHeader(frame: Buffer, start: number, end: number): HeaderResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(frame.toString('utf8', start, end));
@@ -209,6 +345,255 @@ function decodeJsonHeader(frame: Buffer, start: number, end: number): HeaderResu
   }
 
   return { ok: true, header: { code, language, version, opaque, flag, remark, extFields } };
+}
+
+// ---------------------------------------------------------------------------
+// The common JSON header, read straight from the bytes.
+//
+// Clients write flat headers: ASCII strings without escapes, integers, null,
+// and extFields with string values. scanJsonHeader reads exactly that shape
+// and gives up (undefined) on anything else (escapes, non-ASCII, fractions,
+// true/false, unknown or repeated fields, "__proto__", malformed JSON), which
+// then goes through JSON.parse and the checks above. Where both accept a
+// header they produce the same result.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** Top-level fields, a bit each for duplicate detection. */
+const F_CODE = 1;
+const F_LANGUAGE = 2;
+const F_VERSION = 4;
+const F_OPAQUE = 8;
+const F_FLAG = 16;
+const F_REMARK = 32;
+const F_EXT = 64;
+const F_RPC = 128;
+
+const FIELD_CODE = Buffer.from('code');
+const FIELD_FLAG = Buffer.from('flag');
+const FIELD_OPAQUE = Buffer.from('opaque');
+const FIELD_REMARK = Buffer.from('remark');
+const FIELD_VERSION = Buffer.from('version');
+const FIELD_LANGUAGE = Buffer.from('language');
+const FIELD_EXT = Buffer.from('extFields');
+const FIELD_RPC = Buffer.from('serializeTypeCurrentRPC');
+
+/** Which top-level field the key at [start, end) names; 0 for none. */
+function fieldOf(frame: Buffer, start: number, end: number): number {
+  const first = frame[start];
+  switch (end - start) {
+    case 4:
+      if (first === 0x63) return bytesEqual(frame, start, end, FIELD_CODE) ? F_CODE : 0;
+      return bytesEqual(frame, start, end, FIELD_FLAG) ? F_FLAG : 0;
+    case 6:
+      if (first === 0x6f) return bytesEqual(frame, start, end, FIELD_OPAQUE) ? F_OPAQUE : 0;
+      return bytesEqual(frame, start, end, FIELD_REMARK) ? F_REMARK : 0;
+    case 7:
+      return bytesEqual(frame, start, end, FIELD_VERSION) ? F_VERSION : 0;
+    case 8:
+      return bytesEqual(frame, start, end, FIELD_LANGUAGE) ? F_LANGUAGE : 0;
+    case 9:
+      return bytesEqual(frame, start, end, FIELD_EXT) ? F_EXT : 0;
+    case 23:
+      return bytesEqual(frame, start, end, FIELD_RPC) ? F_RPC : 0;
+    default:
+      return 0;
+  }
+}
+const JAVA_BYTES = Buffer.from('JAVA');
+const EXT_TOPIC = Buffer.from('topic');
+
+function bytesEqual(frame: Buffer, start: number, end: number, expected: Buffer): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (frame[start + i] !== expected[i]) return false;
+  return true;
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+class HeaderScanner {
+  pos: number;
+  /** Bounds of the last string read, without quotes. */
+  strStart = 0;
+  strEnd = 0;
+
+  constructor(
+    readonly frame: Buffer,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+
+  /** The next non-space byte (not consumed), or -1 at the end. */
+  peek(): number {
+    const f = this.frame;
+    while (this.pos < this.end) {
+      const c = f[this.pos]!;
+      if (!isJsonSpace(c)) return c;
+      this.pos++;
+    }
+    return -1;
+  }
+
+  /** A string of printable ASCII without escapes; false for anything else. */
+  string(): boolean {
+    if (this.peek() !== QUOTE) return false;
+    const f = this.frame;
+    let i = this.pos + 1;
+    this.strStart = i;
+    for (;;) {
+      if (i >= this.end) return false;
+      const c = f[i]!;
+      if (c === QUOTE) break;
+      if (c < 0x20 || c > 0x7e || c === BACKSLASH) return false;
+      i++;
+    }
+    this.strEnd = i;
+    this.pos = i + 1;
+    return true;
+  }
+
+  text(): string {
+    return this.frame.toString('latin1', this.strStart, this.strEnd);
+  }
+
+  /** An integer literal of at most 15 digits; undefined for anything else. */
+  integer(): number | undefined {
+    this.peek();
+    const f = this.frame;
+    let i = this.pos;
+    let negative = false;
+    if (f[i] === MINUS) {
+      negative = true;
+      i++;
+    }
+    const digitsFrom = i;
+    let n = 0;
+    while (i < this.end) {
+      const c = f[i]!;
+      if (c < ZERO || c > NINE) break;
+      n = n * 10 + (c - ZERO);
+      i++;
+    }
+    const digits = i - digitsFrom;
+    if (digits === 0 || digits > 15) return undefined;
+    // JSON has no leading zeros; fractions and exponents go the slow way.
+    if (f[digitsFrom] === ZERO && digits > 1) return undefined;
+    if (i < this.end && (f[i] === 0x2e || f[i] === 0x65 || f[i] === 0x45)) return undefined;
+    this.pos = i;
+    return negative ? -n : n;
+  }
+
+  literalNull(): boolean {
+    this.peek();
+    const f = this.frame;
+    const p = this.pos;
+    if (p + 4 <= this.end && f[p] === 0x6e && f[p + 1] === 0x75 && f[p + 2] === 0x6c && f[p + 3] === 0x6c) {
+      this.pos = p + 4;
+      return true;
+    }
+    return false;
+  }
+
+  byte(expected: number): boolean {
+    if (this.peek() !== expected) return false;
+    this.pos++;
+    return true;
+  }
+}
+
+function scanExtFields(s: HeaderScanner): Record<string, string> | null | undefined {
+  if (s.literalNull()) return null;
+  if (!s.byte(OPEN_BRACE)) return undefined;
+  const ext: Record<string, string> = {};
+  if (s.byte(CLOSE_BRACE)) return ext;
+  for (;;) {
+    if (!s.string()) return undefined;
+    const keyStart = s.strStart;
+    const keyEnd = s.strEnd;
+    if (!s.byte(COLON) || !s.string()) return undefined;
+    // The route read's one field gets a shared string; others are read out.
+    const key = bytesEqual(s.frame, keyStart, keyEnd, EXT_TOPIC) ? 'topic' : s.frame.toString('latin1', keyStart, keyEnd);
+    // JSON.parse makes "__proto__" an own data property; assignment would not.
+    if (key === '__proto__') return undefined;
+    ext[key] = s.text();
+    if (s.byte(COMMA)) continue;
+    if (s.byte(CLOSE_BRACE)) return ext;
+    return undefined;
+  }
+}
+
+/** A command with the common header shape, read from the bytes; undefined means "ask JSON.parse". */
+function scanJsonCommand(frame: Buffer, start: number, end: number, body: Buffer | null): RemotingCommand | undefined {
+  const s = new HeaderScanner(frame, start, end);
+  if (!s.byte(OPEN_BRACE)) return undefined;
+  let seen = 0;
+  let code = 0;
+  let version = 0;
+  let opaque = 0;
+  let flag = 0;
+  let language = 'JAVA';
+  let remark: string | null = null;
+  let extFields: Record<string, string> | null = null;
+  if (!s.byte(CLOSE_BRACE)) {
+    for (;;) {
+      if (!s.string()) return undefined;
+      const field = fieldOf(frame, s.strStart, s.strEnd);
+      if (field === 0 || (seen & field) !== 0 || !s.byte(COLON)) return undefined;
+      seen |= field;
+      switch (field) {
+        case F_CODE:
+        case F_VERSION:
+        case F_OPAQUE:
+        case F_FLAG: {
+          const n = s.integer();
+          if (n === undefined) return undefined;
+          if (field === F_CODE) code = n;
+          else if (field === F_VERSION) version = n;
+          else if (field === F_OPAQUE) opaque = n;
+          else flag = n;
+          break;
+        }
+        case F_LANGUAGE:
+          if (!s.string()) return undefined;
+          language = bytesEqual(frame, s.strStart, s.strEnd, JAVA_BYTES) ? 'JAVA' : s.text();
+          break;
+        case F_REMARK:
+          if (s.literalNull()) remark = null;
+          else if (s.string()) remark = s.text();
+          else return undefined;
+          break;
+        case F_EXT: {
+          const ext = scanExtFields(s);
+          if (ext === undefined) return undefined;
+          extFields = ext;
+          break;
+        }
+        default:
+          // serializeTypeCurrentRPC: read and ignored, as the slow path does.
+          if (!s.string()) return undefined;
+      }
+      if (s.byte(COMMA)) continue;
+      if (s.byte(CLOSE_BRACE)) break;
+      return undefined;
+    }
+  }
+  if (s.peek() !== -1) return undefined;
+  // Out-of-range numbers and a missing code get the slow path's error messages.
+  if ((seen & F_CODE) === 0 || code < INT32_MIN || code > INT32_MAX) return undefined;
+  if (version < INT32_MIN || version > INT32_MAX || opaque < INT32_MIN || opaque > UINT32_MAX || flag < INT32_MIN || flag > INT32_MAX) return undefined;
+  return { code, language, version, opaque, flag, remark, extFields, serializeType: SerializeType.JSON, body };
 }
 
 /** The field's integer value (0 when absent), or an error message. */

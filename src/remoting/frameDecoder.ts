@@ -1,4 +1,4 @@
-import { decodeCommand, FRAME_PREFIX_LENGTH, MAX_HEADER_LENGTH } from './codec.js';
+import { decodeFrameAt, FRAME_PREFIX_LENGTH, MAX_HEADER_LENGTH } from './codec.js';
 import type { RemotingCommand } from './command.js';
 
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
@@ -75,9 +75,9 @@ export class FrameDecoder {
         this.needed = 4 + totalLength;
         break;
       }
-      const decoded = decodeCommand(buffer.subarray(offset + 4, frameEnd));
-      if (!decoded.ok) return this.fail(frames, decoded.error);
-      frames.push(decoded.command);
+      const decoded = decodeFrameAt(buffer, offset + 4, frameEnd);
+      if (typeof decoded === 'string') return this.fail(frames, decoded);
+      frames.push(decoded);
       offset = frameEnd;
     }
     if (offset < buffer.length) {

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeCommand } from './codec.js';
+import { prepareFrame, writePreparedFrame, type PreparedFrame } from './codec.js';
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
 import { requestCodeName, ResponseCode } from './requestCode.js';
@@ -51,34 +51,99 @@ const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How long close() lets a connection flush its last writes before dropping it. */
 const CLOSE_FLUSH_GRACE_MS = 3_000;
 
+const OUTPUT_SLAB_BYTES = 64 * 1024;
+const OUTPUT_SLAB_MAX_ALLOCATION = 16 * 1024;
+
+/**
+ * Buffers for outgoing frames, carved out of 64 KiB slabs: one ArrayBuffer per
+ * slab instead of one per answer batch. Allocating many separate
+ * ArrayBuffers stalls the event loop under load; a slab is freed by the GC
+ * once the writes that use it have completed. Larger frames get their own.
+ */
+class OutputSlabs {
+  private slab: Buffer | undefined;
+  private used = 0;
+
+  allocate(size: number): Buffer {
+    if (size > OUTPUT_SLAB_MAX_ALLOCATION) return Buffer.allocUnsafe(size);
+    if (this.slab === undefined || this.used + size > OUTPUT_SLAB_BYTES) {
+      this.slab = Buffer.allocUnsafeSlow(OUTPUT_SLAB_BYTES);
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + size);
+    this.used += (size + 7) & ~7;
+    return out;
+  }
+}
+
 class Connection implements RemotingConnection {
   readonly decoder: FrameDecoder;
   closed = false;
+  /**
+   * While the server works through the frames of one read, answers collect
+   * here and leave in one buffer and one socket write.
+   */
+  private batch: PreparedFrame[] | undefined;
+  private batchBytes = 0;
 
   constructor(
     readonly id: number,
     readonly remoteAddress: string,
     readonly socket: Socket,
     maxFrameLength: number,
+    private readonly output: OutputSlabs,
   ) {
     this.decoder = new FrameDecoder(maxFrameLength);
   }
 
   send(command: RemotingCommand): boolean {
     if (this.closed || this.socket.destroyed) return false;
-    this.socket.write(encodeCommand(command));
+    this.write(prepareFrame(command));
     return true;
+  }
+
+  /** Queues a frame behind what this connection already sent. */
+  write(frame: PreparedFrame): void {
+    if (this.batch !== undefined) {
+      this.batch.push(frame);
+      this.batchBytes += frame.length;
+      return;
+    }
+    const out = this.output.allocate(frame.length);
+    writePreparedFrame(frame, out, 0);
+    this.socket.write(out);
+  }
+
+  startBatch(): void {
+    this.batch ??= [];
+  }
+
+  /** Writes what the batch collected, in order, as one buffer. */
+  endBatch(): void {
+    const batch = this.batch;
+    if (batch === undefined) return;
+    this.batch = undefined;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    if (batch.length === 0 || this.socket.destroyed) return;
+    const out = this.output.allocate(bytes);
+    let offset = 0;
+    for (const frame of batch) offset = writePreparedFrame(frame, out, offset);
+    this.socket.write(out);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.endBatch();
     this.socket.destroySoon();
   }
 
   /** Drops the connection now, unsent data included. */
   abort(): void {
     this.closed = true;
+    this.batch = undefined;
+    this.batchBytes = 0;
     this.socket.destroy();
   }
 }
@@ -112,6 +177,7 @@ export class RemotingServer {
   private readonly logger: Logger;
   private readonly onRequestDone: RemotingServerOptions['onRequestDone'];
   private readonly handlers = new Map<number, RequestHandler>();
+  private readonly output = new OutputSlabs();
   private readonly open = new Set<Connection>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly openedListeners = new Set<ConnectionListener>();
@@ -223,7 +289,7 @@ export class RemotingServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength);
+    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength, this.output);
     this.open.add(conn);
     this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection opened');
 
@@ -263,9 +329,9 @@ export class RemotingServer {
     if (conn.closed) return;
     const { frames, error } = conn.decoder.push(chunk);
     const socket = conn.socket;
-    // Pipelined requests answered synchronously leave in one write.
+    // Pipelined requests answered synchronously leave in one buffer, one write.
     const batch = frames.length > 1;
-    if (batch) socket.cork();
+    if (batch) conn.startBatch();
     for (const frame of frames) {
       // A handler may have closed the connection: what it sent after that is not served.
       if (conn.closed) break;
@@ -276,7 +342,7 @@ export class RemotingServer {
         this.logger.error({ err, connectionId: conn.id, code: frame.code }, 'request dispatch failed');
       }
     }
-    if (batch) socket.uncork();
+    if (batch) conn.endBatch();
     if (error !== undefined) {
       this.logger.warn(
         { connectionId: conn.id, remoteAddress: conn.remoteAddress, reason: error },
@@ -346,13 +412,13 @@ export class RemotingServer {
       response.opaque === request.opaque && (response.flag & RESPONSE_FLAG) !== 0
         ? response
         : { ...response, opaque: request.opaque, flag: response.flag | RESPONSE_FLAG };
-    let frame: Buffer;
+    let frame: PreparedFrame;
     try {
-      frame = encodeCommand(outgoing);
+      frame = prepareFrame(outgoing);
     } catch (err) {
       this.logger.error({ err, connectionId: conn.id, code: request.code }, 'response could not be encoded');
-      frame = encodeCommand(createResponse(request, ResponseCode.SYSTEM_ERROR, `response could not be encoded: ${truncate(describeError(err))}`));
+      frame = prepareFrame(createResponse(request, ResponseCode.SYSTEM_ERROR, `response could not be encoded: ${truncate(describeError(err))}`));
     }
-    conn.socket.write(frame);
+    conn.write(frame);
   }
 }

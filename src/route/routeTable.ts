@@ -25,13 +25,14 @@ import {
   type DataVersion,
   type QueueData,
   type RegisterBrokerBody,
-  type TopicConfigSerializeWrapper,
   type TopicList,
   type TopicQueueMappingInfo,
   type TopicRouteData,
 } from './types.js';
-import { ownedUtf8, writeClusterInfo, writeTopicRouteData } from './json.js';
-import { checkBodyCrc32, decodeRegisterBrokerBody, emptyRegisterBrokerBody, peekRegisterBody } from './registerBody.js';
+import { ownedUtf8, writeBrokerData, writeClusterInfo, writeQueueData, writeTopicRouteData } from './json.js';
+import { checkBodyCrc32, decodeRegisterBrokerBody, emptyRegisterBrokerBody, peekRegisterBody, type RegisterBodyPeek } from './registerBody.js';
+import { defaultRegisterBodyWorkers, RegisterBodyPool, registerBodyWorkersAvailable } from './registerBodyPool.js';
+import { compactBody, type CompactBody, type RegisterJobResult } from './registerJob.js';
 
 const SUCCESS = 0;
 const SYSTEM_ERROR = 1;
@@ -51,6 +52,20 @@ export interface RouteTableOptions {
   routeCacheMaxBytes?: number;
   /** Upper bound on a compressed register body once inflated. */
   maxInflatedBytes?: number;
+  /**
+   * Worker threads for decoding large register bodies off the event loop
+   * (submitRegistration). Default: cores - 1, at least 1, at most 4; 0 decodes
+   * on the event loop. Unused when the worker script is missing (TypeScript sources).
+   */
+  registerBodyWorkers?: number;
+  /** Bodies from this size on are decoded on a worker thread (compressed ones from 1/32 of it). Default 256 KiB. */
+  asyncDecodeMinBytes?: number;
+  /**
+   * Largest share of the event loop's time that applying worker-decoded
+   * registrations may take (0 < share <= 1): after a chunk of topics the next
+   * waits long enough to leave the rest to reads. Default 0.25.
+   */
+  applyShare?: number;
   /** A change listener threw; the table itself is consistent regardless. */
   onListenerError?: (error: unknown) => void;
 }
@@ -153,6 +168,15 @@ interface BrokerEntry {
    * from that address cannot change any queue, so its topics need no parsing.
    */
   topicSyncAddr: string | undefined;
+  /** This broker name's parts of route JSON, made on first use; cleared when the entry changes. */
+  fragments: BrokerFragments | undefined;
+}
+
+/** Index 0: fastjson style; 1: standard JSON. */
+interface BrokerFragments {
+  broker: [string | undefined, string | undefined];
+  /** queue code -> QueueData JSON */
+  queues: [Map<number, string> | undefined, Map<number, string> | undefined];
 }
 
 interface LiveEntry {
@@ -219,10 +243,35 @@ class QueueCodes {
   }
 }
 
-/** Encoded bodies by topic, bounded in bytes; the oldest entry goes first. */
+/** Memory that holds cached encodings: a shared slab, or one route's own buffer. */
+interface Slab {
+  size: number;
+  /** Bytes of it still holding cached entries. */
+  live: number;
+}
+
+const SLAB_BYTES = 64 * 1024;
+
+/**
+ * Encoded bodies by topic, bounded in bytes; the oldest entry goes first.
+ *
+ * Encodings are carved out of 64 KiB slabs rather than given an ArrayBuffer
+ * each: when a registration invalidates thousands of routes at once, reads
+ * re-encode them, and allocating (and later sweeping) that many small
+ * ArrayBuffers stalls the event loop for tens of milliseconds under load. A
+ * slab is released when its last entry goes; the byte bound counts every slab
+ * held whole, so it bounds memory, not just encoded bytes. Small budgets
+ * (under 64 slabs) use an exact buffer per entry.
+ */
 class EncodedCache {
   private readonly entries = new Map<string, Buffer>();
+  /** The memory behind each entry, by its ArrayBuffer (read only when an entry goes). */
+  private readonly slabs = new Map<ArrayBufferLike, Slab>();
+  /** Bytes held: every slab with a live entry, whole. */
   private bytes = 0;
+  private slab: Slab | undefined;
+  private slabBuffer: Buffer | undefined;
+  private slabUsed = 0;
 
   constructor(private maxBytes: number) {}
 
@@ -230,29 +279,76 @@ class EncodedCache {
     return this.entries.get(key);
   }
 
-  set(key: string, value: Buffer): void {
+  /** Caches `text` (ASCII when `ascii`, else written as UTF-8) and returns its bytes. */
+  put(key: string, text: string, ascii: boolean): Buffer {
     this.delete(key);
-    if (value.length > this.maxBytes) return;
-    while (this.bytes + value.length > this.maxBytes) {
+    const length = ascii ? text.length : Buffer.byteLength(text, 'utf8');
+    const useSlabs = this.maxBytes >= 64 * SLAB_BYTES && length <= SLAB_BYTES / 4;
+    const cost = useSlabs ? (this.slab !== undefined && this.slabUsed + length <= SLAB_BYTES ? 0 : SLAB_BYTES) : length;
+    if (cost > this.maxBytes) return encodeOwned(text, length, ascii);
+    while (this.bytes + cost > this.maxBytes) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.delete(oldest.value);
     }
-    this.entries.set(key, value);
-    this.bytes += value.length;
+    let buf: Buffer;
+    let slab: Slab;
+    if (useSlabs) {
+      if (this.slab === undefined || this.slabUsed + length > SLAB_BYTES) {
+        this.retireSlab();
+        this.slab = { size: SLAB_BYTES, live: 0 };
+        this.slabBuffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        this.slabs.set(this.slabBuffer.buffer, this.slab);
+        this.slabUsed = 0;
+        this.bytes += SLAB_BYTES;
+      }
+      slab = this.slab;
+      buf = this.slabBuffer!.subarray(this.slabUsed, this.slabUsed + length);
+      buf.write(text, 0, length, ascii ? 'latin1' : 'utf8');
+      // Keep entries 8-byte aligned within the slab.
+      this.slabUsed += (length + 7) & ~7;
+    } else {
+      buf = encodeOwned(text, length, ascii);
+      slab = { size: length, live: 0 };
+      this.slabs.set(buf.buffer, slab);
+      this.bytes += length;
+    }
+    slab.live += length;
+    this.entries.set(key, buf);
+    return buf;
   }
 
   delete(key: string): void {
     const old = this.entries.get(key);
-    if (old) {
-      this.entries.delete(key);
-      this.bytes -= old.length;
-    }
+    if (old === undefined) return;
+    this.entries.delete(key);
+    const slab = this.slabs.get(old.buffer)!;
+    slab.live -= old.length;
+    if (slab.live === 0 && slab !== this.slab) this.release(old.buffer, slab);
+  }
+
+  private release(memory: ArrayBufferLike, slab: Slab): void {
+    this.slabs.delete(memory);
+    this.bytes -= slab.size;
   }
 
   clear(): void {
     this.entries.clear();
+    this.slabs.clear();
     this.bytes = 0;
+    this.slab = undefined;
+    this.slabBuffer = undefined;
+    this.slabUsed = 0;
+  }
+
+  /** The current slab takes no more entries; it is released with its last one. */
+  private retireSlab(): void {
+    const slab = this.slab;
+    const memory = this.slabBuffer?.buffer;
+    if (slab === undefined || memory === undefined) return;
+    this.slab = undefined;
+    this.slabBuffer = undefined;
+    if (slab.live === 0) this.release(memory, slab);
   }
 
   get size(): number {
@@ -264,10 +360,121 @@ class EncodedCache {
   }
 }
 
+/** A buffer of exactly `text`'s bytes that shares memory with nothing else. */
+function encodeOwned(text: string, length: number, ascii: boolean): Buffer {
+  const buf = Buffer.allocUnsafeSlow(length);
+  buf.write(text, 0, length, ascii ? 'latin1' : 'utf8');
+  return buf;
+}
+
+/**
+ * One broker name's topics. `list` gains a topic whenever the topic gains the
+ * broker's queues; losing them only counts in `removed`. While `removed` is 0
+ * the list is exact (a topic can only gain the queues again after losing
+ * them); otherwise it is cleaned up before it is read (topicsOf).
+ */
+interface BrokerTopics {
+  list: string[];
+  removed: number;
+}
+
+/** A decoded body's topic table as the route table reads it. */
+interface TopicRows {
+  /** Entries in the table (keys). */
+  readonly size: number;
+  /** topicName of each entry */
+  readonly names: readonly string[];
+  /** readQueueNums, writeQueueNums, perm, topicSysFlag of each entry */
+  readonly quads: Int32Array;
+  /** The names share no storage with a larger string (a worker's structured clone made them). */
+  readonly ownedStrings: boolean;
+  /** The table's keys, for deleteTopicWithBrokerRegistration. */
+  keySet(): ReadonlySet<string>;
+}
+
+interface BodyContent {
+  dataVersion: DataVersion;
+  filterServerList: string[] | null;
+  topics: TopicRows;
+  mappings: Map<string, TopicQueueMappingInfo> | undefined;
+}
+
+function rowsOf(compact: CompactBody['topics'], ownedStrings: boolean): TopicRows {
+  let keys: Set<string> | undefined;
+  return {
+    size: compact.names.length,
+    names: compact.names,
+    quads: compact.quads,
+    ownedStrings,
+    keySet: () => (keys ??= new Set(compact.keys ?? compact.names)),
+  };
+}
+
+function contentOf(body: RegisterBrokerBody): BodyContent {
+  const compact = compactBody(body);
+  return { dataVersion: compact.dataVersion, filterServerList: compact.filterServerList, topics: rowsOf(compact.topics, false), mappings: compact.mappings };
+}
+
+/** What a worker made of a body. */
+interface PreparedBody {
+  crcOk: boolean;
+  peek: RegisterBodyPeek | undefined;
+  /** undefined: not decoded (its DataVersion looked unchanged) */
+  decoded: { ok: true; value: BodyContent } | { ok: false; error: string } | undefined;
+}
+
+function preparedFromJob(result: RegisterJobResult): PreparedBody {
+  const d = result.decoded;
+  let decoded: PreparedBody['decoded'];
+  if (d === undefined) decoded = undefined;
+  else if (!d.ok) decoded = d;
+  else decoded = { ok: true, value: { dataVersion: d.value.dataVersion, filterServerList: d.value.filterServerList, topics: rowsOf(d.value.topics, true), mappings: d.value.mappings } };
+  return { crcOk: result.crcOk, peek: result.peek, decoded };
+}
+
+/** Topics a queued registration applies per turn of the event loop (about half a millisecond). */
+const APPLY_CHUNK_TOPICS = 1000;
+
+function runToEnd<R>(steps: Generator<undefined, R, undefined>): R {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Passed for a queued large body whose worker result is missing: never decode on the event loop. */
+const NOT_PREPARED: PreparedBody = Object.freeze({ crcOk: true, peek: undefined, decoded: undefined });
+/** register()'s answer when it needs a decode it was told not to do itself. */
+const NEEDS_DECODE = Symbol('needs decode');
+
+interface QueuedRegistration {
+  input: RegisterBrokerInput;
+  /** decoded on a worker */
+  large: boolean;
+  prepared: PreparedBody | undefined;
+  decoding: boolean;
+  resolve: (result: RegisterBrokerResult) => void;
+  reject: (error: unknown) => void;
+}
+
 class Changes {
   readonly topics = new Set<string>();
   clusters = false;
   readonly minBrokerIdChanges: MinBrokerIdChange[] = [];
+
+  constructor(private readonly caches: readonly EncodedCache[]) {}
+
+  /**
+   * A topic's route changes: its cached encodings go now, not at commit, so
+   * a registration applied in chunks never leaves a stale route cached.
+   * Callers touch a topic in the same synchronous step as they change it.
+   */
+  touch(topic: string): void {
+    this.topics.add(topic);
+    // Every time, not only the first: a reader between two chunks may have
+    // cached this topic's route since it was last touched.
+    for (const cache of this.caches) cache.delete(topic);
+  }
 }
 
 function minKey(map: Map<number, string>): number {
@@ -316,7 +523,7 @@ function compareStrings(a: string, b: string): number {
 }
 
 export class RouteTable {
-  private options: Required<Omit<RouteTableOptions, 'onListenerError' | 'notifyMinBrokerIdChanged'>> & {
+  private options: Required<Omit<RouteTableOptions, 'onListenerError' | 'notifyMinBrokerIdChanged' | 'registerBodyWorkers' | 'asyncDecodeMinBytes' | 'applyShare'>> & {
     notifyMinBrokerIdChanged: boolean;
     onListenerError?: (error: unknown) => void;
   };
@@ -334,6 +541,21 @@ export class RouteTable {
   private filterServerEntries = 0;
   /** topic -> brokerName -> static-topic mapping; Java never prunes it, neither does this. */
   private readonly mappings = new Map<string, Map<string, TopicQueueMappingInfo>>();
+  /** brokerName -> its topics: the inverse of `topics`, so a broker's changes cost its own topics, not all. */
+  private readonly topicsByBroker = new Map<string, BrokerTopics>();
+
+  /** Registrations waiting their turn (submitRegistration): applied strictly in arrival order. */
+  private readonly registrationQueue: QueuedRegistration[] = [];
+  private readonly registerBodyWorkers: number;
+  private readonly asyncDecodeMinBytes: number;
+  private readonly applyShare: number;
+  /** When the last applied chunk ended, and the pause owed after it (applyShare). */
+  private chunkPauseUntil = 0;
+  private pumpScheduled = false;
+  private pool: RegisterBodyPool | undefined;
+  private poolUnavailable = false;
+  /** The registration being applied in chunks, if any; always the queue's head. */
+  private applying: { job: QueuedRegistration; steps: Generator<undefined, RegisterBrokerResult | typeof NEEDS_DECODE, undefined>; cancel: () => void } | undefined;
 
   private readonly codes = new QueueCodes();
   private generationSeq = 0;
@@ -355,12 +577,17 @@ export class RouteTable {
       maxInflatedBytes: options.maxInflatedBytes ?? 256 * 1024 * 1024,
       onListenerError: options.onListenerError,
     };
+    this.registerBodyWorkers = options.registerBodyWorkers ?? defaultRegisterBodyWorkers();
+    this.asyncDecodeMinBytes = options.asyncDecodeMinBytes ?? 256 * 1024;
+    const share = options.applyShare ?? 0.25;
+    this.applyShare = share > 0 && share <= 1 ? share : 0.25;
     this.fastjsonRoutes = new EncodedCache(this.options.routeCacheMaxBytes);
     this.standardRoutes = new EncodedCache(this.options.routeCacheMaxBytes);
   }
 
   /** Runtime config changes (UPDATE_NAMESRV_CONFIG). */
   updateOptions(next: Partial<Omit<RouteTableOptions, 'routeCacheMaxBytes'>>): void {
+    this.finishApplying();
     const before = { ...this.options };
     for (const [key, value] of Object.entries(next)) {
       if (value !== undefined) (this.options as Record<string, unknown>)[key] = value;
@@ -372,6 +599,7 @@ export class RouteTable {
       // Every encoded route may read differently now.
       this.fastjsonRoutes.clear();
       this.standardRoutes.clear();
+      for (const entry of this.brokers.values()) entry.fragments = undefined;
       this.clusterInfoFastjson = undefined;
       this.clusterInfoStandard = undefined;
       this.emit({ topics: [...this.topics.keys()], clusters: true, cause: 'options' });
@@ -392,9 +620,256 @@ export class RouteTable {
   // -------------------------------------------------------------------------
   // Registration
 
+  /** Applies a registration now, decoding its body on this thread. */
   registerBroker(input: RegisterBrokerInput): RegisterBrokerResult {
+    this.finishApplying();
+    return runToEnd(this.register(input, undefined, Infinity)) as RegisterBrokerResult;
+  }
+
+  /**
+   * Applies a registration after every registration submitted before it. A
+   * large body is checked and decoded on a worker thread first, so the event
+   * loop only pays for applying it, which happens in one synchronous step: a
+   * reader sees the registration entirely or not at all, as with Java's write
+   * lock. Returns synchronously when nothing is queued and the body is small.
+   */
+  submitRegistration(input: RegisterBrokerInput): RegisterBrokerResult | Promise<RegisterBrokerResult> {
+    const fastPathVersion = this.fastPathVersion(input);
+    const large = this.decodesOffThread(input, fastPathVersion);
+    if (!large && this.registrationQueue.length === 0) return this.registerBroker(input);
+    let resolve!: (result: RegisterBrokerResult) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<RegisterBrokerResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const job: QueuedRegistration = { input, large, prepared: undefined, decoding: false, resolve, reject };
+    this.registrationQueue.push(job);
+    if (large) this.decodeOffThread(job, fastPathVersion);
+    this.pumpRegistrations();
+    return promise;
+  }
+
+  /**
+   * Whether a body is worth a worker: large (a compressed one inflates some
+   * 50 times), and not a JSON body whose first bytes already show the
+   * broker's current DataVersion (an unchanged re-registration costs a
+   * checksum and that peek, cheaper here than a trip to a worker).
+   */
+  private decodesOffThread(input: RegisterBrokerInput, fastPathVersion: DataVersion | undefined): boolean {
+    const body = input.body;
+    if (body === undefined) return false;
+    const threshold = input.compressed ? this.asyncDecodeMinBytes / 32 : this.asyncDecodeMinBytes;
+    if (body.length < threshold || this.workerPool() === undefined) return false;
+    if (!input.compressed && fastPathVersion !== undefined) {
+      const peek = peekRegisterBody(body, { compressed: false });
+      if (peek && dataVersionEquals(peek.dataVersion, fastPathVersion)) return false;
+    }
+    return true;
+  }
+
+  /** Registrations submitted and not yet applied. */
+  get pendingRegistrations(): number {
+    return this.registrationQueue.length;
+  }
+
+  private workerPool(): RegisterBodyPool | undefined {
+    if (this.pool) return this.pool;
+    if (this.poolUnavailable || this.registerBodyWorkers <= 0) return undefined;
+    if (!registerBodyWorkersAvailable()) {
+      this.poolUnavailable = true;
+      return undefined;
+    }
+    this.pool = new RegisterBodyPool(this.registerBodyWorkers);
+    return this.pool;
+  }
+
+  /** Ends the decoding threads (they also end by themselves when idle). */
+  close(): void {
+    this.finishApplying();
+    this.pool?.close();
+    this.pool = undefined;
+  }
+
+  private decodeOffThread(job: QueuedRegistration, skipDecodeIfVersion: DataVersion | undefined): void {
+    const pool = this.workerPool();
+    const body = job.input.body!;
+    if (!pool) {
+      job.large = false;
+      return;
+    }
+    job.decoding = true;
+    // The worker gets its own copy (transferred, not cloned): the received
+    // chunk may hold other frames. allocUnsafeSlow: unpooled, not zero-filled.
+    const copy = Buffer.allocUnsafeSlow(body.length);
+    copy.set(body);
+    pool
+      .run({
+        body: copy,
+        compressed: job.input.compressed,
+        bodyCrc32: job.input.bodyCrc32,
+        clientVersion: job.input.clientVersion,
+        now: job.input.now,
+        maxInflatedBytes: this.options.maxInflatedBytes,
+        skipDecodeIfVersion,
+      })
+      .then(
+        (result) => {
+          job.prepared = preparedFromJob(result);
+        },
+        () => {
+          // A lost worker: this registration decodes on the event loop instead.
+          job.large = false;
+          job.prepared = undefined;
+        },
+      )
+      .finally(() => {
+        job.decoding = false;
+        this.pumpRegistrations();
+      });
+  }
+
+  /**
+   * Applies queued registrations from the head while their bodies are ready.
+   * A worker-decoded (large) one is applied in chunks of topics with the
+   * event loop free in between, and the next one starts in a later turn.
+   */
+  private pumpRegistrations(): void {
+    if (this.applying !== undefined) return;
+    const queue = this.registrationQueue;
+    while (queue.length > 0 && !queue[0]!.decoding) {
+      const job = queue[0]!;
+      if (job.large && performance.now() < this.chunkPauseUntil) {
+        this.pumpLater();
+        return;
+      }
+      const steps = this.register(job.input, job.large ? (job.prepared ?? NOT_PREPARED) : undefined, job.large ? APPLY_CHUNK_TOPICS : Infinity);
+      let step: IteratorResult<undefined, RegisterBrokerResult | typeof NEEDS_DECODE>;
+      const started = performance.now();
+      try {
+        step = steps.next();
+      } catch (err) {
+        queue.shift();
+        job.reject(err);
+        continue;
+      }
+      if (job.large) this.chunkDone(started);
+      if (!step.done) {
+        this.applying = { job, steps, cancel: this.afterPause(() => this.applyNextChunk()) };
+        return;
+      }
+      if (step.value === NEEDS_DECODE) {
+        // The table changed since it was submitted (or the peek said unchanged):
+        // it needs its full decode after all.
+        this.decodeOffThread(job, undefined);
+        if (job.decoding) return;
+        continue;
+      }
+      queue.shift();
+      job.resolve(step.value);
+      if (job.large && queue.length > 0) {
+        this.pumpLater();
+        return;
+      }
+    }
+  }
+
+  private pumpLater(): void {
+    if (this.registrationQueue.length === 0 || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    this.afterPause(() => {
+      this.pumpScheduled = false;
+      this.pumpRegistrations();
+    });
+  }
+
+  /** A chunk that started at `started` has ended: the pause it owes the rest of the event loop. */
+  private chunkDone(started: number): void {
+    const now = performance.now();
+    this.chunkPauseUntil = now + (now - started) * (1 / this.applyShare - 1);
+  }
+
+  /** Runs `fn` once the owed pause is over (next turn of the event loop at the earliest); returns a canceller. */
+  private afterPause(fn: () => void): () => void {
+    const wait = this.chunkPauseUntil - performance.now();
+    if (wait >= 1) {
+      const timer = setTimeout(fn, wait);
+      return () => clearTimeout(timer);
+    }
+    const immediate = setImmediate(fn);
+    return () => clearImmediate(immediate);
+  }
+
+  private applyNextChunk(): void {
+    const applying = this.applying;
+    if (applying === undefined) return;
+    let step: IteratorResult<undefined, RegisterBrokerResult | typeof NEEDS_DECODE>;
+    const started = performance.now();
+    try {
+      step = applying.steps.next();
+      this.chunkDone(started);
+    } catch (err) {
+      this.applying = undefined;
+      this.registrationQueue.shift();
+      applying.job.reject(err);
+      this.pumpLater();
+      return;
+    }
+    if (!step.done) {
+      applying.cancel = this.afterPause(() => this.applyNextChunk());
+      return;
+    }
+    this.applying = undefined;
+    this.registrationQueue.shift();
+    applying.job.resolve(step.value as RegisterBrokerResult);
+    this.pumpLater();
+  }
+
+  /**
+   * Completes a registration being applied in chunks, now. Every other
+   * writer calls this first, so writes never interleave with one: the table
+   * always goes through whole mutations, one after another.
+   */
+  private finishApplying(): void {
+    const applying = this.applying;
+    if (applying === undefined) return;
+    this.applying = undefined;
+    applying.cancel();
+    let result: RegisterBrokerResult;
+    try {
+      result = runToEnd(applying.steps) as RegisterBrokerResult;
+    } catch (err) {
+      this.registrationQueue.shift();
+      applying.job.reject(err);
+      this.pumpLater();
+      return;
+    }
+    this.registrationQueue.shift();
+    applying.job.resolve(result);
+    this.pumpLater();
+  }
+
+  /** The broker's DataVersion if an unchanged body could skip its decode now. */
+  private fastPathVersion(input: RegisterBrokerInput): DataVersion | undefined {
+    if (input.clientVersion < MQVersionOrdinal.V3_0_11) return undefined;
+    const existing = this.brokers.get(input.brokerName);
+    const live = this.liveOf(input.clusterName, input.brokerAddr);
+    if (!existing || !live || existing.addrs.get(input.brokerId) !== input.brokerAddr) return undefined;
+    return live.dataVersion;
+  }
+
+  /**
+   * One registration. `prepared` is what a worker made of the body (checksum,
+   * peek, decode); NOT_PREPARED asks for NEEDS_DECODE instead of decoding here.
+   */
+  private *register(
+    input: RegisterBrokerInput,
+    prepared: PreparedBody | undefined,
+    chunkTopics: number,
+  ): Generator<undefined, RegisterBrokerResult | typeof NEEDS_DECODE, undefined> {
     const body = input.body && input.body.length > 0 ? input.body : undefined;
-    if (!checkBodyCrc32(body, input.bodyCrc32)) {
+    const crcOk = prepared && prepared !== NOT_PREPARED ? prepared.crcOk : checkBodyCrc32(body, input.bodyCrc32);
+    if (!crcOk) {
       return { ok: false, code: SYSTEM_ERROR, remark: 'crc32 not match', reason: 'crc' };
     }
 
@@ -418,7 +893,7 @@ export class RouteTable {
 
     let dataVersion: DataVersion | undefined;
     let filterServerList: string[] | null = null;
-    let wrapper: TopicConfigSerializeWrapper | undefined;
+    let content: BodyContent | undefined;
     let fastPath = false;
 
     if (
@@ -429,7 +904,10 @@ export class RouteTable {
       oldAddrAtId === brokerAddr &&
       (!appliesTopics || existing!.topicSyncAddr === brokerAddr)
     ) {
-      const peek = peekRegisterBody(body, { compressed: input.compressed, maxInflatedBytes: this.options.maxInflatedBytes });
+      const peek =
+        prepared && prepared !== NOT_PREPARED
+          ? prepared.peek
+          : peekRegisterBody(body, { compressed: input.compressed, maxInflatedBytes: this.options.maxInflatedBytes });
       if (peek && dataVersionEquals(peek.dataVersion, live.dataVersion)) {
         fastPath = true;
         dataVersion = peek.dataVersion;
@@ -437,23 +915,29 @@ export class RouteTable {
       }
     }
     if (!fastPath) {
-      let decoded: RegisterBrokerBody;
       if (body === undefined) {
-        decoded = emptyRegisterBrokerBody();
+        content = contentOf(emptyRegisterBrokerBody());
+      } else if (prepared === NOT_PREPARED || (prepared !== undefined && prepared.decoded === undefined)) {
+        return NEEDS_DECODE;
       } else {
-        const result = decodeRegisterBrokerBody(body, input.compressed, {
-          clientVersion: input.clientVersion,
-          now: input.now,
-          maxInflatedBytes: this.options.maxInflatedBytes,
-        });
-        if (!result.ok) {
-          return { ok: false, code: SYSTEM_ERROR, remark: `Failed to decode RegisterBrokerBody: ${result.error}`, reason: 'badBody' };
+        let decoded: { ok: true; value: BodyContent } | { ok: false; error: string };
+        if (prepared !== undefined) {
+          decoded = prepared.decoded!;
+        } else {
+          const result = decodeRegisterBrokerBody(body, input.compressed, {
+            clientVersion: input.clientVersion,
+            now: input.now,
+            maxInflatedBytes: this.options.maxInflatedBytes,
+          });
+          decoded = result.ok ? { ok: true, value: contentOf(result.value) } : result;
         }
-        decoded = result.value;
+        if (!decoded.ok) {
+          return { ok: false, code: SYSTEM_ERROR, remark: `Failed to decode RegisterBrokerBody: ${decoded.error}`, reason: 'badBody' };
+        }
+        content = decoded.value;
       }
-      wrapper = decoded.topicConfigSerializeWrapper;
-      dataVersion = wrapper.dataVersion;
-      filterServerList = decoded.filterServerList;
+      dataVersion = content.dataVersion;
+      filterServerList = content.filterServerList;
     }
     const newVersion = dataVersion!;
 
@@ -465,13 +949,13 @@ export class RouteTable {
         return { ok: false, code: SUCCESS, remark: '', reason: 'stateVersionConflict' };
       }
     }
-    if (oldAddrAtId === undefined && wrapper && wrapper.topicConfigTable.size === 1) {
+    if (oldAddrAtId === undefined && content && content.topics.size === 1) {
       // A broker's single-topic registration must follow its first full one (5.x).
       return { ok: false, code: SYSTEM_ERROR, remark: 'register broker failed', reason: 'singleTopicBeforeFirstRegistration' };
     }
 
     // ---- apply
-    const changes = new Changes();
+    const changes = this.newChanges();
     let names = this.clusters.get(clusterName);
     if (!names) {
       names = new Set();
@@ -486,6 +970,7 @@ export class RouteTable {
         zoneName: undefined,
         enableActingMaster: false,
         topicSyncAddr: undefined,
+        fragments: undefined,
       };
       this.brokers.set(entry.brokerName, entry);
       changes.clusters = true;
@@ -520,15 +1005,16 @@ export class RouteTable {
       brokerChanged = true;
     }
     if (brokerChanged) {
+      entry.fragments = undefined;
       changes.clusters = true;
       this.collectTopicsOf(name, changes);
     }
 
-    if (appliesTopics && wrapper) {
-      this.applyTopics(entry, brokerAddr, wrapper, registerFirst || !live || !dataVersionEquals(live.dataVersion, newVersion), registerFirst, isPrimeSlave, changes);
+    if (appliesTopics && content) {
+      yield* this.applyTopics(entry, brokerAddr, content, registerFirst || !live || !dataVersionEquals(live.dataVersion, newVersion), registerFirst, isPrimeSlave, changes, chunkTopics);
     }
 
-    const liveEntry = this.putLive(input, name, newVersion, wrapper, live);
+    const liveEntry = this.putLive(input, name, newVersion, content, live);
 
     if (filterServerList !== null) this.setFilterServers(clusterName, brokerAddr, filterServerList, changes);
 
@@ -546,8 +1032,7 @@ export class RouteTable {
     }
 
     let minBrokerIdChange: MinBrokerIdChange | undefined;
-    // Java notifies only broker names that run with acting master enabled.
-    if (minIdChanged && this.options.notifyMinBrokerIdChanged && entry.enableActingMaster) {
+    if (minIdChanged && this.options.notifyMinBrokerIdChanged) {
       minBrokerIdChange = this.minBrokerIdChange(entry, undefined, liveEntry.haServerAddr);
       changes.minBrokerIdChanges.push(minBrokerIdChange);
     }
@@ -567,35 +1052,54 @@ export class RouteTable {
     return result;
   }
 
-  private applyTopics(
+  /** Yields after every `chunkTopics` topics. */
+  private *applyTopics(
     entry: BrokerEntry,
     brokerAddr: string,
-    wrapper: TopicConfigSerializeWrapper,
+    content: BodyContent,
     versionChanged: boolean,
     registerFirst: boolean,
     isPrimeSlave: boolean,
     changes: Changes,
-  ): void {
+    chunkTopics: number,
+  ): Generator<undefined, void, undefined> {
     const name = entry.brokerName;
-    const table = wrapper.topicConfigTable;
-    const mappings = wrapper.topicQueueMappingInfoMap;
+    const rows = content.topics;
+    const mappings = content.mappings;
     // Static topics are not deleted this way (as in Java).
     if (this.options.deleteTopicWithBrokerRegistration && (!mappings || mappings.size === 0)) {
-      for (const [topic, queues] of this.topics) {
-        if (queues.has(name) && !table.has(topic)) {
-          queues.delete(name);
-          changes.topics.add(topic);
-          if (queues.size === 0) this.topics.delete(topic);
-        }
+      const keys = rows.keySet();
+      for (const topic of this.topicsOf(name)) {
+        if (keys.has(topic)) continue;
+        const queues = this.topics.get(topic)!;
+        this.dropQueue(topic, queues, name);
+        changes.touch(topic);
       }
     }
     // A prime slave stands in for an absent master read-only.
     const wipeWrite = isPrimeSlave && entry.enableActingMaster;
-    for (const tc of table.values()) {
-      const queues = this.topics.get(tc.topicName);
+    const topicNames = rows.names;
+    const quads = rows.quads;
+    const owned = rows.ownedStrings;
+    let chunkEnd = chunkTopics;
+    for (let i = 0; i < topicNames.length; i++) {
+      if (i === chunkEnd) {
+        yield;
+        chunkEnd += chunkTopics;
+      }
+      const topic = topicNames[i]!;
+      const queues = this.topics.get(topic);
       if (!versionChanged && queues !== undefined && queues.has(name)) continue;
-      const perm = wipeWrite ? tc.perm & ~PermName.PERM_WRITE : tc.perm;
-      this.putQueue(tc.topicName, name, this.codes.encode(tc.readQueueNums, tc.writeQueueNums, perm, tc.topicSysFlag), changes);
+      const perm = wipeWrite ? quads[i * 4 + 2]! & ~PermName.PERM_WRITE : quads[i * 4 + 2]!;
+      const code = this.codes.encode(quads[i * 4]!, quads[i * 4 + 1]!, perm, quads[i * 4 + 3]!);
+      if (queues === undefined) {
+        this.addTopic(owned ? topic : detached(topic), name, code);
+        changes.touch(topic);
+      } else if (queues.get(name) !== code) {
+        if (!queues.has(name)) this.indexAdd(name, topic);
+        queues.set(name, code);
+        changes.touch(topic);
+      }
     }
     if ((versionChanged || registerFirst) && mappings) {
       for (const [topic, info] of mappings) {
@@ -606,7 +1110,7 @@ export class RouteTable {
         }
         // Java files it under the mapping's own bname.
         byBroker.set(info.bname ?? 'null', cloneMapping(info));
-        changes.topics.add(topic);
+        changes.touch(topic);
       }
     }
     entry.topicSyncAddr = brokerAddr;
@@ -615,26 +1119,78 @@ export class RouteTable {
   private putQueue(topic: string, brokerName: string, code: number, changes: Changes): void {
     const queues = this.topics.get(topic);
     if (!queues) {
-      this.topics.set(detached(topic), new Map([[brokerName, code]]));
-      changes.topics.add(topic);
+      this.addTopic(detached(topic), brokerName, code);
+      changes.touch(topic);
       return;
     }
     if (queues.get(brokerName) !== code) {
+      if (!queues.has(brokerName)) this.indexAdd(brokerName, topic);
       queues.set(brokerName, code);
-      changes.topics.add(topic);
+      changes.touch(topic);
     }
   }
+
+  /** A topic new to the table, with one broker name's queues. */
+  private addTopic(topic: string, brokerName: string, code: number): void {
+    const queues = new Map<string, number>();
+    queues.set(brokerName, code);
+    this.topics.set(topic, queues);
+    this.indexAdd(brokerName, topic);
+  }
+
+  /** Removes one broker name's queues from a topic, and the topic once it has none. */
+  private dropQueue(topic: string, queues: Map<string, number>, brokerName: string): void {
+    if (!queues.delete(brokerName)) return;
+    this.indexRemove(brokerName);
+    if (queues.size === 0) this.topics.delete(topic);
+  }
+
+  /** `topic` gained `brokerName`'s queues (it did not have them). */
+  private indexAdd(brokerName: string, topic: string): void {
+    const entry = this.topicsByBroker.get(brokerName);
+    if (entry) entry.list.push(topic);
+    else this.topicsByBroker.set(brokerName, { list: [topic], removed: 0 });
+  }
+
+  /** Some topic lost `brokerName`'s queues: its list is left as it is until read. */
+  private indexRemove(brokerName: string): void {
+    const entry = this.topicsByBroker.get(brokerName);
+    if (entry) entry.removed++;
+  }
+
+  /**
+   * The topics with `brokerName`'s queues, each once. Callers may change
+   * queues while iterating, but must not add topics to this broker name.
+   */
+  private topicsOf(brokerName: string): readonly string[] {
+    const entry = this.topicsByBroker.get(brokerName);
+    if (!entry) return [];
+    if (entry.removed > 0) {
+      // Drop topics that lost the broker and duplicates from losing and regaining it.
+      const seen = new Set<string>();
+      const exact: string[] = [];
+      for (const topic of entry.list) {
+        if (seen.has(topic)) continue;
+        seen.add(topic);
+        if (this.topics.get(topic)?.has(brokerName)) exact.push(topic);
+      }
+      entry.list = exact;
+      entry.removed = 0;
+    }
+    return entry.list;
+  }
+
 
   private putLive(
     input: RegisterBrokerInput,
     brokerName: string,
     dataVersion: DataVersion,
-    wrapper: TopicConfigSerializeWrapper | undefined,
+    content: BodyContent | undefined,
     previous: LiveEntry | undefined,
   ): LiveEntry {
     const generation =
       previous === undefined || previous.connectionId !== input.connectionId ? ++this.generationSeq : previous.generation;
-    const topicCount = wrapper ? wrapper.topicConfigTable.size : (previous?.topicCount ?? 0);
+    const topicCount = content ? content.topics.size : (previous?.topicCount ?? 0);
     if (previous) {
       previous.brokerName = brokerName;
       previous.brokerId = input.brokerId;
@@ -720,14 +1276,14 @@ export class RouteTable {
    * connection close that raced with a re-registration is a no-op.
    */
   removeBroker(target: { clusterName: string; brokerAddr: string; generation?: number }, reason: RemovalReason): boolean {
+    this.finishApplying();
     const { clusterName, brokerAddr } = target;
     const live = this.liveOf(clusterName, brokerAddr);
     if (target.generation !== undefined && (live === undefined || live.generation !== target.generation)) return false;
 
     // Java looks the address up among the cluster's broker names.
     const holders: Array<{ brokerName: string; brokerId: number }> = [];
-    for (const entry of this.brokers.values()) {
-      if (entry.cluster !== clusterName) continue;
+    for (const entry of this.brokersOfCluster(clusterName)) {
       for (const [id, addr] of entry.addrs) {
         if (addr === brokerAddr) {
           holders.push({ brokerName: entry.brokerName, brokerId: id });
@@ -742,7 +1298,7 @@ export class RouteTable {
     }
     if (holders.length === 0) return false;
 
-    const changes = new Changes();
+    const changes = this.newChanges();
     for (const holder of holders) this.unregisterOne(clusterName, brokerAddr, holder.brokerName, holder.brokerId, changes);
     this.commit(changes, reason);
     return true;
@@ -750,7 +1306,8 @@ export class RouteTable {
 
   /** UNREGISTER_BROKER: by the header's identity, whatever the generation. */
   unregisterBroker(request: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number }): boolean {
-    const changes = new Changes();
+    this.finishApplying();
+    const changes = this.newChanges();
     const touched = this.unregisterOne(request.clusterName, request.brokerAddr, request.brokerName, request.brokerId, changes);
     this.commit(changes, 'unregister');
     return touched;
@@ -785,6 +1342,7 @@ export class RouteTable {
         }
       }
       if (removed) {
+        entry.fragments = undefined;
         touched = true;
         changes.clusters = true;
         this.collectTopicsOf(entry.brokerName, changes);
@@ -804,24 +1362,27 @@ export class RouteTable {
         changes.clusters = true;
         if (names.size === 0) this.clusters.delete(clusterName);
       }
-      for (const [topic, queues] of this.topics) {
-        if (queues.delete(brokerName)) {
-          changes.topics.add(topic);
-          if (queues.size === 0) this.topics.delete(topic);
-        }
+      const topics = this.topicsOf(brokerName);
+      this.topicsByBroker.delete(brokerName);
+      for (const topic of topics) {
+        const queues = this.topics.get(topic)!;
+        queues.delete(brokerName);
+        changes.touch(topic);
+        if (queues.size === 0) this.topics.delete(topic);
       }
     } else {
       const remaining = this.brokers.get(brokerName);
       if (remaining && remaining.enableActingMaster && this.noMasterExists(remaining)) {
         // The master is gone: its queues become read-only until it returns.
-        for (const [topic, queues] of this.topics) {
+        for (const topic of this.topicsOf(brokerName)) {
+          const queues = this.topics.get(topic)!;
           const code = queues.get(brokerName);
           if (code === undefined) continue;
           const perm = this.codes.perm(code);
           const wiped = perm & ~PermName.PERM_WRITE;
           if (wiped !== perm) {
             queues.set(brokerName, this.codes.withPerm(code, wiped));
-            changes.topics.add(topic);
+            changes.touch(topic);
           }
         }
       }
@@ -847,9 +1408,11 @@ export class RouteTable {
   }
 
   private operateWritePerm(brokerName: string, next: (perm: number) => number, cause: RouteChange['cause']): number {
-    const changes = new Changes();
+    this.finishApplying();
+    const changes = this.newChanges();
     let count = 0;
-    for (const [topic, queues] of this.topics) {
+    for (const topic of this.topicsOf(brokerName)) {
+      const queues = this.topics.get(topic)!;
       const code = queues.get(brokerName);
       if (code === undefined) continue;
       count++;
@@ -857,7 +1420,7 @@ export class RouteTable {
       const updated = next(perm);
       if (updated !== perm) {
         queues.set(brokerName, this.codes.withPerm(code, updated));
-        changes.topics.add(topic);
+        changes.touch(topic);
       }
     }
     this.commit(changes, cause);
@@ -866,23 +1429,27 @@ export class RouteTable {
 
   /** DELETE_TOPIC_IN_NAMESRV: everywhere, or only from one cluster's broker names. */
   deleteTopic(topic: string, clusterName?: string): boolean {
+    this.finishApplying();
     const queues = this.topics.get(topic);
     if (!queues) return false;
-    const changes = new Changes();
+    const changes = this.newChanges();
     if (clusterName === undefined) {
-      for (const name of queues.keys()) this.invalidateTopicSync(name);
+      for (const name of queues.keys()) {
+        this.invalidateTopicSync(name);
+        this.indexRemove(name);
+      }
       this.topics.delete(topic);
-      changes.topics.add(topic);
+      changes.touch(topic);
     } else {
       const names = this.clusters.get(clusterName);
       if (!names || names.size === 0) return false;
       for (const name of names) {
-        if (queues.delete(name)) {
+        if (queues.has(name)) {
+          this.dropQueue(topic, queues, name);
           this.invalidateTopicSync(name);
-          changes.topics.add(topic);
+          changes.touch(topic);
         }
       }
-      if (queues.size === 0) this.topics.delete(topic);
     }
     this.commit(changes, 'deleteTopic');
     return changes.topics.size > 0;
@@ -893,9 +1460,10 @@ export class RouteTable {
    * or nothing is applied (Java stops at the first unknown one).
    */
   registerTopic(topic: string, queueDatas: readonly QueueData[]): boolean {
+    this.finishApplying();
     if (queueDatas.length === 0) return false;
     for (const q of queueDatas) if (!this.brokers.has(q.brokerName)) return false;
-    const changes = new Changes();
+    const changes = this.newChanges();
     for (const q of queueDatas) {
       const name = this.brokers.get(q.brokerName)!.brokerName;
       this.invalidateTopicSync(name);
@@ -922,11 +1490,54 @@ export class RouteTable {
     const cache = standardJson ? this.standardRoutes : this.fastjsonRoutes;
     const hit = cache.get(topic);
     if (hit !== undefined) return hit;
-    const data = this.pickupTopicRouteData(topic);
-    if (!data) return undefined;
-    const encoded = ownedUtf8(writeTopicRouteData(data, standardJson));
-    cache.set(topic, encoded);
-    return encoded;
+    let text = this.encodeFromFragments(topic, standardJson);
+    if (text === null) return undefined;
+    if (text === undefined) {
+      const data = this.pickupTopicRouteData(topic);
+      if (!data) return undefined;
+      text = writeTopicRouteData(data, standardJson);
+    }
+    // Standard JSON escapes everything past ASCII: one byte per character.
+    return cache.put(topic, text, standardJson);
+  }
+
+  /**
+   * A route's text as writeTopicRouteData(pickupTopicRouteData()) writes it, put
+   * together from its broker names' cached JSON parts: after a registration
+   * invalidated thousands of routes, reads rebuild them cheaply. null: the
+   * topic has no route; undefined: a case left to the general encoder
+   * (filter servers, static-topic mappings, an acting master to show).
+   */
+  private encodeFromFragments(topic: string, standard: boolean): string | null | undefined {
+    const queues = this.topics.get(topic);
+    if (!queues) return null;
+    if (this.filterServerEntries > 0 || this.mappings.has(topic)) return undefined;
+    const acting = this.options.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_GROUP_PREFIX);
+    const style = standard ? 1 : 0;
+    let brokerText = '';
+    let queueText = '';
+    for (const [name, code] of queues) {
+      const entry = this.brokers.get(name);
+      if (queueText.length > 0) queueText += ',';
+      if (entry === undefined) {
+        queueText += writeQueueData(this.queueData(name, code), standard);
+        continue;
+      }
+      // applyActingMaster would rewrite this broker's addresses.
+      if (acting && entry.addrs.size > 0 && !entry.addrs.has(MASTER_ID)) return undefined;
+      const fragments = (entry.fragments ??= { broker: [undefined, undefined], queues: [undefined, undefined] });
+      const byCode = (fragments.queues[style] ??= new Map());
+      let queue = byCode.get(code);
+      if (queue === undefined) {
+        queue = writeQueueData(this.queueData(name, code), standard);
+        byCode.set(code, queue);
+      }
+      queueText += queue;
+      if (brokerText.length > 0) brokerText += ',';
+      brokerText += fragments.broker[style] ??= writeBrokerData(this.brokerData(entry), standard);
+    }
+    if (brokerText.length === 0) return null;
+    return '{"brokerDatas":[' + brokerText + '],"filterServerTable":{},"queueDatas":[' + queueText + ']}';
   }
 
   /** RouteInfoManager.pickupTopicRouteData: a fresh object the caller may change. */
@@ -1217,13 +1828,22 @@ export class RouteTable {
 
   /** Every topic served by a broker name: its route shows that name's addresses. */
   private collectTopicsOf(brokerName: string, changes: Changes): void {
-    for (const [topic, queues] of this.topics) if (queues.has(brokerName)) changes.topics.add(topic);
+    for (const topic of this.topicsOf(brokerName)) changes.touch(topic);
+  }
+
+  /** Broker names first registered under `clusterName` (Java's brokerAddrTable entries of that cluster). */
+  private *brokersOfCluster(clusterName: string): Generator<BrokerEntry> {
+    const names = this.clusters.get(clusterName);
+    if (!names) return;
+    for (const name of names) {
+      const entry = this.brokers.get(name);
+      if (entry && entry.cluster === clusterName) yield entry;
+    }
   }
 
   /** Routes list filter servers by (broker name's cluster, address). */
   private collectTopicsOfAddr(clusterName: string, brokerAddr: string, changes: Changes): void {
-    for (const entry of this.brokers.values()) {
-      if (entry.cluster !== clusterName) continue;
+    for (const entry of this.brokersOfCluster(clusterName)) {
       for (const addr of entry.addrs.values()) {
         if (addr === brokerAddr) {
           this.collectTopicsOf(entry.brokerName, changes);
@@ -1233,12 +1853,13 @@ export class RouteTable {
     }
   }
 
+  private newChanges(): Changes {
+    return new Changes([this.fastjsonRoutes, this.standardRoutes]);
+  }
+
   private commit(changes: Changes, cause: RouteChange['cause']): void {
     if (changes.topics.size === 0 && !changes.clusters && changes.minBrokerIdChanges.length === 0) return;
-    for (const topic of changes.topics) {
-      this.fastjsonRoutes.delete(topic);
-      this.standardRoutes.delete(topic);
-    }
+    // Topic caches went as each topic was touched (Changes.touch).
     if (changes.clusters) {
       this.clusterInfoFastjson = undefined;
       this.clusterInfoStandard = undefined;

@@ -163,7 +163,7 @@ export const CONFIG_SCHEMA = {
   bindAddress: {
     type: 'string', default: '0.0.0.0',
     origin: 'rocketmq', javaClass: 'NettyServerConfig', runtimeUpdatable: false,
-    description: 'Address the remoting and HTTP listeners bind to.',
+    description: 'Address the remoting and HTTP listeners bind to. The default 0.0.0.0 (every interface) is RocketMQ\'s; bind to 127.0.0.1 or a private address to keep the write requests and the gateway off other networks.',
   },
   listenPort: {
     type: 'int', default: 9876, ...PORT,
@@ -290,6 +290,26 @@ export const CONFIG_SCHEMA = {
     type: 'int', default: 16 * 1024 * 1024, min: 1024, max: INT_MAX,
     origin: 'xnamesrv', runtimeUpdatable: false,
     description: 'Largest remoting frame accepted, in bytes; a bigger one closes its connection (Java: com.rocketmq.remoting.frameMaxLength).',
+  },
+  remotingMaxConnections: {
+    type: 'int', default: 10_000, min: 1, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Remoting (TCP) connections open at once; a connection over the limit is closed as soon as it is accepted. Java has no such limit.',
+  },
+  remotingMaxBufferedBytes: {
+    type: 'int', default: 256 * 1024 * 1024, min: 1024, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Bytes of partly received remoting frames held across all connections (a frame is buffered until its last byte arrives); a connection whose bytes would go past it is closed. At least maxFrameLength.',
+  },
+  maxInFlightRequestsPerConnection: {
+    type: 'int', default: 1000, min: 1, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Requests one remoting connection or gateway client may have waiting for their answer (KV and config writes wait for the disk); more are answered SYSTEM_BUSY "[OVERLOAD]system busy, start flow control for a while", as RocketMQ answers when its thread pool queue is full.',
+  },
+  httpMaxConnections: {
+    type: 'int', default: 2048, min: 2, max: INT_MAX,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Connections to the HTTP port open at once (probes, metrics and gateway clients); a connection over the limit is closed as soon as it is accepted. Greater than gatewayMaxClients, so probes get through a full gateway.',
   },
   gatewayToken: {
     type: 'string', default: '', secret: true,

@@ -52,6 +52,13 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
     errors.push(`bindAddress (${sourceOf('bindAddress')}): ${JSON.stringify(config.bindAddress)} is neither an IP address nor a host name`);
   }
 
+  if (config.remotingMaxBufferedBytes < config.maxFrameLength) {
+    errors.push(`${show('remotingMaxBufferedBytes')} must be >= ${show('maxFrameLength')}: a frame of the largest accepted size could never arrive`);
+  }
+  if (config.httpMaxConnections <= config.gatewayMaxClients) {
+    errors.push(`${show('httpMaxConnections')} must be greater than ${show('gatewayMaxClients')}: gateway clients are HTTP connections, and probes need room beside them`);
+  }
+
   for (const key of ['gatewayToken', 'adminToken'] as const) {
     // `-p` and GET_NAMESRV_CONFIG print secrets as ******; a token equal to the
     // mask means someone pasted that output back, and would let anyone in.

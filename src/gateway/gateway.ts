@@ -85,6 +85,15 @@ export class Gateway {
     const decision = readUpgradeRequest(request, this.environment.tokens, this.environment.limits.maxSubscriptions);
     if (!decision.ok) {
       this.counters.rejectedUpgrades++;
+      if (decision.limit) {
+        this.host.limits.hit({
+          limit: decision.limit,
+          offender: `gateway client ${request.socket.remoteAddress ?? 'unknown'}`,
+          value: this.environment.limits.maxSubscriptions,
+          action: `upgrade refused with ${decision.status}`,
+          detail: { client: request.socket.remoteAddress },
+        });
+      }
       this.host.logger.info({ status: decision.status, reason: decision.message, client: request.socket.remoteAddress }, 'gateway upgrade refused');
       rejectUpgrade(socket, decision.status, decision.message, decision.headers);
       return;
@@ -105,7 +114,13 @@ export class Gateway {
   private refusalOf(request: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | undefined {
     if (this.closing) return { status: 503, message: 'name server shutting down' };
     if (this.sessions.size >= this.maxClients) {
-      this.host.logger.warn({ limit: this.maxClients, client: request.socket.remoteAddress }, 'gateway client refused: gatewayMaxClients reached');
+      this.host.limits.hit({
+        limit: 'gatewayMaxClients',
+        offender: request.socket.remoteAddress ?? 'unknown',
+        value: this.maxClients,
+        action: 'gateway upgrade refused with 503',
+        detail: { client: request.socket.remoteAddress },
+      });
       return { status: 503, message: `too many gateway clients (gatewayMaxClients=${this.maxClients})`, headers: { 'retry-after': '30' } };
     }
     return undefined;

@@ -14,4 +14,5 @@ export type GatewayHost = Pick<
   | 'invokeProcessor'
   | 'allocateLocalConnectionId'
   | 'connectionClosed'
+  | 'limits'
 >;

@@ -12,6 +12,7 @@ import {
   type RequestId,
   type StreamName,
 } from './protocol.js';
+import { peerOf } from '../observe/limits.js';
 import { REMOTING_OPS, runRemotingOp } from './remotingOps.js';
 import type { ServerIdentity } from './serverIdentity.js';
 import { takeSnapshot } from './snapshot.js';
@@ -278,6 +279,13 @@ export class ClientSession implements StreamSink {
     const held = this.subscription.filterCount;
     const growth = this.subscription.growthOf(change);
     if (held + growth > limit) {
+      this.env.host.limits.hit({
+        limit: 'gatewayMaxSubscriptionsPerClient',
+        offender: `gateway client ${this.opening.remoteAddress}`,
+        value: limit,
+        action: 'subscribe refused with limit_exceeded',
+        detail: { client: this.opening.remoteAddress, held, growth },
+      });
       throw new RequestError('limit_exceeded', `at most ${limit} cluster, broker and topic filters per client (holds ${held}, this adds ${growth})`);
     }
     this.watch(this.subscription.add(change));
@@ -314,6 +322,13 @@ export class ClientSession implements StreamSink {
       const replay = stream.replayAfter(point.lastSeq);
       if (replay.kind === 'gap') {
         reset = { reason: 'gap', oldestAvailable: replay.oldestAvailable };
+        this.env.host.limits.hit({
+          limit: 'replayBufferSize',
+          offender: `gateway client ${this.opening.remoteAddress}`,
+          value: this.env.host.config.get().replayBufferSize,
+          action: 'resume answered with a reset (the messages it missed are no longer kept)',
+          detail: { client: this.opening.remoteAddress, lastSeq: point.lastSeq, oldestAvailable: replay.oldestAvailable },
+        });
       } else {
         let replayed = 0;
         for (const entry of replay.messages) {
@@ -371,10 +386,13 @@ export class ClientSession implements StreamSink {
   /** The client cannot keep up: cut it off rather than let its backlog grow in this process. */
   private dropAsTooSlow(): void {
     this.env.counters.droppedSlowClients++;
-    this.env.host.logger.warn(
-      { client: this.opening.remoteAddress, bufferedBytes: this.ws.bufferedAmount, limit: this.env.limits.maxBufferedBytes },
-      'gateway client too slow: disconnected',
-    );
+    this.env.host.limits.hit({
+      limit: 'gatewayMaxBufferedBytes',
+      offender: `gateway client ${this.opening.remoteAddress}`,
+      value: this.env.limits.maxBufferedBytes,
+      action: 'gateway client too slow: closed with 1013',
+      detail: { client: this.opening.remoteAddress, bufferedBytes: this.ws.bufferedAmount },
+    });
     this.closeWith(CloseCode.TRY_AGAIN_LATER, 'too slow: outgoing buffer over gatewayMaxBufferedBytes');
   }
 
@@ -390,7 +408,13 @@ export class ClientSession implements StreamSink {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       // ws closes the connection with 1009 itself.
       this.env.counters.oversizedMessages++;
-      this.env.host.logger.info({ client: this.opening.remoteAddress, limit: this.env.limits.maxMessageBytes }, 'gateway message too big: disconnected');
+      this.env.host.limits.hit({
+        limit: 'gatewayMaxMessageBytes',
+        offender: `gateway client ${peerOf(this.opening.remoteAddress)}`,
+        value: this.env.limits.maxMessageBytes,
+        action: 'gateway message too big: closed with 1009',
+        detail: { client: this.opening.remoteAddress },
+      });
       return;
     }
     this.env.host.logger.debug({ err, client: this.opening.remoteAddress }, 'gateway socket error');

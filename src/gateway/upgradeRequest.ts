@@ -6,7 +6,14 @@ import type { SubscriptionChange } from './subscription.js';
 
 export type UpgradeDecision =
   | { ok: true; opening: SessionOpening }
-  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+  | {
+      ok: false;
+      status: number;
+      message: string;
+      headers?: Record<string, string>;
+      /** Set when a configured limit refused the upgrade (counted and logged as such). */
+      limit?: 'gatewayMaxSubscriptionsPerClient';
+    };
 
 /**
  * Reads what a client settles on the upgrade request itself: its token
@@ -30,7 +37,14 @@ export function readUpgradeRequest(request: IncomingMessage, tokens: TokenVerifi
   }
   const filters: SubscriptionChange = { streams: [], clusters: list('clusters'), brokers: list('brokers'), topics: list('topics') };
   const filterCount = filters.clusters.length + filters.brokers.length + filters.topics.length;
-  if (filterCount > maxSubscriptions) return badRequest(`at most ${maxSubscriptions} cluster, broker and topic filters per client (asked for ${filterCount})`);
+  if (filterCount > maxSubscriptions) {
+    return {
+      ok: false,
+      status: 400,
+      message: `at most ${maxSubscriptions} cluster, broker and topic filters per client (asked for ${filterCount})`,
+      limit: 'gatewayMaxSubscriptionsPerClient',
+    };
+  }
   if (filterCount > 0) opening.filters = filters;
 
   const lastSeq = query.get('lastSeq');

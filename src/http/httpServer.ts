@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { LimitEvents } from '../observe/limits.js';
 
 export interface HttpReply {
   status: number;
@@ -10,6 +11,16 @@ export interface HttpReply {
 
 export type HttpHandler = (request: IncomingMessage) => HttpReply | Promise<HttpReply>;
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Connections open at once (upgraded gateway sockets included); more are closed as soon as accepted. */
+  maxConnections?: number;
+  /** Where a refused connection is counted and logged (once per peer). */
+  limits?: LimitEvents;
+}
 
 /**
  * The name server's HTTP port: probes, metrics, machine definitions and the
@@ -21,8 +32,22 @@ export class HttpServer {
   private readonly prefixRoutes: Array<[string, HttpHandler]> = [];
   private readonly upgrades = new Map<string, UpgradeHandler>();
 
-  constructor(private readonly options: { host: string; port: number; logger: Logger }) {
+  constructor(private readonly options: HttpServerOptions) {
     this.server = createServer((req, res) => void this.dispatch(req, res));
+    if (options.maxConnections !== undefined) {
+      const limit = options.maxConnections;
+      // Node closes a connection over maxConnections right after accepting it, and says so here.
+      this.server.maxConnections = limit;
+      this.server.on('drop', (data) => {
+        options.limits?.hit({
+          limit: 'httpMaxConnections',
+          offender: data?.remoteAddress ?? 'unknown',
+          value: limit,
+          action: 'HTTP connection closed on accept',
+          detail: { client: data?.remoteAddress, clientPort: data?.remotePort },
+        });
+      });
+    }
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }

@@ -1,15 +1,33 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { requestCodeName, responseCodeName } from '../remoting/requestCode.js';
 import type { Transition } from '../observe/transitions.js';
+import { LIMIT_NAMES, type LimitName } from '../observe/limits.js';
 
 export interface MetricsSource {
   lifecycleState(): string;
   brokerStates(): Iterable<string>;
   routeStats(): { topics: number; brokerNames: number; clusters: number; cachedRoutes: number; cachedRouteBytes: number };
+  /** Open remoting connections. */
+  remotingConnections?(): number;
+  /** Requests waiting for their answer, all connections together. */
+  inFlightRequests?(): number;
+  /** The KV store: failing now (1) or not, and failed writes so far. */
+  kvStore?(): { degraded: boolean; writeFailures: number };
 }
 
 export interface GatewayMetricsSource {
-  stats(): { clients: number; droppedSlowClients: number; messagesSent?: number };
+  stats(): {
+    clients: number;
+    droppedSlowClients: number;
+    messagesSent?: number;
+    deadClients?: number;
+    oversizedMessages?: number;
+    rejectedUpgrades?: number;
+  };
+}
+
+export interface LimitsMetricsSource {
+  snapshot(): Record<LimitName, number>;
 }
 
 const LIFECYCLE_STATES = ['starting', 'waiting', 'ready', 'timedOut', 'stopping', 'stopped', 'failed'];
@@ -27,6 +45,7 @@ export class NameServerMetrics {
   private readonly transitions: Counter<'machine' | 'to'>;
   private readonly requestChildren = new Map<number, { latency: Histogram.Internal<'request'>; results: Map<number, Counter.Internal> }>();
   private gateway: GatewayMetricsSource | undefined;
+  private limits: LimitsMetricsSource | undefined;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -102,10 +121,71 @@ export class NameServerMetrics {
         this.set(metrics.gateway?.stats().droppedSlowClients ?? 0);
       },
     });
+    new Counter({
+      name: 'xnamesrv_gateway_events_total',
+      help: 'Gateway clients refused or cut off: rejectedUpgrades (bad token, bad query, client limit, shutdown), oversizedMessages (1009), deadClients (no pong)',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        const stats = metrics.gateway?.stats();
+        this.reset();
+        this.inc({ event: 'rejectedUpgrades' }, stats?.rejectedUpgrades ?? 0);
+        this.inc({ event: 'oversizedMessages' }, stats?.oversizedMessages ?? 0);
+        this.inc({ event: 'deadClients' }, stats?.deadClients ?? 0);
+      },
+    });
+    new Counter({
+      name: 'xnamesrv_limit_hits_total',
+      help: 'Times a configured limit refused something, by the limit\'s configuration key (each offender is logged once)',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        const counts = metrics.limits?.snapshot();
+        this.reset();
+        for (const limit of LIMIT_NAMES) this.inc({ limit }, counts?.[limit] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_remoting_connections',
+      help: 'Open remoting (TCP) connections',
+      registers,
+      collect() {
+        this.set(source.remotingConnections?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_in_flight_requests',
+      help: 'Requests waiting for their answer (KV and config writes waiting for the disk), all connections together',
+      registers,
+      collect() {
+        this.set(source.inFlightRequests?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_kv_store_degraded',
+      help: '1 while the last KV write failed (the store keeps serving reads; see /readyz degradedReasons)',
+      registers,
+      collect() {
+        this.set(source.kvStore?.().degraded ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'xnamesrv_kv_write_failures_total',
+      help: 'KV writes (PUT/DELETE_KV_CONFIG) that could not be persisted and were answered SYSTEM_ERROR',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.kvStore?.().writeFailures ?? 0);
+      },
+    });
   }
 
   attachGateway(gateway: GatewayMetricsSource): void {
     this.gateway = gateway;
+  }
+
+  attachLimits(limits: LimitsMetricsSource): void {
+    this.limits = limits;
   }
 
   readonly recordRequest = (code: number, responseCode: number | undefined, durationNs: bigint): void => {

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../util/atomicFile.js';
 
@@ -34,11 +35,17 @@ export class KvStore {
   private readonly writeFile: KvFileWriter;
   private tail: Promise<unknown> = Promise.resolve();
   private lastError: string | undefined;
+  private failedWrites = 0;
 
   constructor(options: KvStoreOptions) {
     this.path = options.path;
     this.logger = options.logger;
     this.writeFile = options.writeFile ?? writeFileAtomic;
+  }
+
+  /** Writes that could not be persisted, since start. */
+  get writeFailures(): number {
+    return this.failedWrites;
   }
 
   /** The last persistence failure, cleared by the next successful write; readiness reports it. */
@@ -52,6 +59,7 @@ export class KvStore {
    * would overwrite it at the first PUT and lose the data for good.
    */
   async load(): Promise<KvResult> {
+    await this.removeStaleTempFiles();
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -81,6 +89,35 @@ export class KvStore {
     for (const kv of this.table.values()) items += kv.size;
     this.logger?.info({ path: this.path, namespaces: this.table.size, items }, 'KV config loaded');
     return { ok: true };
+  }
+
+  /**
+   * A process killed in the middle of a write leaves its temporary file
+   * (`.kvConfig.json.<pid>.<random>.tmp`, see writeFileAtomic) next to the
+   * file; the file itself is intact. Before this store writes anything, such
+   * files of processes that are gone (or of this process id, reused after a
+   * restart) are leftovers: remove them so crashes do not pile them up.
+   */
+  private async removeStaleTempFiles(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.`;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+      if (!match) continue;
+      const pid = Number(match[1]);
+      if (pid !== process.pid && processExists(pid)) continue;
+      await unlink(join(dir, name)).then(
+        () => this.logger?.info({ path: join(dir, name) }, 'removed a temporary KV file left by an interrupted write'),
+        () => undefined,
+      );
+    }
   }
 
   get(namespace: string, key: string): string | undefined {
@@ -139,6 +176,7 @@ export class KvStore {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         this.lastError = `cannot write ${this.path}: ${reason}`;
+        this.failedWrites++;
         this.logger?.error({ err, path: this.path }, `KV config ${what} not persisted; memory left as on disk`);
         return { ok: false, error: this.lastError };
       }
@@ -190,6 +228,16 @@ function parseTable(text: string): { ok: true; table: Table } | { ok: false; err
     table.set(namespace, items);
   }
   return { ok: true, table };
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -23,7 +23,10 @@ export interface TestServer {
  * directory and a simulated clock. Settings go through the same validation as
  * command-line flags.
  */
-export async function startTestServer(settings: Record<string, string | number | boolean | string[]> = {}, options: { dataDir?: string; inspectUrl?: string; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  settings: Record<string, string | number | boolean | string[]> = {},
+  options: { dataDir?: string; inspectUrl?: string; logger?: Logger; kvWriteFile?: (path: string, data: string) => Promise<void> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'xnamesrv-test-')));
   const argv = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'];
   for (const [key, value] of Object.entries(settings)) argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
@@ -32,7 +35,13 @@ export async function startTestServer(settings: Record<string, string | number |
   const clock = new SimulatedClock() as SimulatedClock & ServerClock;
   // Start the simulated clock at a realistic epoch so timestamps look like times.
   clock.set(Date.UTC(2026, 0, 1));
-  const server = await NameServer.start({ config: loaded.config, logger: options.logger ?? silentLogger(), clock, inspectUrl: options.inspectUrl });
+  const server = await NameServer.start({
+    config: loaded.config,
+    logger: options.logger ?? silentLogger(),
+    clock,
+    inspectUrl: options.inspectUrl,
+    ...(options.kvWriteFile ? { kvWriteFile: options.kvWriteFile } : {}),
+  });
   const clients: RemotingClient[] = [];
   return {
     server,

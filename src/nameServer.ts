@@ -142,6 +142,10 @@ export class NameServer {
       idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
       logger: this.logger,
       onRequestDone: (code, responseCode, durationNs) => this.metrics.recordRequest(code, responseCode, durationNs),
+      maxConnections: config.remotingMaxConnections,
+      maxBufferedBytes: config.remotingMaxBufferedBytes,
+      limits: this.limits,
+      onProtocolError: () => this.metrics.recordProtocolError(),
     });
     this.metrics = new NameServerMetrics({
       lifecycleState: () => this.lifecycleState(),

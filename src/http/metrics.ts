@@ -43,6 +43,7 @@ export class NameServerMetrics {
   private readonly requests: Counter<'code' | 'request' | 'result'>;
   private readonly latency: Histogram<'request'>;
   private readonly transitions: Counter<'machine' | 'to'>;
+  private readonly protocolErrors: Counter;
   private readonly requestChildren = new Map<number, { latency: Histogram.Internal<'request'>; results: Map<number, Counter.Internal> }>();
   private gateway: GatewayMetricsSource | undefined;
   private limits: LimitsMetricsSource | undefined;
@@ -145,6 +146,11 @@ export class NameServerMetrics {
         for (const limit of LIMIT_NAMES) this.inc({ limit }, counts?.[limit] ?? 0);
       },
     });
+    this.protocolErrors = new Counter({
+      name: 'xnamesrv_remoting_protocol_errors_total',
+      help: 'Remoting connections closed for a frame that could not be decoded (maxFrameLength included)',
+      registers,
+    });
     new Gauge({
       name: 'xnamesrv_remoting_connections',
       help: 'Open remoting (TCP) connections',
@@ -203,6 +209,10 @@ export class NameServerMetrics {
     counter.inc();
     child.latency.observe(Number(durationNs) / 1e9);
   };
+
+  recordProtocolError(): void {
+    this.protocolErrors.inc();
+  }
 
   recordTransition(transition: Transition): void {
     this.transitions.labels(transition.machine, transition.to).inc();

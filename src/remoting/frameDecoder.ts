@@ -8,6 +8,8 @@ export interface FramePushResult {
   frames: RemotingCommand[];
   /** Set once the stream is unusable; the decoder then stays failed. */
   error?: string;
+  /** With the first `error`: it is a frame longer than maxFrameLength (the limit, not garbage). */
+  tooLong?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export class FrameDecoder {
       }
       const totalLength = buffer.readInt32BE(offset);
       const lengthError = this.checkLengths(totalLength, buffer.readUInt32BE(offset + 4) & MAX_HEADER_LENGTH);
-      if (lengthError !== undefined) return this.fail(frames, lengthError);
+      if (lengthError !== undefined) return this.fail(frames, lengthError, totalLength + 4 > this.maxFrameLength);
       const frameEnd = offset + 4 + totalLength;
       if (frameEnd > buffer.length) {
         this.needed = 4 + totalLength;
@@ -98,10 +100,10 @@ export class FrameDecoder {
     return undefined;
   }
 
-  private fail(frames: RemotingCommand[], error: string): FramePushResult {
+  private fail(frames: RemotingCommand[], error: string, tooLong = false): FramePushResult {
     this.failure = error;
     this.pending = [];
     this.pendingBytes = 0;
-    return { frames, error };
+    return tooLong ? { frames, error, tooLong } : { frames, error };
   }
 }

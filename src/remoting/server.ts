@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { LimitEvents } from '../observe/limits.js';
 import { prepareFrame, writePreparedFrame, type PreparedFrame } from './codec.js';
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
@@ -37,6 +38,18 @@ export interface RemotingServerOptions {
   logger: Logger;
   /** Called once per request handled (responses and oneways included); responseCode is undefined when nothing was answered. */
   onRequestDone?: (code: number, responseCode: number | undefined, durationNs: bigint) => void;
+  /** Connections open at once; one over it is closed as soon as it is accepted. Default: no limit. */
+  maxConnections?: number;
+  /**
+   * Bytes of partly received frames held across all connections; the
+   * connection whose read takes the total past it is closed. Default: no limit
+   * (each connection still holds at most maxFrameLength).
+   */
+  maxBufferedBytes?: number;
+  /** Where refusals by the limits above and by maxFrameLength are counted and logged (once per peer). */
+  limits?: LimitEvents;
+  /** Called once per connection closed for a protocol error (maxFrameLength included). */
+  onProtocolError?: (reason: string) => void;
 }
 
 export interface ListenAddress {
@@ -79,6 +92,8 @@ class OutputSlabs {
 class Connection implements RemotingConnection {
   readonly decoder: FrameDecoder;
   closed = false;
+  /** This connection's share of the server's buffered partial-frame bytes. */
+  buffered = 0;
   /**
    * While the server works through the frames of one read, answers collect
    * here and leave in one buffer and one socket write.
@@ -155,6 +170,12 @@ function formatAddress(ip: string | undefined, port: number | undefined): string
   return `${plain}:${port ?? 0}`;
 }
 
+/** The IP of an "ip:port" peer address. */
+function peerIp(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  return colon > 0 ? remoteAddress.slice(0, colon) : remoteAddress;
+}
+
 function truncate(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}...` : text;
 }
@@ -176,6 +197,11 @@ export class RemotingServer {
   private readonly idleTimeoutMs: number;
   private readonly logger: Logger;
   private readonly onRequestDone: RemotingServerOptions['onRequestDone'];
+  private readonly onProtocolError: RemotingServerOptions['onProtocolError'];
+  private readonly limits: LimitEvents | undefined;
+  private readonly maxBufferedBytes: number;
+  /** Partial-frame bytes held by every open connection together. */
+  private bufferedTotal = 0;
   private readonly handlers = new Map<number, RequestHandler>();
   private readonly output = new OutputSlabs();
   private readonly open = new Set<Connection>();
@@ -194,7 +220,24 @@ export class RemotingServer {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.logger = options.logger;
     this.onRequestDone = options.onRequestDone;
+    this.onProtocolError = options.onProtocolError;
+    this.limits = options.limits;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (options.maxConnections !== undefined) {
+      const limit = options.maxConnections;
+      // Node closes a connection over maxConnections right after accepting it, and says so here.
+      this.server.maxConnections = limit;
+      this.server.on('drop', (data) => {
+        this.limits?.hit({
+          limit: 'remotingMaxConnections',
+          offender: data?.remoteAddress ?? 'unknown',
+          value: limit,
+          action: 'remoting connection closed on accept',
+          detail: { client: data?.remoteAddress, clientPort: data?.remotePort },
+        });
+      });
+    }
     // Errors after listen() settled (listen errors are handled there) must not crash the process.
     this.server.on('error', (err) => {
       if (this.listening) this.logger.error({ err }, 'remoting server error');
@@ -237,6 +280,11 @@ export class RemotingServer {
 
   connections(): number {
     return this.open.size;
+  }
+
+  /** Bytes of partly received frames held, all connections together. */
+  bufferedBytes(): number {
+    return this.bufferedTotal;
   }
 
   /** Returns a function that removes the listener. */
@@ -308,6 +356,8 @@ export class RemotingServer {
     });
     socket.on('close', () => {
       conn.closed = true;
+      this.bufferedTotal -= conn.buffered;
+      conn.buffered = 0;
       this.open.delete(conn);
       this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection closed');
       this.emit(this.closedListeners, conn);
@@ -327,7 +377,10 @@ export class RemotingServer {
 
   private received(conn: Connection, chunk: Buffer): void {
     if (conn.closed) return;
-    const { frames, error } = conn.decoder.push(chunk);
+    const { frames, error, tooLong } = conn.decoder.push(chunk);
+    const held = conn.decoder.bufferedBytes;
+    this.bufferedTotal += held - conn.buffered;
+    conn.buffered = held;
     const socket = conn.socket;
     // Pipelined requests answered synchronously leave in one buffer, one write.
     const batch = frames.length > 1;
@@ -344,15 +397,55 @@ export class RemotingServer {
     }
     if (batch) conn.endBatch();
     if (error !== undefined) {
-      this.logger.warn(
-        { connectionId: conn.id, remoteAddress: conn.remoteAddress, reason: error },
-        `closing connection ${conn.remoteAddress}: protocol error: ${error}`,
-      );
+      this.protocolError(conn, error, tooLong === true);
+      conn.abort();
+      return;
+    }
+    if (this.bufferedTotal > this.maxBufferedBytes && conn.buffered > 0) {
+      // Partial frames of many peers could otherwise add up to connections x maxFrameLength.
+      const total = this.bufferedTotal;
+      if (this.limits) {
+        this.limits.hit({
+          limit: 'remotingMaxBufferedBytes',
+          offender: peerIp(conn.remoteAddress),
+          value: this.maxBufferedBytes,
+          action: 'connection closed: its partial frame would take the bytes held past the limit',
+          detail: { connectionId: conn.id, client: conn.remoteAddress, connectionBytes: conn.buffered, totalBytes: total },
+        });
+      } else {
+        this.logger.warn({ connectionId: conn.id, remoteAddress: conn.remoteAddress, connectionBytes: conn.buffered, totalBytes: total }, `closing connection ${conn.remoteAddress}: partial frames over ${this.maxBufferedBytes} bytes`);
+      }
+      // Released now, not at the close event: other peers' reads in between must not be refused for these bytes.
+      this.bufferedTotal -= conn.buffered;
+      conn.buffered = 0;
       conn.abort();
       return;
     }
     // A peer that sends faster than it reads its answers is not read from until it catches up.
     if (socket.writableNeedDrain) socket.pause();
+  }
+
+  private protocolError(conn: Connection, error: string, tooLong: boolean): void {
+    try {
+      this.onProtocolError?.(error);
+    } catch (err) {
+      this.logger.error({ err }, 'onProtocolError failed');
+    }
+    if (tooLong && this.limits) {
+      // A configured limit: logged once per peer, counted every time.
+      this.limits.hit({
+        limit: 'maxFrameLength',
+        offender: peerIp(conn.remoteAddress),
+        value: this.maxFrameLength,
+        action: `connection closed: ${error}`,
+        detail: { connectionId: conn.id, client: conn.remoteAddress, reason: error },
+      });
+      return;
+    }
+    this.logger.warn(
+      { connectionId: conn.id, remoteAddress: conn.remoteAddress, reason: error },
+      `closing connection ${conn.remoteAddress}: protocol error: ${error}`,
+    );
   }
 
   private dispatch(conn: Connection, request: RemotingCommand): void {

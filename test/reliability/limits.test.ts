@@ -6,7 +6,7 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade } from '../gateway/support.js';
-import { LEVEL, RawPeer, startObservedServer, until, type ObservedServer } from './support.js';
+import { jsonHeaderFrame, LEVEL, rawFrame, RawPeer, startObservedServer, until, type ObservedServer } from './support.js';
 
 /**
  * Every configurable cap: what happens at the limit, that it is counted in
@@ -54,6 +54,85 @@ describe('the limits table in /metrics', () => {
     const hits = await limitHits(t);
     expect(Object.keys(hits).sort()).toEqual([...LIMIT_NAMES].sort());
     expect(Object.values(hits).every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('remoting port limits', () => {
+  it('remotingMaxConnections: closes connections over the limit as they are accepted, counted, logged once per peer; serves again when one leaves', async () => {
+    const t = await start({ remotingMaxConnections: 3 });
+    const port = t.server.remotingPort;
+    const held = await Promise.all([RawPeer.open(port), RawPeer.open(port), RawPeer.open(port)]);
+    await until(() => t.server.remoting.connections() === 3, 'three connections open');
+    for (let i = 0; i < 2; i++) {
+      const over = await RawPeer.open(port);
+      await over.waitForClose();
+      expect(over.closedByServer).toBe(true);
+    }
+    expect(t.server.remoting.connections()).toBe(3);
+    held[0]!.destroy();
+    await until(() => t.server.remoting.connections() === 2, 'one connection gone');
+    const client = await t.client();
+    expect((await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).code).toBe(ResponseCode.SUCCESS);
+    const hits = await limitHits(t);
+    expect(hits.remotingMaxConnections).toBe(2);
+    const logs = limitLogs(t, 'remotingMaxConnections');
+    expect(logs.length).toBe(1);
+    expect(logs[0]!.msg).toMatch(/^limit remotingMaxConnections=3 reached by 127\.0\.0\.1: remoting connection closed on accept/);
+    const { text } = await getOnce(t.server.httpPort, '/metrics');
+    expect(text).toMatch(/^xnamesrv_remoting_connections 3$/m);
+    for (const peer of held) peer.destroy();
+  });
+
+  it('remotingMaxBufferedBytes: closes the connection whose partial frame takes the total past the limit; the others keep theirs', async () => {
+    const t = await start({ maxFrameLength: 1024, remotingMaxBufferedBytes: 4096 });
+    const port = t.server.remotingPort;
+    // A whole frame of 1024 bytes (GET_BROKER_CLUSTER_INFO, its header padded); each peer sends its first 1000.
+    const whole = jsonHeaderFrame(`{"code":106,"opaque":7${' '.repeat(1016 - 23)}}`);
+    expect(whole.length).toBe(1024);
+    const partial = whole.subarray(0, 1000);
+    const peers: RawPeer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const peer = await RawPeer.open(port);
+      peer.write(partial);
+      peers.push(peer);
+      await until(() => t.server.remoting.bufferedBytes() === 1000 * (i + 1), `${i + 1} partial frames held`);
+    }
+    for (let i = 0; i < 2; i++) {
+      const over = await RawPeer.open(port);
+      over.write(partial);
+      await over.waitForClose();
+      expect(over.closedByServer).toBe(true);
+      expect(t.server.remoting.bufferedBytes()).toBe(4000);
+    }
+    expect(peers.every((peer) => !peer.isClosed)).toBe(true);
+    // A held frame that completes is served, and its bytes are released.
+    const finishing = peers[0]!;
+    finishing.write(whole.subarray(1000));
+    const [answer] = await finishing.waitForFrames(1);
+    expect(answer).toMatchObject({ code: ResponseCode.SUCCESS, opaque: 7 });
+    await until(() => t.server.remoting.bufferedBytes() === 3000, 'its bytes released');
+    for (const peer of peers) peer.destroy();
+    await until(() => t.server.remoting.bufferedBytes() === 0, 'every partial frame released');
+    expect((await limitHits(t)).remotingMaxBufferedBytes).toBe(2);
+    expect(limitLogs(t, 'remotingMaxBufferedBytes').length).toBe(1);
+    const client = await t.client();
+    expect((await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('maxFrameLength: closes the connection at the length word, counted every time, logged once per peer', async () => {
+    const t = await start({ maxFrameLength: 2048 });
+    for (let i = 0; i < 3; i++) {
+      const peer = await RawPeer.open(t.server.remotingPort);
+      peer.write(rawFrame(2045, 10));
+      await peer.waitForClose();
+      expect(peer.closedByServer).toBe(true);
+    }
+    expect((await limitHits(t)).maxFrameLength).toBe(3);
+    const logs = limitLogs(t, 'maxFrameLength');
+    expect(logs.length).toBe(1);
+    expect(logs[0]!.msg).toMatch(/^limit maxFrameLength=2048 reached by 127\.0\.0\.1: connection closed: frame length 2045 exceeds the maximum frame length 2048/);
+    const { text } = await getOnce(t.server.httpPort, '/metrics');
+    expect(text).toMatch(/^xnamesrv_remoting_protocol_errors_total 3$/m);
   });
 });
 

@@ -264,7 +264,7 @@ describe('remoting port under random and mutated frames', () => {
     );
     // Nothing left behind: every fuzz connection is gone, no partial frame is held, no request is waiting.
     await until(() => t.server.remoting.connections() === connectionsBefore, 'the fuzz connections closed on the server');
-    expect(bufferedBytes(t)).toBe(0);
+    expect(t.server.remoting.bufferedBytes()).toBe(0);
     expect(t.server.inFlight.total()).toBe(0);
   });
 
@@ -316,16 +316,25 @@ describe('remoting port under random and mutated frames', () => {
     ];
     for (const [what, bytes, reason] of cases) {
       const before = lines.length;
+      const tooLongBefore = t.server.limits.count('maxFrameLength');
       const peer = await RawPeer.open(t.server.remotingPort);
       peer.write(bytes);
       await peer.waitForClose();
       expect(peer.closedByServer, what).toBe(true);
       expect(peer.frames, what).toEqual([]);
-      const warnings = lines.slice(before).filter((line) => line.level === LEVEL.warn && /protocol error/.test(line.msg));
-      expect(warnings.length, `${what}: one warning`).toBe(1);
-      expect(String(warnings[0]!.reason ?? warnings[0]!.msg), what).toMatch(reason);
+      if (what === 'length one over the cap') {
+        // A configured limit: counted every time, logged once per peer (the fuzzing above already hit it).
+        expect(t.server.limits.count('maxFrameLength')).toBe(tooLongBefore + 1);
+      } else {
+        const warnings = lines.slice(before).filter((line) => line.level === LEVEL.warn && /protocol error/.test(line.msg));
+        expect(warnings.length, `${what}: one warning`).toBe(1);
+        expect(String(warnings[0]!.reason ?? warnings[0]!.msg), what).toMatch(reason);
+      }
       await stillServes();
     }
+    const { text } = await t.http('/metrics');
+    expect(Number(/^xnamesrv_remoting_protocol_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(cases.length);
+    expect(lines.filter((line) => line.limit === 'maxFrameLength').length, 'maxFrameLength logged once for this peer').toBe(1);
     noErrorLogs();
   });
 
@@ -361,7 +370,7 @@ describe('claimed-but-never-sent frames', () => {
         peers.push(peer);
       }
       const claimed = 64 * (8 + 1024);
-      await until(() => bufferedBytes(big) === claimed, `the server holds the ${claimed} bytes sent`);
+      await until(() => big.server.remoting.bufferedBytes() === claimed, `the server holds the ${claimed} bytes sent`);
       const client = await big.client();
       expect((await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).code).toBe(ResponseCode.SUCCESS);
       const after = process.memoryUsage();
@@ -374,11 +383,3 @@ describe('claimed-but-never-sent frames', () => {
     }
   });
 });
-
-/** Bytes of partial frames the server holds, all connections together. */
-function bufferedBytes(server: TestServer): number {
-  const open = (server.server.remoting as unknown as { open: Set<{ decoder: FrameDecoder }> }).open;
-  let sum = 0;
-  for (const conn of open) sum += conn.decoder.bufferedBytes;
-  return sum;
-}

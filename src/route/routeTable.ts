@@ -374,8 +374,19 @@ function encodeOwned(text: string, length: number, ascii: boolean): Buffer {
  * them); otherwise it is cleaned up before it is read (topicsOf).
  */
 interface BrokerTopics {
-  list: string[];
+  list: TopicQueues[];
   removed: number;
+}
+
+/**
+ * One topic's queues: broker name -> queue code. Knows its topic's name (the
+ * table's own key string), so the per-broker index can hold these instead of
+ * strings: no second copy of a name, no lookup to get from a name to its queues.
+ */
+class TopicQueues extends Map<string, number> {
+  constructor(readonly topic: string) {
+    super();
+  }
 }
 
 /** A decoded body's topic table as the route table reads it. */
@@ -529,7 +540,7 @@ export class RouteTable {
   };
 
   /** topic -> brokerName -> queue code */
-  private readonly topics = new Map<string, Map<string, number>>();
+  private readonly topics = new Map<string, TopicQueues>();
   /** brokerName -> entry (Java's brokerAddrTable) */
   private readonly brokers = new Map<string, BrokerEntry>();
   /** clusterName -> brokerNames */
@@ -1069,11 +1080,10 @@ export class RouteTable {
     // Static topics are not deleted this way (as in Java).
     if (this.options.deleteTopicWithBrokerRegistration && (!mappings || mappings.size === 0)) {
       const keys = rows.keySet();
-      for (const topic of this.topicsOf(name)) {
-        if (keys.has(topic)) continue;
-        const queues = this.topics.get(topic)!;
-        this.dropQueue(topic, queues, name);
-        changes.touch(topic);
+      for (const queues of this.topicsOf(name)) {
+        if (keys.has(queues.topic)) continue;
+        this.dropQueue(queues.topic, queues, name);
+        changes.touch(queues.topic);
       }
     }
     // A prime slave stands in for an absent master read-only.
@@ -1092,13 +1102,15 @@ export class RouteTable {
       if (!versionChanged && queues !== undefined && queues.has(name)) continue;
       const perm = wipeWrite ? quads[i * 4 + 2]! & ~PermName.PERM_WRITE : quads[i * 4 + 2]!;
       const code = this.codes.encode(quads[i * 4]!, quads[i * 4 + 1]!, perm, quads[i * 4 + 3]!);
+      // The table keeps its own copy of a name; the body's copies are let go.
       if (queues === undefined) {
-        this.addTopic(owned ? topic : detached(topic), name, code);
-        changes.touch(topic);
+        const key = owned ? topic : detached(topic);
+        this.addTopic(key, name, code);
+        changes.touch(key);
       } else if (queues.get(name) !== code) {
-        if (!queues.has(name)) this.indexAdd(name, topic);
+        if (!queues.has(name)) this.indexAdd(name, queues);
         queues.set(name, code);
-        changes.touch(topic);
+        changes.touch(queues.topic);
       }
     }
     if ((versionChanged || registerFirst) && mappings) {
@@ -1124,7 +1136,7 @@ export class RouteTable {
       return;
     }
     if (queues.get(brokerName) !== code) {
-      if (!queues.has(brokerName)) this.indexAdd(brokerName, topic);
+      if (!queues.has(brokerName)) this.indexAdd(brokerName, queues);
       queues.set(brokerName, code);
       changes.touch(topic);
     }
@@ -1132,10 +1144,10 @@ export class RouteTable {
 
   /** A topic new to the table, with one broker name's queues. */
   private addTopic(topic: string, brokerName: string, code: number): void {
-    const queues = new Map<string, number>();
+    const queues = new TopicQueues(topic);
     queues.set(brokerName, code);
     this.topics.set(topic, queues);
-    this.indexAdd(brokerName, topic);
+    this.indexAdd(brokerName, queues);
   }
 
   /** Removes one broker name's queues from a topic, and the topic once it has none. */
@@ -1145,11 +1157,11 @@ export class RouteTable {
     if (queues.size === 0) this.topics.delete(topic);
   }
 
-  /** `topic` gained `brokerName`'s queues (it did not have them). */
-  private indexAdd(brokerName: string, topic: string): void {
+  /** A topic gained `brokerName`'s queues (it did not have them). */
+  private indexAdd(brokerName: string, queues: TopicQueues): void {
     const entry = this.topicsByBroker.get(brokerName);
-    if (entry) entry.list.push(topic);
-    else this.topicsByBroker.set(brokerName, { list: [topic], removed: 0 });
+    if (entry) entry.list.push(queues);
+    else this.topicsByBroker.set(brokerName, { list: [queues], removed: 0 });
   }
 
   /** Some topic lost `brokerName`'s queues: its list is left as it is until read. */
@@ -1162,17 +1174,17 @@ export class RouteTable {
    * The topics with `brokerName`'s queues, each once. Callers may change
    * queues while iterating, but must not add topics to this broker name.
    */
-  private topicsOf(brokerName: string): readonly string[] {
+  private topicsOf(brokerName: string): readonly TopicQueues[] {
     const entry = this.topicsByBroker.get(brokerName);
     if (!entry) return [];
     if (entry.removed > 0) {
-      // Drop topics that lost the broker and duplicates from losing and regaining it.
-      const seen = new Set<string>();
-      const exact: string[] = [];
-      for (const topic of entry.list) {
-        if (seen.has(topic)) continue;
-        seen.add(topic);
-        if (this.topics.get(topic)?.has(brokerName)) exact.push(topic);
+      // Drop topics that lost the broker (or left the table) and duplicates from losing and regaining it.
+      const seen = new Set<TopicQueues>();
+      const exact: TopicQueues[] = [];
+      for (const queues of entry.list) {
+        if (seen.has(queues)) continue;
+        seen.add(queues);
+        if (queues.has(brokerName) && this.topics.get(queues.topic) === queues) exact.push(queues);
       }
       entry.list = exact;
       entry.removed = 0;
@@ -1364,25 +1376,23 @@ export class RouteTable {
       }
       const topics = this.topicsOf(brokerName);
       this.topicsByBroker.delete(brokerName);
-      for (const topic of topics) {
-        const queues = this.topics.get(topic)!;
+      for (const queues of topics) {
         queues.delete(brokerName);
-        changes.touch(topic);
-        if (queues.size === 0) this.topics.delete(topic);
+        changes.touch(queues.topic);
+        if (queues.size === 0) this.topics.delete(queues.topic);
       }
     } else {
       const remaining = this.brokers.get(brokerName);
       if (remaining && remaining.enableActingMaster && this.noMasterExists(remaining)) {
         // The master is gone: its queues become read-only until it returns.
-        for (const topic of this.topicsOf(brokerName)) {
-          const queues = this.topics.get(topic)!;
+        for (const queues of this.topicsOf(brokerName)) {
           const code = queues.get(brokerName);
           if (code === undefined) continue;
           const perm = this.codes.perm(code);
           const wiped = perm & ~PermName.PERM_WRITE;
           if (wiped !== perm) {
             queues.set(brokerName, this.codes.withPerm(code, wiped));
-            changes.touch(topic);
+            changes.touch(queues.topic);
           }
         }
       }
@@ -1411,8 +1421,7 @@ export class RouteTable {
     this.finishApplying();
     const changes = this.newChanges();
     let count = 0;
-    for (const topic of this.topicsOf(brokerName)) {
-      const queues = this.topics.get(topic)!;
+    for (const queues of this.topicsOf(brokerName)) {
       const code = queues.get(brokerName);
       if (code === undefined) continue;
       count++;
@@ -1420,7 +1429,7 @@ export class RouteTable {
       const updated = next(perm);
       if (updated !== perm) {
         queues.set(brokerName, this.codes.withPerm(code, updated));
-        changes.touch(topic);
+        changes.touch(queues.topic);
       }
     }
     this.commit(changes, cause);
@@ -1828,7 +1837,7 @@ export class RouteTable {
 
   /** Every topic served by a broker name: its route shows that name's addresses. */
   private collectTopicsOf(brokerName: string, changes: Changes): void {
-    for (const topic of this.topicsOf(brokerName)) changes.touch(topic);
+    for (const queues of this.topicsOf(brokerName)) changes.touch(queues.topic);
   }
 
   /** Broker names first registered under `clusterName` (Java's brokerAddrTable entries of that cluster). */

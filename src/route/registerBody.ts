@@ -383,6 +383,15 @@ export function checkBodyCrc32(body: Buffer | undefined, expected: number): bool
   return actual === expected;
 }
 
+/**
+ * What identifies a body's bytes: the header's bodyCrc32 when the broker sent
+ * one (already verified against the body), else the CRC computed here.
+ */
+export function registerBodyKey(body: Buffer | undefined, headerCrc32: number): number {
+  if (headerCrc32 !== 0) return headerCrc32;
+  return body && body.length > 0 ? crc32(body) & 0x7fffffff : 0;
+}
+
 export interface RegisterBodyPeek {
   dataVersion: DataVersion;
   filterServerList: string[] | null;

@@ -30,7 +30,7 @@ import {
   type TopicRouteData,
 } from './types.js';
 import { ownedUtf8, writeBrokerData, writeClusterInfo, writeQueueData, writeTopicRouteData } from './json.js';
-import { checkBodyCrc32, decodeRegisterBrokerBody, emptyRegisterBrokerBody, peekRegisterBody, type RegisterBodyPeek } from './registerBody.js';
+import { checkBodyCrc32, decodeRegisterBrokerBody, emptyRegisterBrokerBody, peekRegisterBody, registerBodyKey, type RegisterBodyPeek } from './registerBody.js';
 import { defaultRegisterBodyWorkers, RegisterBodyPool, registerBodyWorkersAvailable } from './registerBodyPool.js';
 import { compactBody, type CompactBody, type RegisterJobResult } from './registerJob.js';
 
@@ -191,6 +191,12 @@ interface LiveEntry {
   generation: number;
   topicCount: number;
   lastUpdateTimestamp: number;
+  /**
+   * registerBodyKey of the last body decoded in full. The fast path (skip the
+   * topics of an unchanged DataVersion) only takes byte-identical bodies, so a
+   * body broken after its DataVersion is still decoded and refused.
+   */
+  fullBodyKey: number | undefined;
 }
 
 /**
@@ -919,7 +925,7 @@ export class RouteTable {
         prepared && prepared !== NOT_PREPARED
           ? prepared.peek
           : peekRegisterBody(body, { compressed: input.compressed, maxInflatedBytes: this.options.maxInflatedBytes });
-      if (peek && dataVersionEquals(peek.dataVersion, live.dataVersion)) {
+      if (peek && dataVersionEquals(peek.dataVersion, live.dataVersion) && live.fullBodyKey === registerBodyKey(body, input.bodyCrc32)) {
         fastPath = true;
         dataVersion = peek.dataVersion;
         filterServerList = peek.filterServerList;
@@ -1213,6 +1219,7 @@ export class RouteTable {
       previous.generation = generation;
       previous.topicCount = topicCount;
       previous.lastUpdateTimestamp = input.now;
+      if (content) previous.fullBodyKey = registerBodyKey(input.body, input.bodyCrc32);
       return previous;
     }
     const entry: LiveEntry = {
@@ -1227,6 +1234,7 @@ export class RouteTable {
       generation,
       topicCount,
       lastUpdateTimestamp: input.now,
+      fullBodyKey: content ? registerBodyKey(input.body, input.bodyCrc32) : undefined,
     };
     let byAddr = this.live.get(entry.clusterName);
     if (!byAddr) {

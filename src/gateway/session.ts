@@ -82,6 +82,7 @@ export class ClientSession implements StreamSink {
   private readonly subscription: Subscription;
   private authorized: boolean;
   private failedAuths = 0;
+  private writesHeld = false;
   private phase: Phase = 'open';
   private heardSinceLastPing = true;
   private released = false;
@@ -378,9 +379,27 @@ export class ClientSession implements StreamSink {
 
   private sendText(text: string): void {
     if (this.phase !== 'open' || this.ws.readyState !== WebSocket.OPEN) return;
+    this.holdWritesUntilNextTick();
     this.ws.send(text);
     this.env.counters.messagesSent++;
     if (this.ws.bufferedAmount > this.env.limits.maxBufferedBytes) this.dropAsTooSlow();
+  }
+
+  /**
+   * Everything sent to this client within one event-loop turn leaves in one
+   * socket write: a fan-out of many transitions would otherwise cost a write
+   * (and a syscall) per message per client. Frames stay separate and in order.
+   */
+  private holdWritesUntilNextTick(): void {
+    if (this.writesHeld) return;
+    const socket = (this.ws as unknown as { _socket?: import('node:net').Socket })._socket;
+    if (!socket) return;
+    this.writesHeld = true;
+    socket.cork();
+    setImmediate(() => {
+      this.writesHeld = false;
+      socket.uncork();
+    });
   }
 
   /** The client cannot keep up: cut it off rather than let its backlog grow in this process. */

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ResponseCode } from '../../src/remoting/requestCode.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { GatewayClient, refusedUpgrade, startGatewayServer, until, type GatewayTestServer, type Message } from './support.js';
+import { GatewayClient, refusedUpgrade, gatewayServerPerTest, until, type Message } from './support.js';
 
-let current: GatewayTestServer | undefined;
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
-
-async function start(settings: Record<string, string | number | boolean | string[]> = {}) {
-  current = await startGatewayServer(settings);
-  return current;
-}
+const { start, forget } = gatewayServerPerTest();
 
 const TOPICS = Array.from({ length: 20 }, (_, i) => `Topic${i}`);
 
@@ -85,7 +76,7 @@ describe('gateway connections', () => {
     expect(stopping).toMatchObject({ machine: 'nameServer', from: 'ready', event: 'STOP' });
     expect(t.server.gateway.stats().clients).toBe(0);
     expect(t.server.routes.liveBrokerView()).toEqual([]);
-    current = undefined;
+    forget();
   });
 
   it('refuses clients over gatewayMaxClients with 503', async () => {

@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { clusterInfo, getRoute, registerBroker } from '../support/broker.js';
-import { refusedUpgrade, startGatewayServer, type GatewayTestServer, type Message } from './support.js';
+import { refusedUpgrade, gatewayServerPerTest, type Message } from './support.js';
 
 const TOKEN = 'gw-secret-token';
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
 
-let current: GatewayTestServer | undefined;
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
-
-async function start(settings: Record<string, string | number | boolean | string[]> = {}) {
-  current = await startGatewayServer(settings);
-  return current;
-}
+const { start } = gatewayServerPerTest();
 
 describe('gateway reads', () => {
   it('answers route, cluster, topic list, KV, lifecycle and broker reads through the request processors', async () => {

@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { startGatewayServer, type GatewayTestServer, type Message } from './support.js';
+import { gatewayServerPerTest, type Message } from './support.js';
 
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, Unwatched: {}, 'broker-a': {} } };
 
-let current: GatewayTestServer | undefined;
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
-
-async function start(settings: Record<string, string | number | boolean | string[]> = {}) {
-  current = await startGatewayServer(settings);
-  return current;
-}
+const { start } = gatewayServerPerTest();
 
 const isRoute = (m: Message) => m.type === 'route';
 

@@ -1,21 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerBroker } from '../support/broker.js';
-import { GatewayClient, startGatewayServer, type GatewayTestServer, type Message } from './support.js';
+import { GatewayClient, gatewayServerPerTest, type Message } from './support.js';
 
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
 const brokerB = { clusterName: 'ClusterB', brokerName: 'broker-b', brokerAddr: '127.0.0.1:30911', topics: { Other: {}, 'broker-b': {} } };
 
-let current: GatewayTestServer | undefined;
-afterEach(async () => {
-  await current?.stop();
-  current = undefined;
-});
-
-async function start(settings: Record<string, string | number | boolean | string[]> = {}) {
-  current = await startGatewayServer(settings);
-  return current;
-}
+const { start, forget } = gatewayServerPerTest();
 
 const isBrokerTransition = (m: Message) => m.type === 'transition' && m.machine === 'broker';
 
@@ -128,7 +119,7 @@ describe('gateway stream', () => {
     // The stop itself is a lifecycle transition: only clients with the lifecycle stream see it.
     const sawStop = (client: GatewayClient) => client.pending().some((m) => m.type === 'transition' && m.to === 'stopping');
     expect([everything, clusterB, byAddress, byName, lifecycleOnly].map(sawStop)).toEqual([true, false, true, true, true]);
-    current = undefined;
+    forget();
   });
 
   it('replays what a reconnecting client missed, from ?lastSeq= and from a resume op', async () => {

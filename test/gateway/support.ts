@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
@@ -188,4 +189,22 @@ export async function until(condition: () => boolean, what: string): Promise<voi
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * One gateway server per test, stopped after it. A test that stops its server
+ * itself calls `forget()` so it is not stopped twice.
+ */
+export function gatewayServerPerTest() {
+  let current: GatewayTestServer | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return {
+    start: async (settings: Record<string, string | number | boolean | string[]> = {}) => (current = await startGatewayServer(settings)),
+    forget: () => {
+      current = undefined;
+    },
+  };
 }

@@ -141,7 +141,7 @@ export class NameServer {
       maxFrameLength: config.maxFrameLength,
       idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
       logger: this.logger,
-      onRequestDone: (code, responseCode, durationNs) => this.metrics.recordRequest(code, responseCode, durationNs),
+      onRequestDone: (code, responseCode, durationSeconds) => this.metrics.recordRequest(code, responseCode, durationSeconds),
       maxConnections: config.remotingMaxConnections,
       maxBufferedBytes: config.remotingMaxBufferedBytes,
       limits: this.limits,

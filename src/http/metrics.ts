@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { requestCodeName, responseCodeName } from '../remoting/requestCode.js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { RequestStats, registerRequestDurations } from './requestStats.js';
 import type { Transition } from '../observe/transitions.js';
 import { LIMIT_NAMES, type LimitName } from '../observe/limits.js';
 
@@ -35,34 +35,31 @@ const LIFECYCLE_STATES = ['starting', 'waiting', 'ready', 'timedOut', 'stopping'
 /**
  * Prometheus metrics of one name server, in a registry of its own (never
  * prom-client's global one, so several servers can share a process).
- * Request accounting sits on the hot path: label children are cached per
- * request code so a request costs two map lookups and two increments.
+ * Request accounting sits on the hot path, so it only adds to plain numbers
+ * (RequestStats); they become series when /metrics is scraped.
  */
 export class NameServerMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'code' | 'request' | 'result'>;
-  private readonly latency: Histogram<'request'>;
+  private readonly requestStats = new RequestStats();
   private readonly transitions: Counter<'machine' | 'to'>;
   private readonly protocolErrors: Counter;
-  private readonly requestChildren = new Map<number, { latency: Histogram.Internal<'request'>; results: Map<number, Counter.Internal> }>();
   private gateway: GatewayMetricsSource | undefined;
   private limits: LimitsMetricsSource | undefined;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
-    this.requests = new Counter({
+    const requestStats = this.requestStats;
+    new Counter({
       name: 'xnamesrv_requests_total',
       help: 'Remoting requests handled, by request code and response code',
       labelNames: ['code', 'request', 'result'],
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, value } of requestStats.requestCounts()) this.inc(labels, value);
+      },
     });
-    this.latency = new Histogram({
-      name: 'xnamesrv_request_duration_seconds',
-      help: 'Time from a request frame decoded to its response written, by request',
-      labelNames: ['request'],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
-      registers,
-    });
+    registerRequestDurations(this.registry, requestStats);
     this.transitions = new Counter({
       name: 'xnamesrv_transitions_total',
       help: 'Actor state transitions, by machine and target state',
@@ -194,20 +191,8 @@ export class NameServerMetrics {
     this.limits = limits;
   }
 
-  readonly recordRequest = (code: number, responseCode: number | undefined, durationNs: bigint): void => {
-    let child = this.requestChildren.get(code);
-    if (!child) {
-      child = { latency: this.latency.labels(requestCodeName(code)), results: new Map() };
-      this.requestChildren.set(code, child);
-    }
-    const resultKey = responseCode ?? -1;
-    let counter = child.results.get(resultKey);
-    if (!counter) {
-      counter = this.requests.labels(String(code), requestCodeName(code), responseCode === undefined ? 'ONEWAY' : responseCodeName(responseCode));
-      child.results.set(resultKey, counter);
-    }
-    counter.inc();
-    child.latency.observe(Number(durationNs) / 1e9);
+  readonly recordRequest = (code: number, responseCode: number | undefined, durationSeconds: number): void => {
+    this.requestStats.record(code, responseCode, durationSeconds);
   };
 
   recordProtocolError(): void {

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
 import { prepareFrame, writePreparedFrame, type PreparedFrame } from './codec.js';
@@ -37,7 +38,7 @@ export interface RemotingServerOptions {
   idleTimeoutMs?: number;
   logger: Logger;
   /** Called once per request handled (responses and oneways included); responseCode is undefined when nothing was answered. */
-  onRequestDone?: (code: number, responseCode: number | undefined, durationNs: bigint) => void;
+  onRequestDone?: (code: number, responseCode: number | undefined, durationSeconds: number) => void;
   /** Connections open at once; one over it is closed as soon as it is accepted. Default: no limit. */
   maxConnections?: number;
   /**
@@ -68,16 +69,43 @@ const OUTPUT_SLAB_BYTES = 64 * 1024;
 const OUTPUT_SLAB_MAX_ALLOCATION = 16 * 1024;
 
 /**
- * Buffers for outgoing frames, carved out of 64 KiB slabs: one ArrayBuffer per
- * slab instead of one per answer batch. Allocating many separate
- * ArrayBuffers stalls the event loop under load; a slab is freed by the GC
- * once the writes that use it have completed. Larger frames get their own.
+ * Buffers for outgoing frames.
+ *
+ * A write the kernel takes whole, synchronously, leaves its buffer free the
+ * moment socket.write() returns: those go through one reused scratch buffer.
+ * Fresh memory for every answer batch (hundreds of MB/s under read load) is
+ * external memory to V8, and it answers that with a mark-compact every
+ * 100 ms. Writes that must wait (the peer is not reading) keep their buffer,
+ * so the scratch is handed over and replaced. Other frames are carved out of
+ * 64 KiB slabs: one ArrayBuffer per slab, freed by the GC once the writes
+ * that use it have completed. Larger frames get their own.
  */
-class OutputSlabs {
+function fillFrames(out: Buffer, frames: PreparedFrame[]): void {
+  let offset = 0;
+  for (const frame of frames) offset = writePreparedFrame(frame, out, offset);
+}
+
+class OutputBuffers {
+  private scratch: Buffer = Buffer.allocUnsafeSlow(OUTPUT_SLAB_BYTES);
   private slab: Buffer | undefined;
   private used = 0;
 
-  allocate(size: number): Buffer {
+  /** Writes `frames`, `bytes` long together, to `socket` in one write. */
+  write(socket: Socket, frames: PreparedFrame[], bytes: number): void {
+    if (bytes <= this.scratch.length && socket.writableLength === 0) {
+      const out = this.scratch.subarray(0, bytes);
+      fillFrames(out, frames);
+      socket.write(out);
+      // Queued, not written: the socket holds on to the buffer until the write completes.
+      if (socket.writableLength !== 0) this.scratch = Buffer.allocUnsafeSlow(OUTPUT_SLAB_BYTES);
+      return;
+    }
+    const out = this.allocate(bytes);
+    fillFrames(out, frames);
+    socket.write(out);
+  }
+
+  private allocate(size: number): Buffer {
     if (size > OUTPUT_SLAB_MAX_ALLOCATION) return Buffer.allocUnsafe(size);
     if (this.slab === undefined || this.used + size > OUTPUT_SLAB_BYTES) {
       this.slab = Buffer.allocUnsafeSlow(OUTPUT_SLAB_BYTES);
@@ -95,18 +123,20 @@ class Connection implements RemotingConnection {
   /** This connection's share of the server's buffered partial-frame bytes. */
   buffered = 0;
   /**
-   * While the server works through the frames of one read, answers collect
-   * here and leave in one buffer and one socket write.
+   * Answers wait here until the event loop has worked through every socket
+   * that was readable this turn, then leave in one buffer and one write (see
+   * RemotingServer.flushConnections).
    */
-  private batch: PreparedFrame[] | undefined;
-  private batchBytes = 0;
+  private pending: PreparedFrame[] = [];
+  private pendingBytes = 0;
 
   constructor(
     readonly id: number,
     readonly remoteAddress: string,
     readonly socket: Socket,
     maxFrameLength: number,
-    private readonly output: OutputSlabs,
+    private readonly output: OutputBuffers,
+    private readonly scheduleFlush: (conn: Connection) => void,
   ) {
     this.decoder = new FrameDecoder(maxFrameLength);
   }
@@ -119,46 +149,34 @@ class Connection implements RemotingConnection {
 
   /** Queues a frame behind what this connection already sent. */
   write(frame: PreparedFrame): void {
-    if (this.batch !== undefined) {
-      this.batch.push(frame);
-      this.batchBytes += frame.length;
-      return;
-    }
-    const out = this.output.allocate(frame.length);
-    writePreparedFrame(frame, out, 0);
-    this.socket.write(out);
+    if (this.pending.length === 0) this.scheduleFlush(this);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
   }
 
-  startBatch(): void {
-    this.batch ??= [];
-  }
-
-  /** Writes what the batch collected, in order, as one buffer. */
-  endBatch(): void {
-    const batch = this.batch;
-    if (batch === undefined) return;
-    this.batch = undefined;
-    const bytes = this.batchBytes;
-    this.batchBytes = 0;
-    if (batch.length === 0 || this.socket.destroyed) return;
-    const out = this.output.allocate(bytes);
-    let offset = 0;
-    for (const frame of batch) offset = writePreparedFrame(frame, out, offset);
-    this.socket.write(out);
+  /** Writes the queued frames, in order, as one buffer. */
+  flush(): void {
+    const frames = this.pending;
+    if (frames.length === 0) return;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed) return;
+    this.output.write(this.socket, frames, bytes);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.endBatch();
+    this.flush();
     this.socket.destroySoon();
   }
 
   /** Drops the connection now, unsent data included. */
   abort(): void {
     this.closed = true;
-    this.batch = undefined;
-    this.batchBytes = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
     this.socket.destroy();
   }
 }
@@ -203,7 +221,7 @@ export class RemotingServer {
   /** Partial-frame bytes held by every open connection together. */
   private bufferedTotal = 0;
   private readonly handlers = new Map<number, RequestHandler>();
-  private readonly output = new OutputSlabs();
+  private readonly output = new OutputBuffers();
   private readonly open = new Set<Connection>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly openedListeners = new Set<ConnectionListener>();
@@ -212,6 +230,37 @@ export class RemotingServer {
   private nextConnectionId = 1;
   private listening = false;
   private closing: Promise<void> | undefined;
+  /** Connections with answers not yet written, in the order they got their first. */
+  private unflushed: Connection[] = [];
+  private flushScheduled = false;
+  private readonly scheduleFlush = (conn: Connection): void => {
+    this.unflushed.push(conn);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushConnections);
+  };
+  /**
+   * Runs once per event-loop turn, after the poll phase has delivered every
+   * readable socket: each connection's answers of this turn leave in one
+   * write. Writing during the reads instead (one write per read) costs more
+   * than the answers themselves when the peer is local: every write wakes a
+   * reader that has gone back to sleep. This way the first write wakes it and
+   * it finds the rest ready.
+   */
+  private readonly flushConnections = (): void => {
+    this.flushScheduled = false;
+    const conns = this.unflushed;
+    this.unflushed = [];
+    for (const conn of conns) {
+      try {
+        conn.flush();
+      } catch (err) {
+        this.logger.error({ err, connectionId: conn.id }, 'writing answers failed');
+      }
+      // A peer that sends faster than it reads its answers is not read from until it catches up.
+      if (conn.socket.writableNeedDrain && !this.closing && !conn.closed) conn.socket.pause();
+    }
+  };
 
   constructor(options: RemotingServerOptions) {
     this.host = options.host ?? DEFAULT_HOST;
@@ -337,7 +386,7 @@ export class RemotingServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength, this.output);
+    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength, this.output, this.scheduleFlush);
     this.open.add(conn);
     this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection opened');
 
@@ -382,20 +431,18 @@ export class RemotingServer {
     this.bufferedTotal += held - conn.buffered;
     conn.buffered = held;
     const socket = conn.socket;
-    // Pipelined requests answered synchronously leave in one buffer, one write.
-    const batch = frames.length > 1;
-    if (batch) conn.startBatch();
+    // One clock read per read: a frame's time counts from when its bytes were split off.
+    const decodedAt = this.onRequestDone && frames.length > 0 ? performance.now() : 0;
     for (const frame of frames) {
       // A handler may have closed the connection: what it sent after that is not served.
       if (conn.closed) break;
       try {
-        this.dispatch(conn, frame);
+        this.dispatch(conn, frame, decodedAt);
       } catch (err) {
         // Only a bug gets here; an exception escaping a socket event would end the process.
         this.logger.error({ err, connectionId: conn.id, code: frame.code }, 'request dispatch failed');
       }
     }
-    if (batch) conn.endBatch();
     if (error !== undefined) {
       this.protocolError(conn, error, tooLong === true);
       conn.abort();
@@ -421,7 +468,6 @@ export class RemotingServer {
       conn.abort();
       return;
     }
-    // A peer that sends faster than it reads its answers is not read from until it catches up.
     if (socket.writableNeedDrain) socket.pause();
   }
 
@@ -448,12 +494,11 @@ export class RemotingServer {
     );
   }
 
-  private dispatch(conn: Connection, request: RemotingCommand): void {
+  private dispatch(conn: Connection, request: RemotingCommand, started: number): void {
     if (isResponse(request)) {
       this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, opaque: request.opaque }, 'ignoring a response sent to the server');
       return;
     }
-    const started = this.onRequestDone ? process.hrtime.bigint() : 0n;
     const handler = this.handlers.get(request.code);
     if (handler === undefined) {
       const remark = ` request type ${request.code} not supported`;
@@ -491,10 +536,10 @@ export class RemotingServer {
   }
 
   /** Never throws: it runs inside socket events and promise callbacks. */
-  private answer(conn: Connection, request: RemotingCommand, response: RemotingCommand | null | undefined, started: bigint): void {
+  private answer(conn: Connection, request: RemotingCommand, response: RemotingCommand | null | undefined, started: number): void {
     if (this.onRequestDone) {
       try {
-        this.onRequestDone(request.code, response?.code ?? undefined, process.hrtime.bigint() - started);
+        this.onRequestDone(request.code, response?.code ?? undefined, (performance.now() - started) / 1000);
       } catch (err) {
         this.logger.error({ err }, 'onRequestDone failed');
       }

@@ -15,6 +15,7 @@ interface Phase {
   writes: number;
   bytes: number;
   cpu: number;
+  sleeps: number;
   loopMaxMs: number;
   loopP99Ms: number;
 }
@@ -28,6 +29,9 @@ interface Measured {
   codes: Record<string, number>;
   /** answers per socket write on the server */
   perWrite: number;
+  /** Voluntary context switches per 1,000 answers: how often the server and the load generator slept waiting. */
+  serverSleepsPerK: number;
+  clientSleepsPerK: number;
 }
 
 function measured(r: RunResult, p: Phase): Measured {
@@ -39,6 +43,8 @@ function measured(r: RunResult, p: Phase): Measured {
     loopMaxMs: p.loopMaxMs,
     codes: r.codes,
     perWrite: p.bytes / r.responseBytesMean / Math.max(1, p.writes),
+    serverSleepsPerK: (p.sleeps * 1000) / Math.max(1, r.requests),
+    clientSleepsPerK: (r.clientSleeps * 1000) / Math.max(1, r.requests),
   };
 }
 
@@ -104,7 +110,7 @@ async function openRun(ctx: BenchContext, s: ReadSetup, target: 'x' | 'c', rate:
 }
 
 function describe(m: Measured): string {
-  return `${fmt(m.rps)} req/s p50 ${fmt(m.latency.p50Ms)} p99 ${fmt(m.latency.p99Ms)} max ${fmt(m.latency.maxMs)} ms, server cpu ${fmt(m.serverCpu * 100, 0)}%, client cpu ${fmt(m.clientCpu * 100, 0)}%, ${fmt(m.perWrite, 1)} answers/write`;
+  return `${fmt(m.rps)} req/s p50 ${fmt(m.latency.p50Ms)} p99 ${fmt(m.latency.p99Ms)} max ${fmt(m.latency.maxMs)} ms, server cpu ${fmt(m.serverCpu * 100, 0)}%, client cpu ${fmt(m.clientCpu * 100, 0)}%, ${fmt(m.perWrite, 1)} answers/write, sleeps per 1k answers: server ${fmt(m.serverSleepsPerK, 0)}, client ${fmt(m.clientSleepsPerK, 0)}`;
 }
 
 export async function figure1(ctx: BenchContext, s: ReadSetup): Promise<void> {

@@ -113,16 +113,21 @@ export class Child {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** CPU use of this process since `since`, as a fraction of one core. */
-export function cpuMeter(): { read(): { cpu: number; wallMs: number } } {
+export function cpuMeter(): { read(): { cpu: number; wallMs: number; sleeps: number } } {
   let start = process.cpuUsage();
   let t0 = performance.now();
+  let sleeps0 = process.resourceUsage().voluntaryContextSwitches;
   return {
+    /** Also counts voluntary context switches: how often a thread of this process went to sleep waiting. */
     read() {
       const d = process.cpuUsage(start);
       const wallMs = performance.now() - t0;
+      const sleepsNow = process.resourceUsage().voluntaryContextSwitches;
+      const sleeps = sleepsNow - sleeps0;
       start = process.cpuUsage();
       t0 = performance.now();
-      return { cpu: (d.user + d.system) / 1000 / wallMs, wallMs };
+      sleeps0 = sleepsNow;
+      return { cpu: (d.user + d.system) / 1000 / wallMs, wallMs, sleeps };
     },
   };
 }

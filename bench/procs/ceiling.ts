@@ -73,7 +73,7 @@ serveParent({
   },
   phase() {
     const c = cpu.read();
-    return { cpu: c.cpu, wallMs: c.wallMs, loopMaxMs: 0, loopP99Ms: 0, ...takeWrites() };
+    return { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: 0, loopP99Ms: 0, ...takeWrites() };
   },
   exit() {
     setImmediate(() => process.exit(0));

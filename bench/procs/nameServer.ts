@@ -87,7 +87,7 @@ serveParent({
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
     // mainThreadMs: time the event loop spent running callbacks (not waiting), worker threads excluded.
-    const result = { cpu: c.cpu, wallMs: c.wallMs, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, mainThreadMs: u.active, ...takeWrites(), ...takeGc() };
+    const result = { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, mainThreadMs: u.active, ...takeWrites(), ...takeGc() };
     loop.reset();
     return result;
   },

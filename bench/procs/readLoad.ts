@@ -81,6 +81,8 @@ export interface RunResult {
   bytesIn: number;
   responseBytesMean: number;
   clientCpu: number;
+  /** Times the load generator went to sleep waiting for answers (voluntary context switches). */
+  clientSleeps: number;
   /** open loop: requests that were due but not sent (connection backlog) */
   lateSends: number;
   sample?: number[];
@@ -250,7 +252,7 @@ async function start(args: RunArgs): Promise<{ stop: () => Promise<RunResult> }>
     async stop() {
       if (warmTimer) clearTimeout(warmTimer);
       const countTo = performance.now();
-      const clientCpu = cpu.read().cpu;
+      const { cpu: clientCpu, sleeps: clientSleeps } = cpu.read();
       counting = false;
       running = false;
       if (timer) clearTimeout(timer);
@@ -265,6 +267,7 @@ async function start(args: RunArgs): Promise<{ stop: () => Promise<RunResult> }>
         bytesIn,
         responseBytesMean: completed ? bytesIn / completed : 0,
         clientCpu,
+        clientSleeps,
         lateSends,
         sample,
         slowest: slowest.sort((a, b) => b[1] - a[1]).slice(0, 20),

@@ -87,11 +87,17 @@ const NUMERIC_FIXED = NUMERIC_1.length + NUMERIC_2.length + NUMERIC_3.length + N
 
 /** Characters of a safe integer in decimal, as String(n) writes it. */
 function decimalLength(n: number): number {
-  let digits = 1;
-  let v = n < 0 ? -n : n;
-  while (v >= 10) {
-    v = Math.floor(v / 10);
-    digits++;
+  const v = n < 0 ? -n : n;
+  // Comparisons, not divisions: this runs for every number of every answer header.
+  let digits: number;
+  if (v < 10) digits = 1;
+  else if (v < 100) digits = 2;
+  else if (v < 1000) digits = 3;
+  else if (v < 10000) digits = 4;
+  else if (v < 100000) digits = 5;
+  else {
+    digits = 6;
+    for (let bound = 1000000; v >= bound && digits < 16; bound *= 10) digits++;
   }
   return n < 0 ? digits + 1 : digits;
 }
@@ -100,9 +106,15 @@ function writeDecimal(target: Buffer, offset: number, n: number): number {
   const length = decimalLength(n);
   let v = n < 0 ? -n : n;
   let i = offset + length - 1;
-  do {
+  // Integer division by `| 0` is exact below 2^31; larger values take Math.floor.
+  while (v >= 0x80000000) {
     target[i--] = 0x30 + (v % 10);
     v = Math.floor(v / 10);
+  }
+  do {
+    const q = (v / 10) | 0;
+    target[i--] = 0x30 + (v - q * 10);
+    v = q;
   } while (v > 0);
   if (n < 0) target[offset] = 0x2d;
   return offset + length;

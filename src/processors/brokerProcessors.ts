@@ -106,15 +106,21 @@ function registered(
   return success(request, body, responseHeader);
 }
 
-/** UNREGISTER_BROKER: removed from routes now; the actor ends as `unregistered`. */
+/**
+ * UNREGISTER_BROKER: removed from routes once the registrations received
+ * before it are applied (a large one may still be decoding); the actor ends
+ * as `unregistered`.
+ */
 export function unregisterBroker(ctx: ProcessorContext): RequestHandler {
   return (request) => {
     const read = readHeader(request, { brokerName: 'string', brokerAddr: 'string', clusterName: 'string', brokerId: 'long' });
     if (!read.ok) return systemError(request, read.remark);
     const { clusterName, brokerAddr, brokerName, brokerId } = read.header;
-    ctx.routes.unregisterBroker({ clusterName, brokerAddr, brokerName, brokerId });
-    ctx.sendToLifecycle({ type: 'BROKER.UNREGISTERED', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
-    return success(request);
+    const done = ctx.routes.afterQueuedRegistrations(() => {
+      ctx.routes.unregisterBroker({ clusterName, brokerAddr, brokerName, brokerId });
+      ctx.sendToLifecycle({ type: 'BROKER.UNREGISTERED', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
+    });
+    return done instanceof Promise ? done.then(() => success(request)) : success(request);
   };
 }
 

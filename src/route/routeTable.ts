@@ -464,6 +464,15 @@ const NOT_PREPARED: PreparedBody = Object.freeze({ crcOk: true, peek: undefined,
 /** register()'s answer when it needs a decode it was told not to do itself. */
 const NEEDS_DECODE = Symbol('needs decode');
 
+/** Another write waiting behind queued registrations (afterQueuedRegistrations). */
+interface QueuedOperation {
+  operation: () => unknown;
+  /** Scheduled to run; it leaves the queue when it has run. */
+  running: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 interface QueuedRegistration {
   input: RegisterBrokerInput;
   /** decoded on a worker */
@@ -561,8 +570,8 @@ export class RouteTable {
   /** brokerName -> its topics: the inverse of `topics`, so a broker's changes cost its own topics, not all. */
   private readonly topicsByBroker = new Map<string, BrokerTopics>();
 
-  /** Registrations waiting their turn (submitRegistration): applied strictly in arrival order. */
-  private readonly registrationQueue: QueuedRegistration[] = [];
+  /** Registrations (and writes queued behind them) waiting their turn: applied strictly in arrival order. */
+  private readonly registrationQueue: Array<QueuedRegistration | QueuedOperation> = [];
   private readonly registerBodyWorkers: number;
   private readonly asyncDecodeMinBytes: number;
   private readonly applyShare: number;
@@ -685,7 +694,23 @@ export class RouteTable {
     return true;
   }
 
-  /** Registrations submitted and not yet applied. */
+  /**
+   * Runs `operation` once every registration submitted before it has been
+   * applied and answered, so a broker's UNREGISTER_BROKER cannot overtake its
+   * own REGISTER_BROKER still decoding on a worker (Java's write lock gives
+   * the same order). Runs it now when nothing is queued. It runs in a
+   * microtask after the last of those registrations resolved, so whatever
+   * their callers do on resolution happens first.
+   */
+  afterQueuedRegistrations<T>(operation: () => T): T | Promise<T> {
+    if (this.registrationQueue.length === 0) return operation();
+    return new Promise<T>((resolve, reject) => {
+      this.registrationQueue.push({ operation, running: false, resolve: resolve as (value: unknown) => void, reject });
+      this.pumpRegistrations();
+    });
+  }
+
+  /** Registrations (and writes behind them) submitted and not yet applied. */
   get pendingRegistrations(): number {
     return this.registrationQueue.length;
   }
@@ -754,8 +779,14 @@ export class RouteTable {
   private pumpRegistrations(): void {
     if (this.applying !== undefined) return;
     const queue = this.registrationQueue;
-    while (queue.length > 0 && !queue[0]!.decoding) {
-      const job = queue[0]!;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      if ('operation' in head) {
+        if (!head.running) this.runQueuedOperation(head);
+        return;
+      }
+      const job = head;
+      if (job.decoding) return;
       if (job.large && performance.now() < this.chunkPauseUntil) {
         this.pumpLater();
         return;
@@ -789,6 +820,21 @@ export class RouteTable {
         return;
       }
     }
+  }
+
+  private runQueuedOperation(queued: QueuedOperation): void {
+    queued.running = true;
+    // A microtask queued now runs after the reactions to the registrations
+    // resolved before it (their answers and actor events).
+    queueMicrotask(() => {
+      this.registrationQueue.shift();
+      try {
+        queued.resolve(queued.operation());
+      } catch (err) {
+        queued.reject(err);
+      }
+      this.pumpRegistrations();
+    });
   }
 
   private pumpLater(): void {

@@ -18,6 +18,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+async function compiledNameServer(): Promise<typeof NameServer> {
+  const url = new URL('../../dist/src/nameServer.js', import.meta.url);
+  const module = (await import(url.href)) as { NameServer: typeof NameServer };
+  return module.NameServer;
+}
+
 /**
  * A real name server on 127.0.0.1 with ephemeral ports, its own data
  * directory and a simulated clock. Settings go through the same validation as
@@ -25,7 +31,18 @@ export interface TestServer {
  */
 export async function startTestServer(
   settings: Record<string, string | number | boolean | string[]> = {},
-  options: { dataDir?: string; inspectUrl?: string; logger?: Logger; kvWriteFile?: (path: string, data: string) => Promise<void> } = {},
+  options: {
+    dataDir?: string;
+    inspectUrl?: string;
+    logger?: Logger;
+    kvWriteFile?: (path: string, data: string) => Promise<void>;
+    /**
+     * Run the compiled server in dist/ (built by `npm test`'s tsc step). Large
+     * register bodies are decoded on worker threads only there: the worker
+     * script exists only as JavaScript.
+     */
+    compiled?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'xnamesrv-test-')));
   const argv = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'];
@@ -35,7 +52,8 @@ export async function startTestServer(
   const clock = new SimulatedClock() as SimulatedClock & ServerClock;
   // Start the simulated clock at a realistic epoch so timestamps look like times.
   clock.set(Date.UTC(2026, 0, 1));
-  const server = await NameServer.start({
+  const implementation: typeof NameServer = options.compiled ? await compiledNameServer() : NameServer;
+  const server = await implementation.start({
     config: loaded.config,
     logger: options.logger ?? silentLogger(),
     clock,

@@ -278,7 +278,7 @@ export function decodeFrameAt(buffer: Buffer, start: number, end: number): Remot
   const body = headerEnd < end ? buffer.subarray(headerEnd, end) : null;
   let decoded: HeaderResult;
   if (type === SerializeType.JSON) {
-    const fast = scanJsonCommand(buffer, headerStart, headerEnd, body);
+    const fast = matchJavaClientHeader(buffer, headerStart, headerEnd, body) ?? scanJsonCommand(buffer, headerStart, headerEnd, body);
     if (fast !== undefined) return fast;
     decoded = parseJsonHeader(buffer, headerStart, headerEnd);
   } else if (type === SerializeType.ROCKETMQ) {
@@ -545,6 +545,121 @@ function scanExtFields(s: HeaderScanner): Record<string, string> | null | undefi
     return undefined;
   }
 }
+
+// The header Java clients (and ali-ons) send, as fastjson lays it out:
+// {"code":C[,"extFields":{"k":"v",...}],"flag":F,"language":"JAVA","opaque":O,"serializeTypeCurrentRPC":"JSON","version":V}
+const JAVA_CODE = Buffer.from('{"code":');
+const JAVA_EXT = Buffer.from(',"extFields":{');
+const JAVA_FLAG = Buffer.from(',"flag":');
+const JAVA_LANGUAGE_OPAQUE = Buffer.from(',"language":"JAVA","opaque":');
+const JAVA_RPC_VERSION = Buffer.from(',"serializeTypeCurrentRPC":"JSON","version":');
+const LOWER_E = 0x65;
+
+/** The position after `literal` if the bytes at `at` are exactly it, else -1. */
+function literalAt(frame: Buffer, at: number, end: number, literal: Buffer): number {
+  const n = literal.length;
+  if (at + n > end) return -1;
+  for (let i = 0; i < n; i++) if (frame[at + i] !== literal[i]) return -1;
+  return at + n;
+}
+
+/** The end of 1 to 9 decimal digits without a leading zero at `at` (always an int32), else -1. */
+function digitsAt(frame: Buffer, at: number, end: number): number {
+  let i = at;
+  while (i < end && i - at < 10) {
+    const c = frame[i]!;
+    if (c < ZERO || c > NINE) break;
+    i++;
+  }
+  const digits = i - at;
+  if (digits === 0 || digits > 9 || (digits > 1 && frame[at] === ZERO)) return -1;
+  return i;
+}
+
+function digitsValue(frame: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (frame[i]! - ZERO);
+  return n;
+}
+
+/** The end of a string's content (its closing quote) of printable ASCII without escapes from `at`, else -1. */
+function plainStringEnd(frame: Buffer, at: number, end: number): number {
+  for (let i = at; i < end; i++) {
+    const c = frame[i]!;
+    if (c === QUOTE) return i;
+    if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The Java client's exact header layout, compared literal by literal: most
+ * requests a name server gets look like this, and matching them costs less
+ * than half of scanning JSON in general. Anything else (whitespace, other
+ * field orders, negative or 10-digit numbers, a remark, escapes) is
+ * undefined here and goes to scanJsonCommand, which decodes it the same way.
+ */
+function matchJavaClientHeader(frame: Buffer, start: number, end: number, body: Buffer | null): RemotingCommand | undefined {
+  let p = literalAt(frame, start, end, JAVA_CODE);
+  if (p < 0) return undefined;
+  let from = p;
+  p = digitsAt(frame, p, end);
+  if (p < 0) return undefined;
+  const code = digitsValue(frame, from, p);
+  let extFields: Record<string, string> | null = null;
+  if (frame[p + 2] === LOWER_E) {
+    p = literalAt(frame, p, end, JAVA_EXT);
+    if (p < 0) return undefined;
+    extFields = {};
+    if (frame[p] !== CLOSE_BRACE) {
+      for (;;) {
+        if (frame[p] !== QUOTE) return undefined;
+        const keyStart = p + 1;
+        const keyEnd = plainStringEnd(frame, keyStart, end);
+        if (keyEnd < 0 || frame[keyEnd + 1] !== COLON || frame[keyEnd + 2] !== QUOTE) return undefined;
+        const valueStart = keyEnd + 3;
+        const valueEnd = plainStringEnd(frame, valueStart, end);
+        if (valueEnd < 0) return undefined;
+        // The route read's one field gets a shared string; others are read out.
+        const key = bytesEqual(frame, keyStart, keyEnd, EXT_TOPIC) ? 'topic' : frame.toString('latin1', keyStart, keyEnd);
+        // JSON.parse makes "__proto__" an own data property; assignment would not.
+        if (key === '__proto__') return undefined;
+        extFields[key] = frame.toString('latin1', valueStart, valueEnd);
+        p = valueEnd + 1;
+        if (frame[p] !== COMMA) break;
+        p++;
+      }
+    }
+    if (frame[p] !== CLOSE_BRACE) return undefined;
+    p++;
+  }
+  p = literalAt(frame, p, end, JAVA_FLAG);
+  if (p < 0) return undefined;
+  from = p;
+  p = digitsAt(frame, p, end);
+  if (p < 0) return undefined;
+  const flag = digitsValue(frame, from, p);
+  p = literalAt(frame, p, end, JAVA_LANGUAGE_OPAQUE);
+  if (p < 0) return undefined;
+  from = p;
+  p = digitsAt(frame, p, end);
+  if (p < 0) return undefined;
+  const opaque = digitsValue(frame, from, p);
+  p = literalAt(frame, p, end, JAVA_RPC_VERSION);
+  if (p < 0) return undefined;
+  from = p;
+  p = digitsAt(frame, p, end);
+  if (p < 0 || p + 1 !== end || frame[p] !== CLOSE_BRACE) return undefined;
+  const version = digitsValue(frame, from, p);
+  return { code, language: 'JAVA', version, opaque, flag, remark: null, extFields, serializeType: SerializeType.JSON, body };
+}
+
+/** The JSON header decoders in the order decodeFrameAt tries them; exported for tests that compare them. */
+export const jsonHeaderDecodersForTests = {
+  javaClientLayout: matchJavaClientHeader,
+  scanner: (frame: Buffer, start: number, end: number, body: Buffer | null) => scanJsonCommand(frame, start, end, body),
+  jsonParse: (frame: Buffer, start: number, end: number) => parseJsonHeader(frame, start, end),
+};
 
 /** A command with the common header shape, read from the bytes; undefined means "ask JSON.parse". */
 function scanJsonCommand(frame: Buffer, start: number, end: number, body: Buffer | null): RemotingCommand | undefined {

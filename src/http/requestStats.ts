@@ -28,13 +28,18 @@ interface ExportedValue {
  */
 export class RequestStats {
   private readonly byCode = new Map<number, CodeStats>();
+  /** The last code recorded: reads come in long runs of GET_ROUTEINFO_BY_TOPIC. */
+  private lastCode = Number.NaN;
+  private lastStats: CodeStats | undefined;
 
   record(code: number, responseCode: number | undefined, seconds: number): void {
-    let stats = this.byCode.get(code);
+    let stats = code === this.lastCode ? this.lastStats : this.byCode.get(code);
     if (stats === undefined) {
       stats = { request: requestCodeName(code), results: new Map(), buckets: new Float64Array(REQUEST_DURATION_BUCKETS.length + 1), sum: 0, count: 0 };
       this.byCode.set(code, stats);
     }
+    this.lastCode = code;
+    this.lastStats = stats;
     const result = responseCode ?? -1;
     stats.results.set(result, (stats.results.get(result) ?? 0) + 1);
     let bucket = 0;
@@ -71,6 +76,8 @@ export class RequestStats {
 
   reset(): void {
     this.byCode.clear();
+    this.lastCode = Number.NaN;
+    this.lastStats = undefined;
   }
 }
 

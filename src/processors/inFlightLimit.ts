@@ -38,7 +38,8 @@ export class InFlightLimiter {
 
   wrap(handler: RequestHandler): RequestHandler {
     return (request, connection) => {
-      const held = this.inFlight.get(connection.id) ?? 0;
+      // Nearly always empty: only asynchronous handlers ever hold a slot.
+      const held = this.inFlight.size === 0 ? 0 : (this.inFlight.get(connection.id) ?? 0);
       if (held >= this.max) {
         this.limits.hit({
           limit: 'maxInFlightRequestsPerConnection',

@@ -84,6 +84,8 @@ const NUMERIC_2 = Buffer.from(',"flag":');
 const NUMERIC_3 = Buffer.from(',"language":"JAVA","opaque":');
 const NUMERIC_4 = Buffer.from(',"serializeTypeCurrentRPC":"JSON","version":');
 const NUMERIC_FIXED = NUMERIC_1.length + NUMERIC_2.length + NUMERIC_3.length + NUMERIC_4.length + 1;
+/** NUMERIC_1 to NUMERIC_3 for the commonest header of all: a SUCCESS response (code 0, flag 1). */
+const SUCCESS_RESPONSE_PREFIX = Buffer.from('{"code":0,"flag":1,"language":"JAVA","opaque":');
 
 /** Characters of a safe integer in decimal, as String(n) writes it. */
 function decimalLength(n: number): number {
@@ -161,12 +163,18 @@ function writeJsonFrame(p: PreparedFrame, target: Buffer, offset: number): numbe
   const numeric = p.numeric;
   if (numeric !== undefined) {
     let at = offset + FRAME_PREFIX_LENGTH;
-    target.set(NUMERIC_1, at);
-    at = writeDecimal(target, at + NUMERIC_1.length, numeric.code);
-    target.set(NUMERIC_2, at);
-    at = writeDecimal(target, at + NUMERIC_2.length, numeric.flag);
-    target.set(NUMERIC_3, at);
-    at = writeDecimal(target, at + NUMERIC_3.length, numeric.opaque);
+    if (numeric.code === 0 && numeric.flag === 1) {
+      target.set(SUCCESS_RESPONSE_PREFIX, at);
+      at += SUCCESS_RESPONSE_PREFIX.length;
+    } else {
+      target.set(NUMERIC_1, at);
+      at = writeDecimal(target, at + NUMERIC_1.length, numeric.code);
+      target.set(NUMERIC_2, at);
+      at = writeDecimal(target, at + NUMERIC_2.length, numeric.flag);
+      target.set(NUMERIC_3, at);
+      at += NUMERIC_3.length;
+    }
+    at = writeDecimal(target, at, numeric.opaque);
     target.set(NUMERIC_4, at);
     at = writeDecimal(target, at + NUMERIC_4.length, numeric.version);
     target[at] = CLOSE_BRACE;

@@ -66,6 +66,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 const CLOSE_FLUSH_GRACE_MS = 3_000;
 
 const OUTPUT_SLAB_BYTES = 64 * 1024;
+/** Request codes below this are dispatched through an array (no hash lookup on the read path). */
+const DIRECT_HANDLER_CODES = 4096;
 const OUTPUT_SLAB_MAX_ALLOCATION = 16 * 1024;
 
 /**
@@ -220,7 +222,9 @@ export class RemotingServer {
   private readonly maxBufferedBytes: number;
   /** Partial-frame bytes held by every open connection together. */
   private bufferedTotal = 0;
-  private readonly handlers = new Map<number, RequestHandler>();
+  /** Handlers of request codes 0..4095 (all of RocketMQ's) by index; others in `otherHandlers`. */
+  private readonly handlers: Array<RequestHandler | undefined> = [];
+  private readonly otherHandlers = new Map<number, RequestHandler>();
   private readonly output = new OutputBuffers();
   private readonly open = new Set<Connection>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -294,7 +298,12 @@ export class RemotingServer {
   }
 
   register(code: number, handler: RequestHandler): void {
-    this.handlers.set(code, handler);
+    if (Number.isInteger(code) && code >= 0 && code < DIRECT_HANDLER_CODES) {
+      while (this.handlers.length <= code) this.handlers.push(undefined);
+      this.handlers[code] = handler;
+    } else {
+      this.otherHandlers.set(code, handler);
+    }
   }
 
   listen(): Promise<ListenAddress> {
@@ -499,7 +508,8 @@ export class RemotingServer {
       this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, opaque: request.opaque }, 'ignoring a response sent to the server');
       return;
     }
-    const handler = this.handlers.get(request.code);
+    const code = request.code;
+    const handler = code >= 0 && code < this.handlers.length ? this.handlers[code] : this.otherHandlers.get(code);
     if (handler === undefined) {
       const remark = ` request type ${request.code} not supported`;
       this.logger.warn({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code }, `${conn.remoteAddress}${remark}`);

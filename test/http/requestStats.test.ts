@@ -70,5 +70,8 @@ describe('RequestStats', () => {
     const text = await metrics.render();
     expect(text).not.toContain('xnamesrv_request_duration_seconds_count');
     expect(text).not.toContain('request="GET_ROUTEINFO_BY_TOPIC"');
+    // The same code again after the reset counts from zero, in the new series.
+    metrics.recordRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.001);
+    expect(await metrics.render()).toContain('xnamesrv_request_duration_seconds_count{request="GET_ROUTEINFO_BY_TOPIC"} 1');
   });
 });

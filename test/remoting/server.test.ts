@@ -178,6 +178,16 @@ describe('RemotingServer', () => {
     expect(seen).toEqual([1, 4]);
   });
 
+  it('dispatches any int32 request code, inside and outside the directly indexed range', async () => {
+    const { server, port } = await startServer();
+    const codes = [0, 4095, 4096, 70_000, -3];
+    for (const code of codes) server.register(code, (request) => createResponse(request, ResponseCode.SUCCESS, `handled ${code}`));
+    const c = await client(port);
+    for (const code of codes) expect(await c.invoke(code)).toMatchObject({ code: ResponseCode.SUCCESS, remark: `handled ${code}` });
+    expect((await c.invoke(4094)).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    expect((await c.invoke(70_001)).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+  });
+
   it('answers an unknown code with REQUEST_CODE_NOT_SUPPORTED naming the code', async () => {
     const { port } = await startServer();
     const c = await client(port);

@@ -5,26 +5,13 @@
  * no lookup, one write per read. What a Node process can do at best with this
  * protocol on this machine.
  */
-import { createServer, Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { cpuMeter, serveParent } from '../lib/rpc.js';
+import { countSocketWrites } from '../lib/writes.js';
 
 const cpu = cpuMeter();
 // How many socket writes (and bytes) each phase made: answers per write.
-const writeCounter = { writes: 0, bytes: 0 };
-{
-  const original = Socket.prototype.write;
-  Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-    writeCounter.writes++;
-    if (chunk instanceof Uint8Array) writeCounter.bytes += chunk.length;
-    return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof original;
-}
-function takeWrites() {
-  const r = { ...writeCounter };
-  writeCounter.writes = 0;
-  writeCounter.bytes = 0;
-  return r;
-}
+const socketWrites = countSocketWrites();
 let response = Buffer.alloc(0);
 /** Many copies of `response` back to back: a batch answer is one subarray of it, no copy. */
 let responses = Buffer.alloc(0);
@@ -73,7 +60,7 @@ serveParent({
   },
   phase() {
     const c = cpu.read();
-    return { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: 0, loopP99Ms: 0, ...takeWrites() };
+    return { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: 0, loopP99Ms: 0, ...socketWrites.take() };
   },
   exit() {
     setImmediate(() => process.exit(0));

@@ -1,4 +1,3 @@
-import { Socket } from 'node:net';
 /**
  * A real xnamesrv NameServer (the composition root, system clock) on
  * 127.0.0.1, in a process of its own. Reports CPU, event-loop blocking and
@@ -12,26 +11,13 @@ import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { NameServer } from '../../src/nameServer.js';
 import { cpuMeter, serveParent } from '../lib/rpc.js';
+import { countSocketWrites } from '../lib/writes.js';
 
 let server: NameServer | undefined;
 let dataDir: string | undefined;
 const cpu = cpuMeter();
 // How many socket writes (and bytes) each phase made: answers per write.
-const writeCounter = { writes: 0, bytes: 0 };
-{
-  const original = Socket.prototype.write;
-  Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
-    writeCounter.writes++;
-    if (chunk instanceof Uint8Array) writeCounter.bytes += chunk.length;
-    return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof original;
-}
-function takeWrites() {
-  const r = { ...writeCounter };
-  writeCounter.writes = 0;
-  writeCounter.bytes = 0;
-  return r;
-}
+const socketWrites = countSocketWrites();
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 let elu = performance.eventLoopUtilization();
@@ -87,7 +73,7 @@ serveParent({
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
     // mainThreadMs: time the event loop spent running callbacks (not waiting), worker threads excluded.
-    const result = { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, mainThreadMs: u.active, ...takeWrites(), ...takeGc() };
+    const result = { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, mainThreadMs: u.active, ...socketWrites.take(), ...takeGc() };
     loop.reset();
     return result;
   },

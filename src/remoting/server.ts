@@ -70,6 +70,11 @@ const OUTPUT_SLAB_BYTES = 64 * 1024;
 const DIRECT_HANDLER_CODES = 4096;
 const OUTPUT_SLAB_MAX_ALLOCATION = 16 * 1024;
 
+function fillFrames(out: Buffer, frames: PreparedFrame[]): void {
+  let offset = 0;
+  for (const frame of frames) offset = writePreparedFrame(frame, out, offset);
+}
+
 /**
  * Buffers for outgoing frames.
  *
@@ -82,11 +87,6 @@ const OUTPUT_SLAB_MAX_ALLOCATION = 16 * 1024;
  * 64 KiB slabs: one ArrayBuffer per slab, freed by the GC once the writes
  * that use it have completed. Larger frames get their own.
  */
-function fillFrames(out: Buffer, frames: PreparedFrame[]): void {
-  let offset = 0;
-  for (const frame of frames) offset = writePreparedFrame(frame, out, offset);
-}
-
 class OutputBuffers {
   private scratch: Buffer = Buffer.allocUnsafeSlow(OUTPUT_SLAB_BYTES);
   private slab: Buffer | undefined;

@@ -81,33 +81,22 @@ export async function setupReads(ctx: BenchContext): Promise<ReadSetup> {
   return { ns, port, ceiling, ceilingPort, reads, brokers, memEmpty, memLoaded, responseBytes: warm.sample.length };
 }
 
-async function closedRun(ctx: BenchContext, s: ReadSetup, target: 'x' | 'c', durationMs: number): Promise<Measured> {
+/** One read run against xnamesrv ('x') or the ceiling ('c'): closed loop (WINDOW outstanding) or open loop at `rate`. */
+async function readRun(s: ReadSetup, target: 'x' | 'c', load: { mode: 'closed' } | { mode: 'open'; rate: number }, durationMs: number): Promise<Measured> {
   const server = target === 'x' ? s.ns : s.ceiling;
   await server.call('phase');
   const r: RunResult = await s.reads.call('run', {
     port: target === 'x' ? s.port : s.ceilingPort,
     connections: CONNECTIONS,
-    mode: 'closed',
-    window: WINDOW,
+    ...(load.mode === 'closed' ? { mode: 'closed', window: WINDOW } : { mode: 'open', rate: load.rate }),
     warmupMs: 500,
     durationMs,
   });
   return measured(r, await server.call('phase'));
 }
 
-async function openRun(ctx: BenchContext, s: ReadSetup, target: 'x' | 'c', rate: number, durationMs: number): Promise<Measured> {
-  const server = target === 'x' ? s.ns : s.ceiling;
-  await server.call('phase');
-  const r: RunResult = await s.reads.call('run', {
-    port: target === 'x' ? s.port : s.ceilingPort,
-    connections: CONNECTIONS,
-    mode: 'open',
-    rate,
-    warmupMs: 500,
-    durationMs,
-  });
-  return measured(r, await server.call('phase'));
-}
+const closedRun = (s: ReadSetup, target: 'x' | 'c', durationMs: number) => readRun(s, target, { mode: 'closed' }, durationMs);
+const openRun = (s: ReadSetup, target: 'x' | 'c', rate: number, durationMs: number) => readRun(s, target, { mode: 'open', rate }, durationMs);
 
 function describe(m: Measured): string {
   return `${fmt(m.rps)} req/s p50 ${fmt(m.latency.p50Ms)} p99 ${fmt(m.latency.p99Ms)} max ${fmt(m.latency.maxMs)} ms, server cpu ${fmt(m.serverCpu * 100, 0)}%, client cpu ${fmt(m.clientCpu * 100, 0)}%, ${fmt(m.perWrite, 1)} answers/write, sleeps per 1k answers: server ${fmt(m.serverSleepsPerK, 0)}, client ${fmt(m.clientSleepsPerK, 0)}`;
@@ -119,8 +108,8 @@ export async function figure1(ctx: BenchContext, s: ReadSetup): Promise<void> {
   const xs: Measured[] = [];
   const cs: Measured[] = [];
   for (let r = 0; r < rounds; r++) {
-    const c = await closedRun(ctx, s, 'c', dur);
-    const x = await closedRun(ctx, s, 'x', dur);
+    const c = await closedRun(s, 'c', dur);
+    const x = await closedRun(s, 'x', dur);
     cs.push(c);
     xs.push(x);
     ctx.log(`  round ${r + 1}: ceiling ${describe(c)}`);
@@ -138,8 +127,8 @@ export async function figure1(ctx: BenchContext, s: ReadSetup): Promise<void> {
   const curve: Array<{ share: number; rate: number; xnamesrv: Measured; ceiling: Measured }> = [];
   for (const share of [0.25, 0.5, 0.8]) {
     const rate = Math.round(share * xMax);
-    const c = await openRun(ctx, s, 'c', rate, latDur);
-    const x = await openRun(ctx, s, 'x', rate, latDur);
+    const c = await openRun(s, 'c', rate, latDur);
+    const x = await openRun(s, 'x', rate, latDur);
     ctx.log(`  ${share * 100} % (${fmt(rate)} req/s) ceiling ${describe(c)}`);
     ctx.log(`  ${share * 100} % (${fmt(rate)} req/s) xnamesrv ${describe(x)}`);
     curve.push({ share, rate, xnamesrv: x, ceiling: c });
@@ -170,9 +159,9 @@ export async function figure2(ctx: BenchContext, s: ReadSetup): Promise<void> {
   const cs: Measured[] = [];
   const regs: any[] = [];
   for (let r = 0; r < rounds; r++) {
-    const c = await closedRun(ctx, s, 'c', dur);
+    const c = await closedRun(s, 'c', dur);
     await s.brokers.call('startReregister', { periodMs: 1000, changedEvery: 4 });
-    const x = await closedRun(ctx, s, 'x', dur);
+    const x = await closedRun(s, 'x', dur);
     const reg = await s.brokers.call('stopReregister');
     regs.push(reg);
     cs.push(c);
@@ -188,9 +177,9 @@ export async function figure2(ctx: BenchContext, s: ReadSetup): Promise<void> {
   // 80 % would be past that maximum and measure a growing queue.
   const rate = Math.round(0.8 * xMax);
   const latDur = ctx.quick ? 4000 : 8000;
-  const base = await openRun(ctx, s, 'x', rate, latDur);
+  const base = await openRun(s, 'x', rate, latDur);
   await s.brokers.call('startReregister', { periodMs: 1000, changedEvery: 4 });
-  const x80 = await openRun(ctx, s, 'x', rate, latDur);
+  const x80 = await openRun(s, 'x', rate, latDur);
   const reg = await s.brokers.call('stopReregister');
   ctx.log(`  80 % (${fmt(rate)} req/s) xnamesrv alone ${describe(base)}`);
   ctx.log(`  80 % (${fmt(rate)} req/s) xnamesrv+rereg ${describe(x80)}, event loop max block ${fmt(x80.loopMaxMs)} ms; registrations rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms`);

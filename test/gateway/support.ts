@@ -154,6 +154,22 @@ export function refusedUpgrade(port: number, options: ConnectOptions & { headers
   });
 }
 
+/** open() for gateway clients of `t`, and a stop() that closes them all before the server. */
+export function trackedGatewayClients(t: TestServer): Pick<GatewayTestServer, 'open' | 'stop'> {
+  const clients: GatewayClient[] = [];
+  return {
+    async open(options?: ConnectOptions) {
+      const opened = await GatewayClient.open(t.server.httpPort, options);
+      clients.push(opened.client);
+      return opened;
+    },
+    async stop() {
+      for (const client of clients) client.ws.terminate();
+      await t.stop();
+    },
+  };
+}
+
 export interface GatewayTestServer extends TestServer {
   port: number;
   /** Opens a gateway client; all are closed by stop(). */
@@ -166,20 +182,7 @@ export interface GatewayTestServer extends TestServer {
  */
 export async function startGatewayServer(settings: Record<string, string | number | boolean | string[]> = {}): Promise<GatewayTestServer> {
   const t = await startTestServer({ gatewayPingIntervalSeconds: 86_400, ...settings });
-  const clients: GatewayClient[] = [];
-  return {
-    ...t,
-    port: t.server.httpPort,
-    async open(options) {
-      const opened = await GatewayClient.open(t.server.httpPort, options);
-      clients.push(opened.client);
-      return opened;
-    },
-    async stop() {
-      for (const client of clients) client.ws.terminate();
-      await t.stop();
-    },
-  };
+  return { ...t, port: t.server.httpPort, ...trackedGatewayClients(t) };
 }
 
 /** Waits, turn by turn of the event loop, for a condition that socket events will make true. */

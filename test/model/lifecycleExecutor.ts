@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { refuses } from '../support/net.js';
 import { expect } from 'vitest';
 import type { NameServerEvent } from '../../machines/nameServer.js';
 import { lifecycleStateOf } from '../../machines/nameServer.js';
@@ -574,14 +574,3 @@ async function httpGet(port: number, path: string): Promise<{ status: number; bo
   return { status: res.status, body: JSON.parse(text) };
 }
 
-/** True when nothing accepts a TCP connection on the port. */
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { refuses } from '../support/net.js';
 import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { registerBroker } from '../support/broker.js';
@@ -44,13 +44,3 @@ describe('a name server whose shutdown fails', () => {
   });
 });
 
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}

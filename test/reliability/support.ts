@@ -221,7 +221,7 @@ export function runs(numRuns: number): { seed: number; numRuns: number } {
 // ---------------------------------------------------------------------------
 // A name server with a gateway, a captured log, and gateway clients closed at stop.
 
-import { GatewayClient, type ConnectOptions, type Message } from '../gateway/support.js';
+import { trackedGatewayClients, type ConnectOptions, type GatewayClient, type Message } from '../gateway/support.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 export interface ObservedServer extends TestServer {
@@ -238,19 +238,10 @@ export async function startObservedServer(
   const captured = capturingLogger(options.level ?? 'info');
   const logger = options.logger ?? captured.logger;
   const t = await startTestServer({ gatewayPingIntervalSeconds: 86_400, ...settings }, { logger, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.kvWriteFile ? { kvWriteFile: options.kvWriteFile } : {}) });
-  const clients: GatewayClient[] = [];
   return {
     ...t,
     lines: options.lines ?? captured.lines,
     logText: captured.text,
-    async open(connect) {
-      const opened = await GatewayClient.open(t.server.httpPort, connect);
-      clients.push(opened.client);
-      return opened;
-    },
-    async stop() {
-      for (const client of clients) client.ws.terminate();
-      await t.stop();
-    },
+    ...trackedGatewayClients(t),
   };
 }

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assertEvent, assign, setup } from 'xstate';
 
 /**
  * One broker registration: a (clusterName, brokerAddr) pair that is alive while
@@ -61,16 +61,22 @@ export const brokerMachine = setup({
     events: {} as BrokerEvent,
     input: {} as BrokerRegistration,
     output: {} as BrokerRemoval,
+    tags: {} as 'live',
   },
   actions: {
     recordRemovalReason: assign((_, params: { reason: BrokerRemovalReason }) => ({ removalReason: params.reason })),
-    recordRegistration: assign(({ event }) => (event.type === 'REGISTER' ? { ...event.registration } : {})),
+    recordRegistration: assign(({ event }) => {
+      assertEvent(event, 'REGISTER');
+      return { ...event.registration };
+    }),
   },
   guards: {
     // A close of a connection the broker has already left (it re-registered on a
     // new one) must not remove the fresh registration: apache/rocketmq#11043.
-    isCurrentConnection: ({ context, event }) =>
-      event.type === 'CONNECTION_CLOSED' && event.connectionId === context.connectionId,
+    isCurrentConnection: ({ context, event }) => {
+      assertEvent(event, 'CONNECTION_CLOSED');
+      return event.connectionId === context.connectionId;
+    },
   },
   delays: {
     heartbeatTimeout: ({ context }) => context.heartbeatTimeoutMillis,
@@ -81,6 +87,8 @@ export const brokerMachine = setup({
   initial: 'registered',
   states: {
     registered: {
+      description: 'In the routes; refreshed by every registration, BROKER_HEARTBEAT and QUERY_DATA_VERSION.',
+      tags: ['live'],
       // Re-entering restarts the heartbeat timer; the timer of the previous
       // generation is cancelled with it, so a stale expiry cannot fire.
       after: { heartbeatTimeout: { target: 'expired' } },
@@ -91,9 +99,9 @@ export const brokerMachine = setup({
         CONNECTION_CLOSED: { guard: 'isCurrentConnection', target: 'disconnected' },
       },
     },
-    expired: { type: 'final', entry: { type: 'recordRemovalReason', params: { reason: 'expired' } } },
-    unregistered: { type: 'final', entry: { type: 'recordRemovalReason', params: { reason: 'unregistered' } } },
-    disconnected: { type: 'final', entry: { type: 'recordRemovalReason', params: { reason: 'disconnected' } } },
+    expired: { type: 'final', description: 'No refresh within heartbeatTimeoutMillis.', entry: { type: 'recordRemovalReason', params: { reason: 'expired' } } },
+    unregistered: { type: 'final', description: 'The broker sent UNREGISTER_BROKER.', entry: { type: 'recordRemovalReason', params: { reason: 'unregistered' } } },
+    disconnected: { type: 'final', description: 'The connection it registered over closed.', entry: { type: 'recordRemovalReason', params: { reason: 'disconnected' } } },
   },
   // Each way out tells the parent why, with the generation that fences the
   // route table removal.

@@ -3,50 +3,92 @@ import { brokerMachine, type BrokerRegistration, type BrokerRemoval } from './br
 
 export type BrokerActorRef = ActorRefFrom<typeof brokerMachine>;
 
-export type BrokerRegistryEvent = { type: 'SPAWN'; registration: BrokerRegistration };
+/** What the name server asks of its broker actors. */
+export type BrokerRegistryEvent =
+  | { type: 'REGISTER'; registration: BrokerRegistration }
+  | { type: 'HEARTBEAT'; brokerKey: string }
+  | { type: 'UNREGISTER'; brokerKey: string }
+  | { type: 'CONNECTION_CLOSED'; brokerKey: string; connectionId: number };
 
-export interface BrokerRegistryInput {
-  /** The name server's index of live broker actors, filled in here. */
-  actors: Map<string, BrokerActorRef>;
+/** What the registry tells the name server. */
+export type BrokerRegistryReport =
+  | { type: 'BROKER.LIVE'; registration: BrokerRegistration }
+  | { type: 'BROKER.REMOVED'; removal: BrokerRemoval };
+
+/** xstate's clock interface (not exported by xstate): the name server's clock, or a SimulatedClock in tests. */
+export interface TimerClock {
+  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
+  clearTimeout(id: any): void;
 }
 
 export interface BrokerRegistryOptions {
+  /** The clock broker timers run on (the name server's). Without one, xstate's default: real time. */
+  clock?: TimerClock;
   /** Inspection observer for broker actors (the gateway stream, @statelyai/inspect). */
   inspect?: (event: InspectionEvent) => void;
+  /** The running broker actors by broker key, kept up to date here for whoever shows them. */
+  actors?: Map<string, BrokerActorRef>;
 }
 
 /**
- * The name server's child that starts broker actors and reports their end as
- * BROKER.REMOVED. Each broker runs in an actor system of its own, on the name
- * server's clock. Not spawnChild: XState copies the parent's children record
- * on every spawn and stop, and cancels timers by scanning every scheduled
- * event of the system, so with 10,000 brokers in one system both are
- * quadratic (seconds per thousand removals, measured with --cpu-prof).
- * Stopping the registry (the name server reaching a final state) stops every
- * broker actor and with them their timers.
+ * The name server's child that runs one actor per broker registration and
+ * reports, in causal order, what they did: BROKER.LIVE once a broker's actor
+ * has entered `registered` (so its transition is observed before anything it
+ * makes the name server do), BROKER.REMOVED once it reached a final state.
+ *
+ * Each broker runs in an actor system of its own, on the clock given here.
+ * Not spawnChild: XState copies the parent's children record on every spawn
+ * and stop, and cancels timers by scanning every scheduled event of the
+ * system, so with 10,000 brokers in one system both are quadratic (seconds
+ * per thousand removals, measured with --cpu-prof). Stopping the registry
+ * (the name server reaching a final state) stops every broker actor and with
+ * them their timers.
  */
 export function createBrokerRegistry(options: BrokerRegistryOptions = {}) {
-  return fromCallback<BrokerRegistryEvent, BrokerRegistryInput>(({ input, receive, sendBack, system }) => {
-    const { actors } = input;
-    receive((event) => {
-      const registration = event.registration;
+  return fromCallback<BrokerRegistryEvent>(({ receive, sendBack }) => {
+    const actors = options.actors ?? new Map<string, BrokerActorRef>();
+    const report = (message: BrokerRegistryReport) => sendBack(message);
+
+    const start = (registration: BrokerRegistration) => {
       const broker = createActor(brokerMachine, {
         id: registration.brokerKey,
         input: registration,
-        clock: system._clock,
+        ...(options.clock ? { clock: options.clock } : {}),
         inspect: options.inspect,
       });
       broker.subscribe({
         complete: () => {
+          if (actors.get(registration.brokerKey) === broker) actors.delete(registration.brokerKey);
           const snapshot = broker.getSnapshot();
-          if (snapshot.status === 'done' && snapshot.output) sendBack({ type: 'BROKER.REMOVED', removal: snapshot.output satisfies BrokerRemoval });
+          if (snapshot.status === 'done' && snapshot.output) report({ type: 'BROKER.REMOVED', removal: snapshot.output });
         },
       });
       actors.set(registration.brokerKey, broker);
       broker.start();
+    };
+
+    receive((event) => {
+      switch (event.type) {
+        case 'REGISTER': {
+          const running = actors.get(event.registration.brokerKey);
+          if (running) running.send({ type: 'REGISTER', registration: event.registration });
+          else start(event.registration);
+          report({ type: 'BROKER.LIVE', registration: event.registration });
+          return;
+        }
+        case 'HEARTBEAT':
+          actors.get(event.brokerKey)?.send({ type: 'HEARTBEAT' });
+          return;
+        case 'UNREGISTER':
+          actors.get(event.brokerKey)?.send({ type: 'UNREGISTER' });
+          return;
+        case 'CONNECTION_CLOSED':
+          actors.get(event.brokerKey)?.send({ type: 'CONNECTION_CLOSED', connectionId: event.connectionId });
+          return;
+      }
     });
     return () => {
-      for (const broker of actors.values()) broker.stop();
+      for (const broker of [...actors.values()]) broker.stop();
       actors.clear();
     };
   });

@@ -1,5 +1,6 @@
 import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
+import { assertEvent } from 'xstate';
 import {
   evaluateWaitTarget,
   lifecycleStateOf,
@@ -7,10 +8,11 @@ import {
   type LifecycleSettings,
   type LifecycleState,
   type NameServerEvent,
-  type WaitTargetProgress,
 } from '../machines/nameServer.js';
-import { brokerKeyOf, brokerMachine, type BrokerRemoval } from '../machines/broker.js';
+import { brokerMachine } from '../machines/broker.js';
 import { createBrokerRegistry } from '../machines/brokerRegistry.js';
+import { BrokerLiveness, type BrokerSnapshot } from './brokers/brokerLiveness.js';
+import { describeLifecycle, type LifecycleStatus } from './lifecycle/lifecycleStatus.js';
 import { systemClock, type ServerClock } from './clock.js';
 import { configEntries, type NamesrvOptions } from './config/schema.js';
 import { RuntimeConfig } from './config/runtimeConfig.js';
@@ -23,7 +25,7 @@ import { createLiveInspector } from './inspect.js';
 import { MinBrokerIdNotifier } from './notify/minBrokerIdNotifier.js';
 import { KvStore, type KvFileWriter } from './kv/kvStore.js';
 import { silentLogger } from './logging.js';
-import { stateName, TransitionObserver, type Transition } from './observe/transitions.js';
+import { TransitionObserver, type Transition } from './observe/transitions.js';
 import { summarizeContext } from './observe/contextSummary.js';
 import { LimitEvents } from './observe/limits.js';
 import { InFlightLimiter } from './processors/inFlightLimit.js';
@@ -47,32 +49,7 @@ export interface NameServerStartOptions {
   kvWriteFile?: KvFileWriter;
 }
 
-export interface LifecycleStatus {
-  state: LifecycleState;
-  /** Dotted state, e.g. `waiting.holding`. */
-  detail: string;
-  since: number;
-  reason?: string;
-  waitTarget: WaitTargetProgress;
-  /** ready, or timedOut with waitTimeoutAction=serve. */
-  servingRoutes: boolean;
-  /** Set when the server serves but something is wrong (timed out, KV store failing). */
-  degraded: string[];
-}
-
-export interface BrokerSnapshot {
-  brokerKey: string;
-  clusterName: string;
-  brokerName: string;
-  brokerAddr: string;
-  brokerId: number;
-  state: string;
-  generation: number;
-  lastRefresh: number;
-  heartbeatTimeoutMillis: number | null;
-  dataVersion: { counter: number; timestamp: number; stateVersion?: number };
-  topicCount: number;
-}
+export type { BrokerSnapshot, LifecycleStatus };
 
 export class NameServerStartError extends Error {}
 
@@ -97,17 +74,14 @@ export class NameServer {
   readonly limits: LimitEvents;
   /** Requests per connection waiting for their answer (maxInFlightRequestsPerConnection). */
   readonly inFlight: InFlightLimiter;
+  /** Per-broker bookkeeping outside the charts: connections, actor index, refresh times. */
+  readonly brokers: BrokerLiveness;
   private readonly inspectors: Array<(event: InspectionEvent) => void> = [];
 
-  private servingRoutesNow = false;
+  /** When the lifecycle's top-level state was last entered, as the transition stream saw it. */
   private lifecycleSince: number;
-  private lastLifecycleState: LifecycleState = 'starting';
-  private lastLifecycleDetail = 'starting';
-  private readonly brokersByConnection = new Map<number, Set<string>>();
   private readonly processors = new Map<number, RequestHandler>();
   private nextLocalConnectionId = -1;
-  /** Last time each live broker actor entered `registered` (registration or heartbeat). */
-  private readonly brokerLastRefresh = new Map<string, number>();
   private readonly shutdownHooks: Array<() => Promise<void> | void> = [];
   private startUpDone: Promise<unknown> = Promise.resolve();
 
@@ -149,7 +123,8 @@ export class NameServer {
     });
     this.metrics = new NameServerMetrics({
       lifecycleState: () => this.lifecycleState(),
-      brokerStates: () => this.brokerStates(),
+      lifecycleTags: () => this.lifecycle().tags,
+      brokerStates: () => this.brokers.states(),
       routeStats: () => this.routes.stats(),
       remotingConnections: () => this.remoting.connections(),
       inFlightRequests: () => this.inFlight.total(),
@@ -163,9 +138,11 @@ export class NameServer {
       maxConnections: config.httpMaxConnections,
       limits: this.limits,
     });
+    this.brokers = new BrokerLiveness({ routes: this.routes, logger: this.logger, send: (event) => this.actor.send(event) });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
-      this.trackBrokerRefresh(t);
+      if (t.machine === 'nameServer' && (t.from === null || t.from.split('.')[0] !== t.to.split('.')[0])) this.lifecycleSince = t.at;
+      this.brokers.observe(t);
       this.metrics.recordTransition(t);
       this.logTransition(t);
     });
@@ -177,8 +154,8 @@ export class NameServer {
       clock: this.clock,
       logger: this.logger,
       sendToLifecycle: (event) => this.actor.send(event),
-      servingRoutes: () => this.servingRoutesNow,
-      bindBrokerToConnection: (connectionId, brokerKey) => this.bindBrokerToConnection(connectionId, brokerKey),
+      servingRoutes: () => this.actor.getSnapshot().hasTag('servingRoutes'),
+      bindBrokerToConnection: (connectionId, brokerKey) => this.brokers.bindToConnection(connectionId, brokerKey),
     };
     registerProcessors(
       {
@@ -212,7 +189,7 @@ export class NameServer {
     };
     const machine = nameServerMachine.provide({
       actors: {
-        brokerRegistry: createBrokerRegistry({ inspect }),
+        brokerRegistry: createBrokerRegistry({ clock: this.clock, inspect, actors: this.brokers.actors }),
         startUp: fromPromise<void>(async () => {
           const started = this.startListeners();
           this.startUpDone = started.catch(() => undefined);
@@ -221,15 +198,14 @@ export class NameServer {
         shutDown: fromPromise<void, { reason: string }>(async ({ input }) => this.shutDown(input.reason)),
       },
       actions: {
-        brokerRemoved: (_, removal: BrokerRemoval) => this.brokerRemoved(removal),
+        removeBrokerFromRoutes: ({ event }) => {
+          assertEvent(event, 'BROKER.REMOVED');
+          this.brokers.removeFromRoutes(event.removal);
+        },
       },
     });
-    this.actor = createActor(machine, { input: lifecycleSettingsOf(config), clock: this.clock, inspect });
-    this.actor.subscribe({
-      next: (snapshot) => this.lifecycleChanged(lifecycleStateOf(snapshot.value as string), snapshot.value),
-      error: (err) => this.logger.error({ err }, 'name server actor failed'),
-    });
-    // After the lifecycle observer above: the gateway reads the lifecycle status it keeps.
+    this.actor = createActor(machine, { id: 'nameServer', input: lifecycleSettingsOf(config), clock: this.clock, inspect });
+    this.actor.subscribe({ error: (err) => this.logger.error({ err }, 'name server actor failed') });
     this.gateway = new Gateway(this);
     this.http.onUpgrade('/ws', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head));
     this.metrics.attachGateway(this.gateway);
@@ -262,43 +238,14 @@ export class NameServer {
     return lifecycleStateOf(this.actor.getSnapshot().value as string);
   }
 
+  /** The lifecycle as the chart's snapshot says it is (see describeLifecycle). */
   lifecycle(): LifecycleStatus {
-    const snapshot = this.actor.getSnapshot();
-    const state = lifecycleStateOf(snapshot.value as string);
-    const degraded: string[] = [];
-    if (state === 'timedOut') degraded.push('wait for service timed out: serving what is registered');
-    if (this.kv.degraded) degraded.push(`KV store: ${this.kv.degraded}`);
-    return {
-      state,
-      detail: this.lastLifecycleDetail,
-      since: this.lifecycleSince,
-      reason: snapshot.context.reason,
-      waitTarget: evaluateWaitTarget(snapshot.context.settings, snapshot.context.liveBrokers),
-      servingRoutes: this.servingRoutesNow,
-      degraded,
-    };
+    return describeLifecycle(this.actor.getSnapshot(), this.lifecycleSince, this.kv.degraded ? [`KV store: ${this.kv.degraded}`] : []);
   }
 
   /** Every live broker: identity, actor state, generation, last refresh, DataVersion, topic count. */
   brokerSnapshots(): BrokerSnapshot[] {
-    const actors = this.actor.getSnapshot().context.brokerActors;
-    return this.routes.liveBrokerView().map((view) => {
-      const brokerKey = brokerKeyOf(view.clusterName, view.brokerAddr);
-      const actor = actors.get(brokerKey);
-      return {
-        brokerKey,
-        clusterName: view.clusterName,
-        brokerName: view.brokerName,
-        brokerAddr: view.brokerAddr,
-        brokerId: view.brokerId,
-        state: actor ? stateName(actor.getSnapshot().value) : 'unknown',
-        generation: view.generation,
-        lastRefresh: this.brokerLastRefresh.get(brokerKey) ?? view.lastUpdateTimestamp,
-        heartbeatTimeoutMillis: actor?.getSnapshot().context.heartbeatTimeoutMillis ?? view.heartbeatTimeoutMillis ?? null,
-        dataVersion: view.dataVersion,
-        topicCount: view.topicCount,
-      };
-    });
+    return this.brokers.snapshots();
   }
 
   send(event: NameServerEvent): void {
@@ -376,23 +323,12 @@ export class NameServer {
     if (failures.length > 0) throw new Error(failures.join('; '));
   }
 
-  private lifecycleChanged(state: LifecycleState, value: unknown): void {
-    if (state !== this.lastLifecycleState) {
-      this.lastLifecycleState = state;
-      this.lifecycleSince = this.clock.now();
-    }
-    this.lastLifecycleDetail = stateName(value);
-    // While stopping, requests already on open connections keep their answers.
-    if (state === 'stopping' || state === 'stopped') return;
-    this.servingRoutesNow =
-      state === 'ready' || (state === 'timedOut' && this.config.get().waitTimeoutAction === 'serve');
-  }
-
   private logTransition(transition: Transition): void {
     if (transition.machine === 'nameServer') {
-      const level = transition.to === 'failed' || transition.to === 'timedOut' ? 'warn' : 'info';
-      const extra: Record<string, unknown> = {};
-      if (transition.to === 'timedOut') {
+      const top = lifecycleStateOf(transition.to.split('.')[0]!);
+      const level = top === 'failed' || top === 'timedOut' ? 'warn' : 'info';
+      const extra: Record<string, unknown> = { tags: transition.tags };
+      if (top === 'timedOut') {
         const snapshot = this.actor.getSnapshot();
         extra.missing = evaluateWaitTarget(snapshot.context.settings, snapshot.context.liveBrokers).missing;
       }
@@ -403,16 +339,6 @@ export class NameServer {
     } else {
       this.logger.debug({ actor: transition.actorId, from: transition.from, to: transition.to, cause: transition.event }, 'broker transition');
     }
-  }
-
-  private *brokerStates(): Iterable<string> {
-    for (const broker of this.actor.getSnapshot().context.brokerActors.values()) yield stateName(broker.getSnapshot().value);
-  }
-
-  private trackBrokerRefresh(transition: Transition): void {
-    if (transition.machine !== 'broker') return;
-    if (transition.to === 'registered') this.brokerLastRefresh.set(transition.actorId, transition.at);
-    else this.brokerLastRefresh.delete(transition.actorId);
   }
 
   /**
@@ -439,34 +365,9 @@ export class NameServer {
     return this.nextLocalConnectionId--;
   }
 
-  bindBrokerToConnection(connectionId: number, brokerKey: string): void {
-    let keys = this.brokersByConnection.get(connectionId);
-    if (!keys) {
-      keys = new Set();
-      this.brokersByConnection.set(connectionId, keys);
-    }
-    keys.add(brokerKey);
-  }
-
   /** A connection closed: each broker that registered over it gets a (generation-fenced) removal. */
   connectionClosed(connectionId: number): void {
-    const keys = this.brokersByConnection.get(connectionId);
-    if (!keys) return;
-    this.brokersByConnection.delete(connectionId);
-    for (const brokerKey of keys) this.actor.send({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId });
-  }
-
-  private brokerRemoved(removal: BrokerRemoval): void {
-    const reason = removal.reason === 'unregistered' ? 'unregister' : removal.reason === 'expired' ? 'expired' : 'connectionClosed';
-    const removed = this.routes.removeBroker(
-      { clusterName: removal.clusterName, brokerAddr: removal.brokerAddr, generation: removal.generation },
-      reason,
-    );
-    const level = removal.reason === 'unregistered' ? 'info' : 'warn';
-    this.logger[level](
-      { broker: removal.brokerAddr, brokerName: removal.brokerName, cluster: removal.clusterName, reason: removal.reason, generation: removal.generation, removedFromRoutes: removed },
-      `broker ${removal.brokerAddr} removed: ${removal.reason}`,
-    );
+    this.brokers.connectionClosed(connectionId);
   }
 }
 
@@ -477,5 +378,6 @@ function lifecycleSettingsOf(config: NamesrvOptions): LifecycleSettings {
     waitTimeoutSeconds: config.waitTimeoutSeconds,
     waitForBrokers: config.waitForBrokers,
     waitForBrokerNames: config.waitForBrokerNames,
+    waitTimeoutAction: config.waitTimeoutAction,
   };
 }

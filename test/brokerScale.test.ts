@@ -38,18 +38,18 @@ describe('10,000 brokers', () => {
     await registerMany(t, BROKERS / 2, 0, 60_000);
     const closing = await registerMany(t, BROKERS / 2, BROKERS / 2, 3_600_000);
     const context = () => t!.server.actor.getSnapshot().context;
-    expect(context().brokerActors.size).toBe(BROKERS);
+    expect(t.server.brokers.actors.size).toBe(BROKERS);
     expect(t.server.routes.liveBrokerView()).toHaveLength(BROKERS);
     const timers = (t.clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts;
     expect(timers.size).toBe(BROKERS);
 
     // Half expire on the clock, half go with their connection.
     t.clock.increment(60_000);
-    expect(context().brokerActors.size).toBe(BROKERS / 2);
+    expect(t!.server.brokers.actors.size).toBe(BROKERS / 2);
     await closing.close();
-    for (let i = 0; i < 2_000 && context().brokerActors.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 2_000 && t!.server.brokers.actors.size > 0; i++) await new Promise((resolve) => setImmediate(resolve));
 
-    expect(context().brokerActors.size).toBe(0);
+    expect(t!.server.brokers.actors.size).toBe(0);
     expect(context().liveBrokers.size).toBe(0);
     expect(timers.size).toBe(0);
     expect(t.server.routes.liveBrokerView()).toEqual([]);

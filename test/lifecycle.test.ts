@@ -104,7 +104,20 @@ describe('name server lifecycle over the wire', () => {
     const client = await t.client();
     t.clock.increment(50_000);
     expect(t.server.lifecycleState()).toBe('timedOut');
-    expect((await t.http('/readyz')).status).toBe(503);
+    // Every surface says what the chart decided: refusing, why, and not degraded (nothing is served).
+    const refusing = await t.http('/readyz');
+    expect(refusing.status).toBe(503);
+    expect(refusing.body).toMatchObject({
+      state: 'timedOut',
+      detail: 'timedOut.refusing',
+      tags: ['live'],
+      servingRoutes: false,
+      routesRefused: 'wait for service timed out after 50 s and waitTimeoutAction=refuse; missing 1 more live broker(s) (have 0 of 1)',
+      degraded: false,
+      degradedReasons: [],
+      waitTimeoutAction: 'refuse',
+    });
+    expect((await t.http('/livez')).body).toMatchObject({ detail: 'timedOut.refusing', degradedReasons: [], servingRoutes: false });
     expect((await getRoute(client, 'TopicTest')).remark).toBe('name server not ready');
     await registerBroker(client, brokerA);
     expect(t.server.lifecycleState()).toBe('ready');
@@ -167,9 +180,10 @@ describe('name server lifecycle over the wire', () => {
       [null, 'starting', 'xstate.init'],
       ['starting', 'waiting.holding', 'xstate.done.actor.0.nameServer.starting'],
       ['waiting.holding', 'waiting.targetPending', 'xstate.after.waitForService.nameServer.waiting.holding'],
-      ['waiting.targetPending', 'timedOut', 'xstate.after.waitTimeout.nameServer.waiting'],
+      ['waiting.targetPending', 'timedOut.serving', 'xstate.after.waitTimeout.nameServer.waiting'],
     ]);
-    const timedOut = lines.find((l) => l.to === 'timedOut')!;
+    const timedOut = lines.find((l) => l.to === 'timedOut.serving')!;
+    expect(timedOut.tags).toEqual(['degraded', 'live', 'ready', 'servingRoutes']);
     expect(timedOut.level).toBe(40);
     expect(timedOut.missing).toEqual(['1 more live broker(s) (have 0 of 1)']);
   });
@@ -182,7 +196,7 @@ describe('name server lifecycle over the wire', () => {
       if (tr.machine === 'nameServer') states.push(`${tr.from}->${tr.to}:${tr.event}`);
     });
     await t.server.close('test stop');
-    expect(states).toEqual(['ready->stopping:STOP', 'stopping->stopped:xstate.done.actor.0.nameServer.stopping']);
+    expect(states).toEqual(['ready->stopping.serving:STOP', 'stopping.serving->stopped:xstate.done.actor.0.nameServer.stopping']);
     expect(t.server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'test stop' });
     await waitUntil(async () => client.closed);
     current = undefined;

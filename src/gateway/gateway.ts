@@ -164,12 +164,7 @@ function streamSourcesOf(host: GatewayHost): StreamSources {
   return {
     onTransition: (listener) => host.transitions.onTransition(listener),
     onRouteChange: (listener) => host.routes.onChange(listener),
-    onLifecycleSettled: (listener) => {
-      // Subscribed after the name server's own observer, so its lifecycle status is current when this runs.
-      const subscription = host.actor.subscribe(() => listener());
-      return () => subscription.unsubscribe();
-    },
-    servingRoutes: () => host.lifecycle().servingRoutes,
+    servingRoutes: () => host.actor.getSnapshot().hasTag('servingRoutes'),
     encodedRoute: (topic) => host.routes.pickupTopicRoute(topic, true)?.toString('utf8'),
     now: () => host.clock.now(),
   };

@@ -1,4 +1,5 @@
-import type { BrokerSnapshot, LifecycleStatus } from '../nameServer.js';
+import type { BrokerSnapshot } from '../brokers/brokerLiveness.js';
+import type { LifecycleStatus } from '../lifecycle/lifecycleStatus.js';
 import type { GatewayHost } from './host.js';
 import type { GatewayStream } from './stream.js';
 import type { Subscription } from './subscription.js';

@@ -24,8 +24,7 @@ export interface StreamSink {
 export interface StreamSources {
   onTransition(listener: (transition: Transition) => void): () => void;
   onRouteChange(listener: (change: RouteChange) => void): () => void;
-  /** Called once the name server has taken a lifecycle change into account (servingRoutes included). */
-  onLifecycleSettled(listener: () => void): () => void;
+  /** Whether the name server serves routes now (its snapshot's `servingRoutes` tag). */
   servingRoutes(): boolean;
   /** A topic's TopicRouteData as standard JSON, or undefined when the topic has no route. */
   encodedRoute(topic: string): string | undefined;
@@ -39,6 +38,14 @@ export type RouteCause = RouteChange['cause'] | 'subscribe';
  * The gateway's one ordered stream: every actor transition and every change
  * of a watched topic's route gets the next sequence number, goes into the
  * replay buffer and out to the sinks that want it.
+ *
+ * Order is causal because the sources are: an actor transition is published
+ * while its actor takes it, a broker's transition before the name server
+ * transition it causes (the broker registry reports BROKER.LIVE only after
+ * the broker's actor took the registration), and a route change after the
+ * transitions of the request or removal that made it (the route table
+ * announces a registration's or unregistration's change only once the
+ * actors have taken it). See docs/gateway.md, "Order".
  *
  * Routes are computed only for topics some sink watches, once per change
  * whatever the number of watchers. While the name server does not serve
@@ -62,7 +69,6 @@ export class GatewayStream {
     this.detachSources = [
       sources.onTransition((transition) => this.publishTransition(transition)),
       sources.onRouteChange((change) => this.routesChanged(change)),
-      sources.onLifecycleSettled(() => this.releaseHeldRoutes()),
     ];
   }
 
@@ -144,12 +150,16 @@ export class GatewayStream {
       machine: transition.machine,
       from: transition.from,
       to: transition.to,
+      tags: transition.tags,
       event: transition.event,
       context: transition.context,
     });
     const entry: StreamEntry = { seq, stream: isBroker ? 'brokers' : 'lifecycle', text };
     if (isBroker) entry.broker = brokerKeysOf(transition.context);
     this.publish(entry, this.sinks);
+    // Published while the name server takes the transition, before its
+    // snapshot is updated: the transition's own tags say whether it serves.
+    if (!isBroker && transition.tags.includes('servingRoutes')) this.releaseHeldRoutes();
   }
 
   private routesChanged(change: RouteChange): void {
@@ -167,7 +177,7 @@ export class GatewayStream {
   }
 
   private releaseHeldRoutes(): void {
-    if (this.held.size === 0 || !this.sources.servingRoutes()) return;
+    if (this.held.size === 0) return;
     const released = [...this.held];
     this.held.clear();
     for (const [topic, cause] of released) this.publishRoute(topic, cause);

@@ -5,6 +5,8 @@ import { LIMIT_NAMES, type LimitName } from '../observe/limits.js';
 
 export interface MetricsSource {
   lifecycleState(): string;
+  /** Tags of the name server's current state (live, ready, servingRoutes, degraded). */
+  lifecycleTags?(): readonly string[];
   brokerStates(): Iterable<string>;
   routeStats(): { topics: number; brokerNames: number; clusters: number; cachedRoutes: number; cachedRouteBytes: number };
   /** Open remoting connections. */
@@ -31,6 +33,7 @@ export interface LimitsMetricsSource {
 }
 
 const LIFECYCLE_STATES = ['starting', 'waiting', 'ready', 'timedOut', 'stopping', 'stopped', 'failed'];
+const LIFECYCLE_TAGS = ['live', 'ready', 'servingRoutes', 'degraded'];
 
 /**
  * Prometheus metrics of one name server, in a registry of its own (never
@@ -76,6 +79,19 @@ export class NameServerMetrics {
         for (const state of LIFECYCLE_STATES) this.set({ state }, state === current ? 1 : 0);
       },
     });
+    if (source.lifecycleTags) {
+      const tagsOf = source.lifecycleTags;
+      new Gauge({
+        name: 'xnamesrv_lifecycle_tag',
+        help: "Tags of the name server's current state (1 when it has the tag): live, ready, servingRoutes, degraded",
+        labelNames: ['tag'],
+        registers,
+        collect() {
+          const current = tagsOf();
+          for (const tag of LIFECYCLE_TAGS) this.set({ tag }, current.includes(tag) ? 1 : 0);
+        },
+      });
+    }
     new Gauge({
       name: 'xnamesrv_live_brokers',
       help: 'Broker actors, by state',

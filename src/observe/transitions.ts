@@ -5,6 +5,7 @@ interface MachineSnapshotLike {
   context?: unknown;
   machine?: { id: string };
   status?: string;
+  tags?: ReadonlySet<string>;
 }
 
 /** One state change of one actor, as logs, metrics and the gateway see it. */
@@ -15,6 +16,8 @@ export interface Transition {
   machine: string;
   from: string | null;
   to: string;
+  /** Tags of the state reached (e.g. `servingRoutes`), sorted. */
+  tags: string[];
   event: string;
   context: Record<string, unknown>;
 }
@@ -80,6 +83,7 @@ export class TransitionObserver {
       machine: snapshot.machine!.id,
       from,
       to,
+      tags: snapshot.tags && snapshot.tags.size > 0 ? [...snapshot.tags].sort() : [],
       event,
       context: this.summarize(snapshot.machine!.id, snapshot.context),
     };

@@ -27,6 +27,8 @@ const registerBrokerHeader = {
 /**
  * REGISTER_BROKER: the route table applies the registration (all or nothing)
  * and the broker's actor is created or refreshed, which restarts its expiry.
+ * The actor hears of it before the route change is announced, so the stream
+ * shows the broker `registered` before the route push it causes.
  */
 export function registerBroker(ctx: ProcessorContext): RequestHandler {
   return (request, connection) => {
@@ -52,31 +54,23 @@ export function registerBroker(ctx: ProcessorContext): RequestHandler {
       body: request.body ?? undefined,
       compressed: header.compressed ?? false,
       bodyCrc32: header.bodyCrc32 ?? 0,
+      beforeAnnounce: (result) => startBrokerLiveness(ctx, connection, header, heartbeatTimeoutMillis, result.generation),
     });
     // A large body is decoded off the event loop and applied in arrival order:
     // the answer then comes when it is applied.
-    const finish = (result: RegisterBrokerResult) => registered(ctx, request, connection, header, heartbeatTimeoutMillis, result);
+    const finish = (result: RegisterBrokerResult) => registered(ctx, request, header, result);
     return submitted instanceof Promise ? submitted.then(finish) : finish(submitted);
   };
 }
 
-function registered(
+/** Hands an applied registration to the broker's actor, bound to the connection it came over. */
+function startBrokerLiveness(
   ctx: ProcessorContext,
-  request: RemotingCommand,
   connection: RemotingConnection,
   header: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number },
   heartbeatTimeoutMillis: number,
-  result: RegisterBrokerResult,
-): RemotingCommand {
-  if (!result.ok && result.reason === 'stateVersionConflict') {
-    // Java answers an outdated broker with a bare SUCCESS and changes nothing.
-    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
-    return success(request);
-  }
-  if (!result.ok) {
-    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
-    return failure(request, result.code, result.remark);
-  }
+  generation: number,
+): void {
   const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
   // A connection that closed while its registration waited has already been
   // reported closed: the broker is registered and then dropped with it, not
@@ -90,12 +84,29 @@ function registered(
       brokerName: header.brokerName,
       brokerAddr: header.brokerAddr,
       brokerId: header.brokerId,
-      generation: result.generation,
+      generation,
       connectionId: connection.id,
       heartbeatTimeoutMillis,
     },
   });
   if (connection.closed) ctx.sendToLifecycle({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId: connection.id });
+}
+
+function registered(
+  ctx: ProcessorContext,
+  request: RemotingCommand,
+  header: { clusterName: string; brokerAddr: string },
+  result: RegisterBrokerResult,
+): RemotingCommand {
+  if (!result.ok && result.reason === 'stateVersionConflict') {
+    // Java answers an outdated broker with a bare SUCCESS and changes nothing.
+    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
+    return success(request);
+  }
+  if (!result.ok) {
+    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
+    return failure(request, result.code, result.remark);
+  }
   const orderTopicConfig = ctx.config.get().returnOrderTopicConfigToBroker
     ? ctx.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG)
     : undefined;
@@ -117,8 +128,9 @@ export function unregisterBroker(ctx: ProcessorContext): RequestHandler {
     if (!read.ok) return systemError(request, read.remark);
     const { clusterName, brokerAddr, brokerName, brokerId } = read.header;
     const done = ctx.routes.afterQueuedRegistrations(() => {
-      ctx.routes.unregisterBroker({ clusterName, brokerAddr, brokerName, brokerId });
-      ctx.sendToLifecycle({ type: 'BROKER.UNREGISTERED', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
+      ctx.routes.unregisterBroker({ clusterName, brokerAddr, brokerName, brokerId }, () =>
+        ctx.sendToLifecycle({ type: 'BROKER.UNREGISTERED', brokerKey: brokerKeyOf(clusterName, brokerAddr) }),
+      );
     });
     return done instanceof Promise ? done.then(() => success(request)) : success(request);
   };

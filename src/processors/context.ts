@@ -17,7 +17,7 @@ export interface ProcessorContext {
   logger: Logger;
   /** Send an event to the name server actor (broker registrations and removals). */
   sendToLifecycle(event: NameServerEvent): void;
-  /** True when GET_ROUTEINFO_BY_TOPIC may answer (ready, or timedOut with waitTimeoutAction=serve). */
+  /** The name server snapshot's `servingRoutes` tag: GET_ROUTEINFO_BY_TOPIC may answer. */
   servingRoutes(): boolean;
   /** Remember that a broker registered over a connection, so its close removes it. */
   bindBrokerToConnection(connectionId: number, brokerKey: string): void;

@@ -91,6 +91,12 @@ export interface RegisterBrokerInput {
   body: Buffer | undefined;
   compressed: boolean;
   bodyCrc32: number;
+  /**
+   * Runs once the registration is applied and before onChange listeners hear
+   * of it: what the registration makes the actors do (the broker's
+   * `registered` transition) is then observed before the route change.
+   */
+  beforeAnnounce?: (result: RegisteredBroker) => void;
 }
 
 /** RouteInfoManager.notifyMinBrokerIdChanged's inputs; the caller sends NOTIFY_MIN_BROKER_ID_CHANGE. */
@@ -106,6 +112,8 @@ export interface MinBrokerIdChange {
 }
 
 export type RegisterRefusal = 'crc' | 'badBody' | 'singleTopicBeforeFirstRegistration' | 'stateVersionConflict';
+
+export type RegisteredBroker = Extract<RegisterBrokerResult, { ok: true }>;
 
 export type RegisterBrokerResult =
   | {
@@ -1100,18 +1108,17 @@ export class RouteTable {
       changes.minBrokerIdChanges.push(minBrokerIdChange);
     }
 
-    const topicsChanged = changes.topics.size > 0;
-    this.commit(changes, 'register');
-    const result: RegisterBrokerResult = {
+    const result: RegisteredBroker = {
       ok: true,
       haServerAddr,
       masterAddr,
       generation: liveEntry.generation,
       firstRegistration: registerFirst,
-      topicsChanged,
+      topicsChanged: changes.topics.size > 0,
       fastPath,
     };
     if (minBrokerIdChange) result.minBrokerIdChange = minBrokerIdChange;
+    this.commit(changes, 'register', input.beforeAnnounce && (() => input.beforeAnnounce!(result)));
     return result;
   }
 
@@ -1370,12 +1377,16 @@ export class RouteTable {
     return true;
   }
 
-  /** UNREGISTER_BROKER: by the header's identity, whatever the generation. */
-  unregisterBroker(request: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number }): boolean {
+  /**
+   * UNREGISTER_BROKER: by the header's identity, whatever the generation.
+   * `beforeAnnounce` runs once the broker is out and before onChange
+   * listeners hear of it (the broker actor's `unregistered` transition).
+   */
+  unregisterBroker(request: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number }, beforeAnnounce?: () => void): boolean {
     this.finishApplying();
     const changes = this.newChanges();
     const touched = this.unregisterOne(request.clusterName, request.brokerAddr, request.brokerName, request.brokerId, changes);
-    this.commit(changes, 'unregister');
+    this.commit(changes, 'unregister', beforeAnnounce);
     return touched;
   }
 
@@ -1920,16 +1931,26 @@ export class RouteTable {
     return new Changes([this.fastjsonRoutes, this.standardRoutes]);
   }
 
-  private commit(changes: Changes, cause: RouteChange['cause']): void {
-    if (changes.topics.size === 0 && !changes.clusters && changes.minBrokerIdChanges.length === 0) return;
+  /**
+   * Drops the cluster caches and announces a change to the onChange
+   * listeners. `beforeAnnounce` runs in between (even when nothing changed),
+   * and the listeners are told even if it throws.
+   */
+  private commit(changes: Changes, cause: RouteChange['cause'], beforeAnnounce?: () => void): void {
     // Topic caches went as each topic was touched (Changes.touch).
     if (changes.clusters) {
       this.clusterInfoFastjson = undefined;
       this.clusterInfoStandard = undefined;
     }
-    const change: RouteChange = { topics: [...changes.topics], clusters: changes.clusters, cause };
-    if (changes.minBrokerIdChanges.length > 0) change.minBrokerIdChanges = changes.minBrokerIdChanges;
-    this.emit(change);
+    try {
+      beforeAnnounce?.();
+    } finally {
+      if (changes.topics.size > 0 || changes.clusters || changes.minBrokerIdChanges.length > 0) {
+        const change: RouteChange = { topics: [...changes.topics], clusters: changes.clusters, cause };
+        if (changes.minBrokerIdChanges.length > 0) change.minBrokerIdChanges = changes.minBrokerIdChanges;
+        this.emit(change);
+      }
+    }
   }
 
   private emit(change: RouteChange): void {

@@ -9,7 +9,6 @@ import { readSubscriptionChange, Subscription } from '../../src/gateway/subscrip
 function fakeSources(serving = true) {
   const transitions = new Set<(t: Transition) => void>();
   const routeChanges = new Set<(c: RouteChange) => void>();
-  const settled = new Set<() => void>();
   const routes = new Map<string, string>();
   const encoded: string[] = [];
   const state = { serving };
@@ -18,13 +17,11 @@ function fakeSources(serving = true) {
     routes,
     encoded,
     transition: (t: Partial<Transition>) =>
-      transitions.forEach((l) => l({ seq: 0, at: 1, actorId: 'a', machine: 'nameServer', from: null, to: 'ready', event: 'e', context: {}, ...t })),
+      transitions.forEach((l) => l({ seq: 0, at: 1, actorId: 'a', machine: 'nameServer', from: null, to: 'ready', tags: [], event: 'e', context: {}, ...t })),
     routeChange: (topics: string[]) => routeChanges.forEach((l) => l({ topics, clusters: false, cause: 'register' })),
-    settle: () => settled.forEach((l) => l()),
     sources: {
       onTransition: (l: (t: Transition) => void) => (transitions.add(l), () => void transitions.delete(l)),
       onRouteChange: (l: (c: RouteChange) => void) => (routeChanges.add(l), () => void routeChanges.delete(l)),
-      onLifecycleSettled: (l: () => void) => (settled.add(l), () => void settled.delete(l)),
       servingRoutes: () => state.serving,
       encodedRoute: (topic: string) => {
         encoded.push(topic);
@@ -80,16 +77,20 @@ describe('GatewayStream', () => {
     stream.watchTopics(s, ['T', 'Quiet']);
     expect(stream.routeSnapshot(['T'])).toBeUndefined();
     fake.routeChange(['T']);
-    fake.settle();
-    expect(s.got).toEqual([]);
+    // A transition into a state without the servingRoutes tag releases nothing.
+    fake.transition({ actorId: 'nameServer', to: 'waiting.targetPending', tags: ['live'] });
+    expect(s.got.map((e) => e.stream)).toEqual(['lifecycle']);
+    // The transition that serves is published first, then what it releases.
+    fake.transition({ actorId: 'nameServer', to: 'ready', tags: ['live', 'ready', 'servingRoutes'] });
     fake.state.serving = true;
-    fake.settle();
-    expect(s.got.map((e) => [e.topic, JSON.parse(e.text).cause, JSON.parse(e.text).route])).toEqual([
-      ['T', 'register', null],
-      ['Quiet', 'subscribe', null],
+    expect(s.got.slice(1).map((e) => [e.stream, e.topic ?? JSON.parse(e.text).to, JSON.parse(e.text).cause, JSON.parse(e.text).route])).toEqual([
+      ['lifecycle', 'ready', undefined, undefined],
+      ['routes', 'T', 'register', null],
+      ['routes', 'Quiet', 'subscribe', null],
     ]);
-    fake.settle();
-    expect(s.got).toHaveLength(2);
+    // Nothing is held any more: a later serving transition releases nothing twice.
+    fake.transition({ actorId: 'nameServer', to: 'stopping.serving', tags: ['live', 'servingRoutes'] });
+    expect(s.got.slice(4).map((e) => e.stream)).toEqual(['lifecycle']);
   });
 
   it('reports a gap for any missed message when it keeps no replay buffer', () => {

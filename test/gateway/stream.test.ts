@@ -58,10 +58,11 @@ describe('gateway stream', () => {
       type: 'transition',
       seq: hello.seq + 1,
       at: Date.UTC(2026, 0, 1) + 45_000,
-      actorId: expect.any(String),
+      actorId: 'nameServer',
       machine: 'nameServer',
       from: 'waiting.holding',
       to: 'waiting.targetPending',
+      tags: ['live'],
       event: 'xstate.after.waitForService.nameServer.waiting.holding',
       context: { liveBrokers: 0 },
     });
@@ -117,7 +118,7 @@ describe('gateway stream', () => {
     expect(await actorsSeen(byName)).toEqual(['broker-b']);
     expect(await actorsSeen(lifecycleOnly)).toEqual([]);
     // The stop itself is a lifecycle transition: only clients with the lifecycle stream see it.
-    const sawStop = (client: GatewayClient) => client.pending().some((m) => m.type === 'transition' && m.to === 'stopping');
+    const sawStop = (client: GatewayClient) => client.pending().some((m) => m.type === 'transition' && m.to === 'stopping.serving');
     expect([everything, clusterB, byAddress, byName, lifecycleOnly].map(sawStop)).toEqual([true, false, true, true, true]);
     forget();
   });

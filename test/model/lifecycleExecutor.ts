@@ -55,7 +55,7 @@ export class LifecycleRun {
   private waitingSince: number | undefined;
   private gate: Gate | undefined;
   private closing: Promise<void> | undefined;
-  /** servingRoutes when STOP arrived: a stopping server keeps answering as it did. */
+  /** Whether routes were served when STOP arrived: a stopping server keeps answering as it did. */
   private servingWhenStopped = false;
   /** How start-up was made to fail, when the path asked for it. */
   failure: StartFailure = 'none';
@@ -165,7 +165,7 @@ export class LifecycleRun {
       needWaitForService: s.needWaitForService,
       waitSecondsForService: s.waitSecondsForService,
       waitTimeoutSeconds: s.waitTimeoutSeconds,
-      waitTimeoutAction: this.config.waitTimeoutAction,
+      waitTimeoutAction: s.waitTimeoutAction,
       // Gateway pings run on the server's clock, which paths move by minutes at a time.
       gatewayPingIntervalSeconds: 0,
     };
@@ -203,7 +203,7 @@ export class LifecycleRun {
       this.servingWhenStopped = false;
       this.closing = this.server.close('model stop');
     } else {
-      this.servingWhenStopped = this.server!.lifecycle().servingRoutes;
+      this.servingWhenStopped = this.expectedServing(lifecycleStateOf(before.value as string));
       this.server!.onShutdown(() => gate.wait());
       this.closing = this.server!.close('model stop');
     }
@@ -390,7 +390,14 @@ export class LifecycleRun {
       expect(lifecycle[0]!.from, `${source}: first lifecycle transition starts where the model was`).toBe(from);
       expect(lifecycle[lifecycle.length - 1]!.to, `${source}: last lifecycle transition ends where the model is`).toBe(to);
       for (let i = 1; i < lifecycle.length; i++) expect(lifecycle[i]!.from).toBe(lifecycle[i - 1]!.to);
-      expect(lifecycle[0]!.event, `${source}: the lifecycle transition names its cause`).toBe(event.type);
+      // A registration reaches the name server as the broker registry's BROKER.LIVE, once the broker's actor took it.
+      const cause = event.type === 'BROKER.REGISTERED' ? 'BROKER.LIVE' : event.type;
+      expect(lifecycle[0]!.event, `${source}: the lifecycle transition names its cause`).toBe(cause);
+      if (event.type === 'BROKER.REGISTERED') {
+        const brokerAt = seen.findIndex((t) => t.machine === 'broker');
+        expect(brokerAt, `${source}: the broker's transition comes before the lifecycle transition it completes`).toBeGreaterThan(-1);
+        expect(brokerAt, `${source}: the broker's transition comes before the lifecycle transition it completes`).toBeLessThan(seen.indexOf(lifecycle[0]!));
+      }
     }
     const brokers = seen.filter((t) => t.machine === 'broker').map((t) => `${t.actorId}: ${t.from}->${t.to} (${t.event})`);
     if (event.type === SHUTDOWN_DONE || event.type === SHUTDOWN_ERROR) {
@@ -424,9 +431,10 @@ export class LifecycleRun {
     }
   }
 
+  /** The oracle, from the configuration alone: what the chart must decide. */
   private expectedServing(top: string): boolean {
     if (top === 'stopping') return this.servingWhenStopped;
-    return top === 'ready' || (top === 'timedOut' && this.config.waitTimeoutAction === 'serve');
+    return top === 'ready' || (top === 'timedOut' && this.config.settings.waitTimeoutAction === 'serve');
   }
 
   private async checkServing(top: string, value: string, expected: ModelSnapshot): Promise<void> {
@@ -437,14 +445,28 @@ export class LifecycleRun {
 
     // Readiness probe.
     const ready = await httpGet(server.httpPort, '/readyz');
+    const degraded = top === 'timedOut' && serving;
     expect(ready.status, `/readyz status in ${value}`).toBe(serving && top !== 'stopping' ? 200 : 503);
     expect(ready.body, `/readyz body in ${value}`).toMatchObject({
       state: top,
       detail: value,
       servingRoutes: serving,
-      degraded: top === 'timedOut',
+      degraded,
       waitTarget: { met: target.met, liveBrokers: liveBrokers.length },
     });
+    // Every answer is true: a server that refuses says so and why, one that serves degraded says what it serves.
+    if (serving) {
+      expect(ready.body.routesRefused, `/readyz routesRefused in ${value}`).toBeNull();
+    } else {
+      expect(ready.body.routesRefused, `/readyz routesRefused in ${value}`).toEqual(expect.any(String));
+      if (top === 'timedOut') expect(ready.body.routesRefused).toMatch(/timed out .*waitTimeoutAction=refuse/);
+      if (top === 'stopping') expect(ready.body.routesRefused).toMatch(/^shutting down/);
+    }
+    if (degraded) expect(ready.body.degradedReasons.join('\n'), `/readyz degradedReasons in ${value}`).toMatch(/waitTimeoutAction=serve\): serving the routes of the \d+ live broker/);
+    else expect(ready.body.degradedReasons, `/readyz degradedReasons in ${value}`).toEqual([]);
+    expect(ready.body.tags, `/readyz tags in ${value}`).toEqual(
+      ['live', ...(serving && top !== 'stopping' ? ['ready'] : []), ...(serving ? ['servingRoutes'] : []), ...(degraded ? ['degraded'] : [])],
+    );
     expect(ready.body.reason, '/readyz reason').toBe(top === 'stopping' ? 'model stop' : null);
     expect((await httpGet(server.httpPort, '/livez')).status, '/livez').toBe(200);
 
@@ -470,7 +492,7 @@ export class LifecycleRun {
   /** The gateway's JSON reads agree with the probe and the TCP route read. */
   private async checkGatewayReads(ws: GatewayWs, value: string, top: string, serving: boolean, route: { code: number; remark?: string | null; body?: Buffer | null }): Promise<void> {
     const lifecycle = await ws.request('getLifecycle');
-    expect(lifecycle.result, `gateway getLifecycle in ${value}`).toMatchObject({ state: top, detail: value, servingRoutes: serving });
+    expect(lifecycle.result, `gateway getLifecycle in ${value}`).toMatchObject({ state: top, detail: value, servingRoutes: serving, degraded: top === 'timedOut' && serving ? [expect.stringMatching(/waitTimeoutAction=serve/)] : [] });
     const read: GatewayMessage = await ws.request('getRoute', { topic: ROUTE_TOPIC });
     if (route.code === ResponseCode.SUCCESS) {
       expect(read.type, `gateway getRoute in ${value}: ${JSON.stringify(read)}`).toBe('response');
@@ -496,7 +518,8 @@ export class LifecycleRun {
 
   private async checkStopped(): Promise<void> {
     const server = this.server!;
-    expect(server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'model stop', servingRoutes: this.servingWhenStopped });
+    // Stopped: nothing is served any more, whatever was before.
+    expect(server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'model stop', servingRoutes: false, live: false, tags: [] });
     await this.expectNotListening(server);
   }
 

@@ -1,5 +1,5 @@
 import { getShortestPaths, getSimplePaths } from '@xstate/graph';
-import { __unsafe_getAllOwnEventDescriptors, assign, fromPromise, raise, type SnapshotFrom } from 'xstate';
+import { __unsafe_getAllOwnEventDescriptors, assertEvent, assign, enqueueActions, fromPromise, raise, type SnapshotFrom } from 'xstate';
 import { brokerKeyOf, type BrokerRegistration, type BrokerRemoval, type BrokerRemovalReason } from '../../machines/broker.js';
 import { nameServerMachine, type LifecycleSettings, type LiveBroker, type NameServerContext, type NameServerEvent } from '../../machines/nameServer.js';
 import { stateName } from '../../src/observe/transitions.js';
@@ -20,36 +20,36 @@ export const modelNameServerMachine = nameServerMachine.provide({
     shutDown: fromPromise<void, { reason: string }>(() => new Promise<void>(() => {})),
   },
   actions: {
-    spawnBroker: () => {},
-    forwardRegistration: () => {},
-    // A refresh changes nothing the parent keeps; a fresh (equal) map makes the
-    // step a snapshot of its own, so the generator can take it as a step.
-    forwardHeartbeat: assign(({ context }) => ({ liveBrokers: new Map(context.liveBrokers) })) as any,
-    forwardUnregister: raise(({ context, event }: { context: NameServerContext; event: NameServerEvent }) =>
-      removedEvent(context, (event as { brokerKey: string }).brokerKey, 'unregistered'),
-    ) as any,
-    forwardConnectionClosed: raise(({ context, event }: { context: NameServerContext; event: NameServerEvent }) =>
-      removedEvent(context, (event as { brokerKey: string }).brokerKey, 'disconnected'),
-    ) as any,
+    // The registry starts (or refreshes) the broker's actor and reports it live.
+    registerBrokerActor: raise(({ event }: { event: NameServerEvent }) => {
+      assertEvent(event, 'BROKER.REGISTERED');
+      return { type: 'BROKER.LIVE' as const, registration: event.registration };
+    }) as any,
+    forwardToBrokerActor: enqueueActions(({ context, event, enqueue }: { context: NameServerContext; event: NameServerEvent; enqueue: any }) => {
+      assertEvent(event, ['BROKER.HEARTBEAT', 'BROKER.UNREGISTERED', 'BROKER.CONNECTION_CLOSED']);
+      // A refresh changes nothing the parent keeps; a fresh (equal) map makes the
+      // step a snapshot of its own, so the generator can take it as a step.
+      if (event.type === 'BROKER.HEARTBEAT') enqueue.assign({ liveBrokers: new Map(context.liveBrokers) });
+      else enqueue.raise(removedEvent(context, event.brokerKey, event.type === 'BROKER.UNREGISTERED' ? 'unregistered' : 'disconnected'));
+    }) as any,
     recordLiveBroker: assign(({ context, event }) => {
-      if (event.type !== 'BROKER.REGISTERED') return {};
+      assertEvent(event, 'BROKER.LIVE');
       const r = event.registration;
       const live = new Map(context.liveBrokers);
       live.set(r.brokerKey, { clusterName: r.clusterName, brokerName: r.brokerName, brokerId: r.brokerId, generation: r.generation });
       return { liveBrokers: live };
     }),
     forgetRemovedBroker: assign(({ context, event }) => {
-      const removal = (event as Extract<NameServerEvent, { type: 'BROKER.REMOVED' }>).removal;
+      assertEvent(event, 'BROKER.REMOVED');
+      const removal = event.removal;
       const current = context.liveBrokers.get(removal.brokerKey);
       if (!current || current.generation !== removal.generation) return {};
       const live = new Map(context.liveBrokers);
       live.delete(removal.brokerKey);
       return { liveBrokers: live };
     }),
-    releaseBrokerActor: () => {},
-    // The real action stops the children and forgets every live broker.
-    stopBrokerActors: assign({ liveBrokers: () => new Map<string, LiveBroker>() }) as any,
-    brokerRemoved: () => {},
+    forgetAllLiveBrokers: assign({ liveBrokers: () => new Map<string, LiveBroker>() }),
+    removeBrokerFromRoutes: () => {},
   },
 });
 
@@ -77,8 +77,8 @@ export const MODEL_HEARTBEAT_TIMEOUT_MS = 4_000;
 
 export interface LifecycleModelConfig {
   name: string;
+  /** Includes waitTimeoutAction: the chart decides serve or refuse from it. */
   settings: LifecycleSettings;
-  waitTimeoutAction: 'serve' | 'refuse';
   brokers: SampleBroker[];
   /** Keep only paths that pass through a state satisfying this (all when absent). */
   only?: (snapshot: ModelSnapshot) => boolean;
@@ -86,9 +86,10 @@ export interface LifecycleModelConfig {
   simplePathLimit?: number;
 }
 
-const noWait = { needWaitForService: false, waitSecondsForService: 45, waitTimeoutSeconds: 300, waitForBrokers: 0, waitForBrokerNames: [] };
-const waitWithTarget = {
+const noWait: LifecycleSettings = { needWaitForService: false, waitSecondsForService: 45, waitTimeoutSeconds: 300, waitForBrokers: 0, waitForBrokerNames: [], waitTimeoutAction: 'serve' };
+const waitWithTarget: LifecycleSettings = {
   needWaitForService: true,
+  waitTimeoutAction: 'serve',
   waitSecondsForService: 30,
   waitTimeoutSeconds: 50,
   // Both kinds of target: a count the slave helps with, and a master only broker-a's master meets.
@@ -97,22 +98,20 @@ const waitWithTarget = {
 };
 
 export const LIFECYCLE_CONFIGS: LifecycleModelConfig[] = [
-  { name: 'no wait', settings: noWait, waitTimeoutAction: 'serve', brokers: [BROKER_A], simplePathLimit: 60 },
+  { name: 'no wait', settings: noWait, brokers: [BROKER_A], simplePathLimit: 60 },
   {
     name: 'wait, no target',
     settings: { ...noWait, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 },
-    waitTimeoutAction: 'serve',
     brokers: [BROKER_A],
     simplePathLimit: 60,
   },
-  { name: 'wait for target, serve on timeout', settings: waitWithTarget, waitTimeoutAction: 'serve', brokers: [BROKER_A, BROKER_A_SLAVE] },
+  { name: 'wait for target, serve on timeout', settings: waitWithTarget, brokers: [BROKER_A, BROKER_A_SLAVE] },
   {
     name: 'wait for target, refuse on timeout',
-    settings: waitWithTarget,
-    waitTimeoutAction: 'refuse',
+    settings: { ...waitWithTarget, waitTimeoutAction: 'refuse' },
     brokers: [BROKER_A, BROKER_A_SLAVE],
     // What differs from "serve" is only observable after the timeout.
-    only: (s) => stateName(s.value) === 'timedOut',
+    only: (s) => stateName(s.value).startsWith('timedOut'),
   },
 ];
 
@@ -164,6 +163,8 @@ const KNOWN_EVENT_TYPES = new Set<string>([
   AFTER_WAIT_TIMEOUT,
   'STOP',
   'BROKER.REGISTERED',
+  // Reported by the broker registry once a registration's actor took it: driven by REGISTER_BROKER.
+  'BROKER.LIVE',
   'BROKER.HEARTBEAT',
   'BROKER.UNREGISTERED',
   'BROKER.CONNECTION_CLOSED',
@@ -178,7 +179,7 @@ function drivableEvents(config: LifecycleModelConfig, snapshot: ModelSnapshot): 
   }
   if (snapshot.status !== 'active') return [];
   const events: NameServerEvent[] = [];
-  if (value === 'stopping') events.push(any({ type: SHUTDOWN_DONE }), any({ type: SHUTDOWN_ERROR, error: new Error('shutdown failed') }));
+  if (value.startsWith('stopping')) events.push(any({ type: SHUTDOWN_DONE }), any({ type: SHUTDOWN_ERROR, error: new Error('shutdown failed') }));
   else events.push({ type: 'STOP', reason: 'model stop' });
   const { waitSecondsForService, waitTimeoutSeconds } = snapshot.context.settings;
   // Only the timer that fires first can fire (config validation keeps waitTimeout >= waitForService).

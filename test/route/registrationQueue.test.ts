@@ -103,7 +103,7 @@ describe('queued registrations (compiled server, worker decode)', () => {
     expect((await getRoute(client, 'Big_00000')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     expect(t.server.routes.liveBrokerView()).toEqual([]);
     // The actor saw REGISTERED, then UNREGISTERED: none is left registered.
-    expect(t.server.actor.getSnapshot().context.brokerActors.has(brokerKeyOf('DefaultCluster', big.brokerAddr))).toBe(false);
+    expect(t.server.brokers.actors.has(brokerKeyOf('DefaultCluster', big.brokerAddr))).toBe(false);
   });
 
   it('refuses a large body whose checksum does not match, changing nothing', async () => {

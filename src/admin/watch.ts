@@ -70,12 +70,21 @@ function routeSummary(route: unknown): string {
     .join(' ');
 }
 
+/**
+ * The server's own words for its lifecycle: state, then why routes are
+ * refused or what is degraded, as the name server's chart decided them
+ * (older servers without those fields: what they still miss).
+ */
 function snapshotSummary(m: Message): string {
-  const lifecycle = (m.lifecycle ?? {}) as { state?: string; detail?: string; waitTarget?: { missing?: string[] }; servingRoutes?: boolean };
+  const lifecycle = (m.lifecycle ?? {}) as { state?: string; detail?: string; waitTarget?: { missing?: string[] }; routesRefused?: string; degraded?: string[] };
   const brokers = Array.isArray(m.brokers) ? m.brokers.length : 0;
   const missing = lifecycle.waitTarget?.missing ?? [];
   const detail = lifecycle.detail && lifecycle.detail !== lifecycle.state ? ` (${lifecycle.detail})` : '';
-  return `state ${text(lifecycle.state)}${detail}, ${brokers} live broker(s)${missing.length > 0 ? `, waiting for ${missing.join(', ')}` : ''}`;
+  let why = '';
+  if (typeof lifecycle.routesRefused === 'string') why = `, routes refused: ${lifecycle.routesRefused}`;
+  else if (Array.isArray(lifecycle.degraded) && lifecycle.degraded.length > 0) why = `, degraded: ${lifecycle.degraded.join('; ')}`;
+  else if (missing.length > 0) why = `, waiting for ${missing.join(', ')}`;
+  return `state ${text(lifecycle.state)}${detail}, ${brokers} live broker(s)${why}`;
 }
 
 function snapshotBrokers(m: Message): string[] {
@@ -98,7 +107,9 @@ export function formatGatewayMessage(m: Message): string {
       const machine = text(m.machine);
       const context = (m.context ?? {}) as Record<string, unknown>;
       const actor = machine === 'broker' ? brokerLabel(context) : machine || text(m.actorId);
-      return `${time}  ${actor}  ${m.from === null || m.from === undefined ? '(new)' : text(m.from)} -> ${text(m.to)}  (${text(m.event)})${contextExtras(machine, context)}\n`;
+      // The name server's tags say what the new state means (ready, servingRoutes, degraded).
+      const tags = machine === 'nameServer' && Array.isArray(m.tags) ? `  [${m.tags.join(',')}]` : '';
+      return `${time}  ${actor}  ${m.from === null || m.from === undefined ? '(new)' : text(m.from)} -> ${text(m.to)}  (${text(m.event)})${tags}${contextExtras(machine, context)}\n`;
     }
     case 'route':
       return `${time}  route ${text(m.topic)}  (${text(m.cause)})  ${routeSummary(m.route)}\n`;

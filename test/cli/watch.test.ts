@@ -27,12 +27,12 @@ describe('admin watch against the gateway', () => {
     const c = capture(stop.signal);
     const done = runAdmin(['watch', '--gateway', gatewayOf(t)], {}, c.io);
     await c.until(/connected to xnamesrv .*state waiting/);
-    expect(c.stdout()).toContain('0 live broker(s), waiting for 1 more live broker(s) (have 0 of 1)');
+    expect(c.stdout()).toContain('0 live broker(s), routes refused: waiting 10 s (waitSecondsForService) for brokers to register; missing 1 more live broker(s) (have 0 of 1)');
 
     await registerBroker(await t.client(), brokerA);
     await c.until(/broker DefaultCluster\/broker-a\/0 127\.0\.0\.1:20911  \(new\) -> registered/);
     t.clock.increment(10_000);
-    await c.until(/nameServer  waiting\.\S+ -> ready/);
+    await c.until(/nameServer  waiting\.\S+ -> ready  \(\S+\)  \[live,ready,servingRoutes\]/);
 
     stop.abort('SIGINT');
     expect(await done).toBe(0);
@@ -163,8 +163,16 @@ describe('formatGatewayMessage', () => {
   it('formats transitions, routes, errors and unknown messages on one line each', () => {
     const at = Date.UTC(2026, 0, 1);
     expect(
-      formatGatewayMessage({ type: 'transition', seq: 3, at, actorId: 'x', machine: 'nameServer', from: 'waiting.targetPending', to: 'ready', event: 'BROKER.REGISTERED', context: { liveBrokers: 2 } }),
-    ).toBe('2026-01-01T00:00:00.000Z  nameServer  waiting.targetPending -> ready  (BROKER.REGISTERED)  liveBrokers=2\n');
+      formatGatewayMessage({ type: 'transition', seq: 3, at, actorId: 'nameServer', machine: 'nameServer', from: 'waiting.targetPending', to: 'ready', tags: ['live', 'ready', 'servingRoutes'], event: 'BROKER.LIVE', context: { liveBrokers: 2 } }),
+    ).toBe('2026-01-01T00:00:00.000Z  nameServer  waiting.targetPending -> ready  (BROKER.LIVE)  [live,ready,servingRoutes]  liveBrokers=2\n');
+    expect(
+      formatGatewayMessage({
+        type: 'hello',
+        server: { name: 'xnamesrv', version: '0.1.0' },
+        lifecycle: { state: 'timedOut', detail: 'timedOut.refusing', since: at, routesRefused: 'wait for service timed out after 50 s and waitTimeoutAction=refuse', degraded: [], waitTarget: { missing: ['x'] } },
+        brokers: [],
+      }),
+    ).toBe('2026-01-01T00:00:00.000Z  connected to xnamesrv 0.1.0, state timedOut (timedOut.refusing), 0 live broker(s), routes refused: wait for service timed out after 50 s and waitTimeoutAction=refuse\n');
     expect(
       formatGatewayMessage({
         type: 'transition',

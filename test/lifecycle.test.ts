@@ -92,7 +92,16 @@ describe('name server lifecycle over the wire', () => {
     expect(t.server.lifecycleState()).toBe('timedOut');
     const probe = await t.http('/readyz');
     expect(probe.status).toBe(200);
-    expect(probe.body).toMatchObject({ state: 'timedOut', degraded: true, waitTarget: { met: false, missing: ['live master for DefaultCluster/broker-a'] } });
+    expect(probe.body).toMatchObject({
+      state: 'timedOut',
+      detail: 'timedOut.serving',
+      tags: ['live', 'ready', 'servingRoutes', 'degraded'],
+      routesRefused: null,
+      degraded: true,
+      degradedReasons: ['wait for service timed out after 60 s (waitTimeoutAction=serve): serving the routes of the 2 live broker(s) registered; missing live master for DefaultCluster/broker-a'],
+      waitTarget: { met: false, missing: ['live master for DefaultCluster/broker-a'] },
+    });
+    expect((await t.http('/metrics')).text).toContain('xnamesrv_lifecycle_tag{tag="degraded"} 1');
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.SUCCESS);
     await registerBroker(client, brokerA);
     expect(t.server.lifecycleState()).toBe('ready');
@@ -118,6 +127,9 @@ describe('name server lifecycle over the wire', () => {
       waitTimeoutAction: 'refuse',
     });
     expect((await t.http('/livez')).body).toMatchObject({ detail: 'timedOut.refusing', degradedReasons: [], servingRoutes: false });
+    const metrics = (await t.http('/metrics')).text;
+    expect(metrics).toContain('xnamesrv_lifecycle_state{state="timedOut"} 1');
+    for (const [tag, value] of [['live', 1], ['ready', 0], ['servingRoutes', 0], ['degraded', 0]]) expect(metrics).toContain(`xnamesrv_lifecycle_tag{tag="${tag}"} ${value}`);
     expect((await getRoute(client, 'TopicTest')).remark).toBe('name server not ready');
     await registerBroker(client, brokerA);
     expect(t.server.lifecycleState()).toBe('ready');

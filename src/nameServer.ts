@@ -80,6 +80,8 @@ export class NameServer {
 
   /** When the lifecycle's top-level state was last entered, as the transition stream saw it. */
   private lifecycleSince: number;
+  /** When the wait for service began (entering `waiting`), for the countdowns the probes and console show. */
+  private waitStartedAt: number | undefined;
   private readonly processors = new Map<number, RequestHandler>();
   private nextLocalConnectionId = -1;
   private readonly shutdownHooks: Array<() => Promise<void> | void> = [];
@@ -141,7 +143,10 @@ export class NameServer {
     this.brokers = new BrokerLiveness({ routes: this.routes, logger: this.logger, send: (event) => this.actor.send(event) });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
-      if (t.machine === 'nameServer' && (t.from === null || t.from.split('.')[0] !== t.to.split('.')[0])) this.lifecycleSince = t.at;
+      if (t.machine === 'nameServer' && (t.from === null || t.from.split('.')[0] !== t.to.split('.')[0])) {
+        this.lifecycleSince = t.at;
+        if (t.to.startsWith('waiting')) this.waitStartedAt = t.at;
+      }
       this.brokers.observe(t);
       this.metrics.recordTransition(t);
       this.logTransition(t);
@@ -240,7 +245,7 @@ export class NameServer {
 
   /** The lifecycle as the chart's snapshot says it is (see describeLifecycle). */
   lifecycle(): LifecycleStatus {
-    return describeLifecycle(this.actor.getSnapshot(), this.lifecycleSince, this.kv.degraded ? [`KV store: ${this.kv.degraded}`] : []);
+    return describeLifecycle(this.actor.getSnapshot(), this.lifecycleSince, this.kv.degraded ? [`KV store: ${this.kv.degraded}`] : [], this.waitStartedAt);
   }
 
   /** Every live broker: identity, actor state, generation, last refresh, DataVersion, topic count. */

@@ -127,6 +127,11 @@ describe('name server lifecycle over the wire', () => {
       waitTimeoutAction: 'refuse',
     });
     expect((await t.http('/livez')).body).toMatchObject({ detail: 'timedOut.refusing', degradedReasons: [], servingRoutes: false });
+    // The wait's two timers, on the server's clock, for countdowns.
+    const wait = refusing.body.wait;
+    expect(Date.parse(wait.holdingEndsAt) - Date.parse(wait.startedAt)).toBe(45_000);
+    expect(Date.parse(wait.timeoutAt) - Date.parse(wait.startedAt)).toBe(50_000);
+    expect(Date.parse(wait.timeoutAt)).toBe(t.clock.now());
     const metrics = (await t.http('/metrics')).text;
     expect(metrics).toContain('xnamesrv_lifecycle_state{state="timedOut"} 1');
     for (const [tag, value] of [['live', 1], ['ready', 0], ['servingRoutes', 0], ['degraded', 0]]) expect(metrics).toContain(`xnamesrv_lifecycle_tag{tag="${tag}"} ${value}`);

@@ -356,6 +356,21 @@ export const CONFIG_SCHEMA = {
     origin: 'xnamesrv', runtimeUpdatable: false,
     description: 'Cluster, broker and topic filters one gateway client may hold.',
   },
+  gatewayAllowedOrigins: {
+    type: 'list', default: [],
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Browser origins (e.g. `http://ns1:9877`) whose pages may open the /ws gateway, besides this server\'s own; `*` allows any. Separated by "," or ";". Clients that send no Origin header (tools, brokers, other servers) are not affected. Lets a console served by another name server connect here.',
+  },
+  consoleEnabled: {
+    type: 'boolean', default: true,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Serve the browser console at / on httpPort (docs/console.md).',
+  },
+  consoleNameServers: {
+    type: 'list', default: [],
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Other name servers the console shows side by side with this one, as `host:httpPort`, separated by "," or ";". Their gateways must allow this server\'s origin (gatewayAllowedOrigins).',
+  },
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

@@ -6,6 +6,18 @@ import { displayValue, SECRET_MASK, type ConfigKey, type NamesrvOptions } from '
 export type SourceOf = (key: ConfigKey) => string;
 
 const BROKER_NAME_ENTRY = /^[^/\s]+\/[^/\s]+$/;
+/** host:port, with an IPv6 host in brackets. */
+const HOST_PORT_ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):\d{1,5}$/;
+
+/** `scheme://host[:port]` and nothing more, as browsers send in the Origin header. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Checks that need more than one key, or more than the type. Run once on the
@@ -57,6 +69,17 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
   }
   if (config.httpMaxConnections <= config.gatewayMaxClients) {
     errors.push(`${show('httpMaxConnections')} must be greater than ${show('gatewayMaxClients')}: gateway clients are HTTP connections, and probes need room beside them`);
+  }
+
+  for (const entry of config.consoleNameServers) {
+    if (!HOST_PORT_ENTRY.test(entry)) {
+      errors.push(`consoleNameServers (${sourceOf('consoleNameServers')}): entry ${JSON.stringify(entry)} is not host:httpPort`);
+    }
+  }
+  for (const entry of config.gatewayAllowedOrigins) {
+    if (entry !== '*' && !isOrigin(entry)) {
+      errors.push(`gatewayAllowedOrigins (${sourceOf('gatewayAllowedOrigins')}): entry ${JSON.stringify(entry)} is not an origin like http://host:port, nor *`);
+    }
   }
 
   for (const key of ['gatewayToken', 'adminToken'] as const) {

@@ -6,6 +6,7 @@ import type { GatewayHost } from './host.js';
 import { PingTimer } from './pingTimer.js';
 import { createServerIdentity, type ServerIdentity } from './serverIdentity.js';
 import { ClientSession, type GatewayCounters, type GatewayLimits, type SessionEnvironment, type SessionOpening } from './session.js';
+import { originAllowed } from './origin.js';
 import { GatewayStream, type StreamSources } from './stream.js';
 import { readUpgradeRequest } from './upgradeRequest.js';
 
@@ -46,12 +47,14 @@ export class Gateway {
   private readonly environment: SessionEnvironment;
   private readonly pings: PingTimer;
   private readonly maxClients: number;
+  private readonly allowedOrigins: readonly string[];
   private closing: Promise<void> | undefined;
 
   constructor(private readonly host: GatewayHost) {
     const config = host.config.get();
     this.identity = createServerIdentity();
     this.maxClients = config.gatewayMaxClients;
+    this.allowedOrigins = config.gatewayAllowedOrigins;
     const limits: GatewayLimits = {
       maxBufferedBytes: config.gatewayMaxBufferedBytes,
       maxSubscriptions: config.gatewayMaxSubscriptionsPerClient,
@@ -113,6 +116,10 @@ export class Gateway {
 
   private refusalOf(request: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | undefined {
     if (this.closing) return { status: 503, message: 'name server shutting down' };
+    if (!originAllowed(request, this.allowedOrigins)) {
+      this.host.logger.info({ origin: request.headers.origin, client: request.socket.remoteAddress }, 'gateway upgrade refused: origin not allowed');
+      return { status: 403, message: `origin ${request.headers.origin} is not allowed (gatewayAllowedOrigins)` };
+    }
     if (this.sessions.size >= this.maxClients) {
       this.host.limits.hit({
         limit: 'gatewayMaxClients',

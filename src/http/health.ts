@@ -35,5 +35,12 @@ function probeBody(status: LifecycleStatus) {
     degradedReasons: status.degraded,
     waitTarget: { met: status.waitTarget.met, liveBrokers: status.waitTarget.liveBrokers, missing: status.waitTarget.missing },
     waitTimeoutAction: status.waitTimeoutAction,
+    wait: status.wait
+      ? { startedAt: iso(status.wait.startedAt), holdingEndsAt: iso(status.wait.holdingEndsAt), timeoutAt: iso(status.wait.timeoutAt) }
+      : null,
   };
+}
+
+function iso(millis: number): string {
+  return new Date(millis).toISOString();
 }

@@ -29,8 +29,18 @@ export interface LifecycleStatus {
   routesRefused?: string;
   waitTarget: WaitTargetProgress;
   waitTimeoutAction: WaitTimeoutAction;
+  /** With needWaitForService, once the wait has begun: when its two timers end (server clock, ms). */
+  wait?: WaitTimes;
   /** Set while the server serves with something wrong: what it serves and what is missing. */
   degraded: string[];
+}
+
+export interface WaitTimes {
+  startedAt: number;
+  /** waitSecondsForService after the start: route requests are held at least until then. */
+  holdingEndsAt: number;
+  /** waitTimeoutSeconds after the start: the deadline, when waitTimeoutAction applies. */
+  timeoutAt: number;
 }
 
 const TAG_ORDER: readonly LifecycleTag[] = ['live', 'ready', 'servingRoutes', 'degraded'];
@@ -40,7 +50,12 @@ const TAG_ORDER: readonly LifecycleTag[] = ['live', 'ready', 'servingRoutes', 'd
  * puts them into words. `otherDegradations` are conditions of other parts
  * (the KV store) that do not change what the chart decides.
  */
-export function describeLifecycle(snapshot: NameServerSnapshot, since: number, otherDegradations: readonly string[] = []): LifecycleStatus {
+export function describeLifecycle(
+  snapshot: NameServerSnapshot,
+  since: number,
+  otherDegradations: readonly string[] = [],
+  waitStartedAt?: number,
+): LifecycleStatus {
   const { settings, liveBrokers, reason } = snapshot.context;
   const waitTarget = evaluateWaitTarget(settings, liveBrokers);
   const state = lifecycleStateOf(snapshot.value as string);
@@ -65,6 +80,13 @@ export function describeLifecycle(snapshot: NameServerSnapshot, since: number, o
     degraded,
   };
   if (reason !== undefined) status.reason = reason;
+  if (settings.needWaitForService && waitStartedAt !== undefined) {
+    status.wait = {
+      startedAt: waitStartedAt,
+      holdingEndsAt: waitStartedAt + settings.waitSecondsForService * 1000,
+      timeoutAt: waitStartedAt + settings.waitTimeoutSeconds * 1000,
+    };
+  }
   if (!servingRoutes) status.routesRefused = whyRoutesRefused(snapshot, waitTarget);
   return status;
 }

@@ -207,6 +207,8 @@ describe('loadConfig validation: every error names the key and where the value c
     { name: 'masked token pasted back', fileText: 'adminToken=******\n', expect: [/^adminToken \(config file .* line 1\): \*{6} is the masked display value/] },
     { name: 'bad bind address', argv: ['--bindAddress', 'not an address'], expect: [/^bindAddress \(flag --bindAddress\)/] },
     { name: 'bad inspect url', argv: ['--inspect', 'http://x'], expect: [/--inspect: expected a ws:\/\/ or wss:\/\/ URL/] },
+    { name: 'console name server without a port', argv: ['--consoleNameServers', 'ns1:9877,ns2'], expect: [/^consoleNameServers \(flag --consoleNameServers\): entry "ns2" is not host:httpPort/] },
+    { name: 'allowed origin with a path', argv: ['--gatewayAllowedOrigins', 'http://ns1:9877/console'], expect: [/^gatewayAllowedOrigins \(flag --gatewayAllowedOrigins\): entry "http:\/\/ns1:9877\/console" is not an origin/] },
     { name: 'boolean flag with value', argv: ['--printConfigItem=yes'], expect: [/flag --printConfigItem takes no value/] },
     { name: 'malformed escape in file', fileText: 'a=\\uZZZZ\n', expect: [/config file .* line 1: malformed/] },
   ];

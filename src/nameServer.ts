@@ -20,6 +20,7 @@ import { Gateway } from './gateway/gateway.js';
 import { HttpServer } from './http/httpServer.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerMachineRoutes } from './http/machines.js';
+import { registerConsoleRoutes } from './console/consoleRoutes.js';
 import { NameServerMetrics } from './http/metrics.js';
 import { createLiveInspector } from './inspect.js';
 import { MinBrokerIdNotifier } from './notify/minBrokerIdNotifier.js';
@@ -213,6 +214,7 @@ export class NameServer {
     this.actor.subscribe({ error: (err) => this.logger.error({ err }, 'name server actor failed') });
     this.gateway = new Gateway(this);
     this.http.onUpgrade('/ws', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head));
+    if (config.consoleEnabled) registerConsoleRoutes(this.http, { nameServers: config.consoleNameServers, version: this.gateway.identity.version });
     this.metrics.attachGateway(this.gateway);
     this.onShutdown(() => this.gateway.close());
   }

@@ -6,6 +6,8 @@ import type { LimitEvents } from '../observe/limits.js';
 export interface HttpReply {
   status: number;
   contentType?: string;
+  /** Extra response headers (caching, encoding, security policy). */
+  headers?: Record<string, string>;
   body: string | Buffer | object;
 }
 
@@ -24,7 +26,8 @@ export interface HttpServerOptions {
 
 /**
  * The name server's HTTP port: probes, metrics, machine definitions and the
- * WebSocket gateway's upgrade. Routes are exact paths or prefixes ending in `/`.
+ * WebSocket gateway's upgrade. Routes are exact paths or prefixes ending in `/`
+ * (but `/`).
  */
 export class HttpServer {
   private readonly server: Server;
@@ -52,8 +55,9 @@ export class HttpServer {
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
 
+  /** `/` itself is an exact path (the console), not a prefix of everything. */
   get(path: string, handler: HttpHandler): void {
-    if (path.endsWith('/')) this.prefixRoutes.push([path, handler]);
+    if (path.endsWith('/') && path !== '/') this.prefixRoutes.push([path, handler]);
     else this.routes.set(path, handler);
   }
 
@@ -113,6 +117,7 @@ export class HttpServer {
     const isText = typeof reply.body === 'string' || Buffer.isBuffer(reply.body);
     const payload = isText ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
+      ...reply.headers,
       'content-type': reply.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json'),
       'content-length': Buffer.byteLength(payload),
     });

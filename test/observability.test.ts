@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createWebSocketReceiver } from '@statelyai/inspect';
@@ -46,6 +51,64 @@ describe('GET /metrics', () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it("adds the process's runtime series and xnamesrv_build_info", async () => {
+    t = await startTestServer();
+    await t.http('/metrics'); // the event-loop lag is measured after a scrape, reported at the next
+    const text = (await t.http('/metrics')).text;
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total', 'nodejs_active_handles_total']) {
+      expect(text).toMatch(new RegExp(`^${name} \\d`, 'm'));
+    }
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(text).toContain(`xnamesrv_build_info{version="${version}",node="${process.version}"} 1`);
+  });
+
+  it('gives two servers in one process the same runtime series, made once', async () => {
+    t = await startTestServer();
+    const other = await startTestServer();
+    try {
+      for (const server of [t, other]) {
+        const { status, text } = await server.http('/metrics');
+        expect(status).toBe(200);
+        expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+        expect(text).toMatch(/^xnamesrv_build_info\{.*\} 1$/m);
+      }
+      const gcOf = (server: TestServer) => server.server.metrics.registry.getSingleMetric('nodejs_gc_duration_seconds');
+      expect(gcOf(t)).toBeDefined();
+      expect(gcOf(other)).toBe(gcOf(t));
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('lets a stopped name server be garbage collected: the runtime collectors hold nothing of it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let server: TestServer | undefined = await startTestServer();
+    await server.http('/metrics');
+    const stopped = new WeakRef(server.server);
+    await server.stop();
+    server = undefined;
+    for (let i = 0; i < 20 && stopped.deref(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      gc();
+    }
+    expect(stopped.deref(), 'a stopped name server is still reachable from something process-wide').toBeUndefined();
+  });
+
+  it('keeps no process alive with its runtime collectors', async () => {
+    // A child process that scrapes the compiled metrics (dist/, built by npm test's tsc step)
+    // twice and must then exit on its own.
+    const script = `
+      import { NameServerMetrics } from ${JSON.stringify(new URL('../dist/src/http/metrics.js', import.meta.url).href)};
+      const metrics = new NameServerMetrics({ lifecycleState: () => 'ready', brokerStates: () => [], routeStats: () => ({ topics: 0, brokerNames: 0, clusters: 0, cachedRoutes: 0, cachedRouteBytes: 0 }) });
+      await metrics.render();
+      console.log((await metrics.render()).includes('nodejs_eventloop_lag_seconds') ? 'runtime series' : 'no runtime series');
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+    expect(stdout.trim()).toBe('runtime series');
   });
 });
 

@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { RequestStats, registerRequestDurations } from './requestStats.js';
 import type { Transition } from '../observe/transitions.js';
 import { LIMIT_NAMES, type LimitName } from '../observe/limits.js';
+import { registerRuntimeMetrics } from './runtimeMetrics.js';
 
 export interface MetricsSource {
   lifecycleState(): string;
@@ -39,7 +40,8 @@ const LIFECYCLE_TAGS = ['live', 'ready', 'servingRoutes', 'degraded'];
  * Prometheus metrics of one name server, in a registry of its own (never
  * prom-client's global one, so several servers can share a process).
  * Request accounting sits on the hot path, so it only adds to plain numbers
- * (RequestStats); they become series when /metrics is scraped.
+ * (RequestStats); they become series when /metrics is scraped. The process's
+ * runtime series are listed too, shared by every server (runtimeMetrics.ts).
  */
 export class NameServerMetrics {
   readonly registry = new Registry();
@@ -197,6 +199,7 @@ export class NameServerMetrics {
         this.inc(source.kvStore?.().writeFailures ?? 0);
       },
     });
+    registerRuntimeMetrics(this.registry);
   }
 
   attachGateway(gateway: GatewayMetricsSource): void {

@@ -183,7 +183,7 @@ export class NameServer {
     registerMachineRoutes(this.http, [nameServerMachine, brokerMachine]);
     this.http.get('/metrics', async () => ({ status: 200, contentType: this.metrics.contentType, body: await this.metrics.render() }));
     if (options.inspectUrl) {
-      const live = createLiveInspector(options.inspectUrl);
+      const live = createLiveInspector(options.inspectUrl, { logger: this.logger });
       this.inspectors.push(live.inspect);
       this.shutdownHooks.push(() => live.stop());
     }

@@ -3,10 +3,11 @@ import { homedir } from 'node:os';
 import { runServe } from './serve.js';
 
 /**
- * `xnamesrv [options]` starts a name server; `xnamesrv admin ...` and
- * `xnamesrv sim ...` are the operator tools. Exit codes: 0 after a clean stop,
- * 1 when start-up fails (port in use, unreadable data), 2 on bad arguments,
- * bad configuration or an unreachable server.
+ * `xnamesrv [options]` starts a name server; `xnamesrv admin ...`,
+ * `xnamesrv sim ...` and `xnamesrv inspector ...` are the operator tools.
+ * Exit codes: 0 after a clean stop, 1 when start-up fails (port in use,
+ * unreadable data), 2 on bad arguments, bad configuration or an unreachable
+ * server.
  */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -18,6 +19,10 @@ async function main(argv: string[]): Promise<number> {
     case 'sim': {
       const { runSimulator } = await import('./sim.js');
       return runSimulator(rest, process.env);
+    }
+    case 'inspector': {
+      const { runInspector } = await import('./inspector.js');
+      return runInspector(rest);
     }
     default:
       return runServe(argv, process.env, homedir());

@@ -10,7 +10,8 @@ Starts a RocketMQ name server.
   -c, --configFile <file>   RocketMQ-style namesrv.properties
   -p, --printConfigItem     print the effective configuration and exit
       --data-dir <dir>      keep kvConfig.json and namesrv.properties here
-      --inspect <ws-url>    stream every actor to a Stately inspector (e.g. ws://127.0.0.1:8080)
+      --inspect <ws-url>    stream every actor to an inspector, e.g. one run by
+                            'xnamesrv inspector --port 8080' at ws://127.0.0.1:8080
       --<key> <value>       any configuration key (see README), e.g. --listenPort 9876
   -h, --help                this text
 

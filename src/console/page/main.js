@@ -82,13 +82,18 @@ async function loadConfig() {
 }
 
 async function start() {
+  // Marks for the console bench (bench/console.ts) and the browser's performance panel.
+  performance.mark('console:start');
   const config = await loadConfig();
+  performance.mark('console:config');
   const self = normalizeAddress(config.self);
   const fromUrl = parseAddressList(new URLSearchParams(location.search).get('ns') ?? '');
   setText(byId('version'), config.version);
   setText(byId('lifecycle-ns'), `on ${self}`);
 
   const loop = new FrameLoop();
+  /** Starts drawing the charts (set below, once the panels exist). */
+  let loadCharts = () => {};
   const log = new TransitionLog(LOG_CAPACITY);
   /** @type {NameServerEntry[]} */
   let entries = [];
@@ -115,6 +120,8 @@ async function start() {
   };
   const renderBrokers = () => {
     brokersPanel.render(serverNow());
+    if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0) performance.mark('console:brokers');
+    if (own()?.state.server) setTimeout(loadCharts, 0);
     if (brokerPanel.key === null) {
       const first = brokersPanel.firstKey();
       if (first) selectBroker(first);
@@ -280,6 +287,7 @@ async function start() {
   const onStream = (entry, message, context) => {
     switch (message.type) {
       case 'hello':
+        if (entry.isSelf) performance.mark('console:hello');
         if (context.resumingHello) {
           entry.state.setServer(message.server);
         } else {
@@ -409,8 +417,22 @@ async function start() {
 
   setNameServers([...config.nameServers, ...fromUrl]);
   loop.request(renderConnectionStatus);
-  void nameServerChart.load().then(() => loop.request(renderLifecycle));
-  void brokerChart.load().then(() => loop.request(renderBrokerPanel));
+  // Laying out the charts takes the main thread for a moment: after the first
+  // table render, so the brokers come first (or after a while without a connection).
+  let chartsRequested = false;
+  loadCharts = () => {
+    if (chartsRequested) return;
+    chartsRequested = true;
+    void nameServerChart.load().then(() => {
+      performance.mark('console:chart-nameServer');
+      loop.request(renderLifecycle);
+    });
+    void brokerChart.load().then(() => {
+      performance.mark('console:chart-broker');
+      loop.request(renderBrokerPanel);
+    });
+  };
+  setTimeout(loadCharts, 1500);
 
   const clockText = byId('clock');
   setInterval(() => {

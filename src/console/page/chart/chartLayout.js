@@ -66,17 +66,31 @@ export const METRICS = {
  * @property {PlacedEdge[]} edges
  */
 
-/** @type {ElkApi | undefined} */
+/** @type {Promise<ElkApi> | undefined} */
 let elk;
 
-/** @returns {ElkApi} */
+/**
+ * elkjs comes from a classic script (elk.bundled.js defines the global ELK)
+ * that may still be loading: the page's modules do not wait for it.
+ * @returns {Promise<ElkApi>}
+ */
 function elkInstance() {
-  // Loaded by a classic <script> (elk.bundled.js), which defines the global ELK.
-  const ELK = /** @type {any} */ (globalThis).ELK;
-  if (!ELK) throw new Error('elkjs is not loaded (/console/vendor/elk.bundled.js)');
-  // The bundled build lays out on the calling thread when given no worker URL:
-  // the charts are small, and the page needs no extra script permissions.
-  return (elk ??= new ELK());
+  elk ??= new Promise((resolve, reject) => {
+    const create = () => {
+      const ELK = /** @type {any} */ (globalThis).ELK;
+      // Without a worker URL the bundled build lays out on the calling thread:
+      // the charts are small, and the page needs no extra script permissions.
+      if (ELK) resolve(new ELK());
+      else reject(new Error('elkjs is not loaded (/console/vendor/elk.bundled.js)'));
+    };
+    const script = document.querySelector('script[src$="elk.bundled.js"]');
+    if (/** @type {any} */ (globalThis).ELK || !script) create();
+    else {
+      script.addEventListener('load', create, { once: true });
+      script.addEventListener('error', create, { once: true });
+    }
+  });
+  return elk;
 }
 
 /** @returns {Measure} text widths from a canvas, in the chart's fonts */
@@ -240,7 +254,7 @@ export async function layoutChart(graph, measure, options = {}) {
   /** @type {ElkNode} */
   const root = { id: '__root', layoutOptions: { ...rootOptions, ...graphOptions }, children: [machineNode], edges: [] };
 
-  const laidOut = await elkInstance().layout(root);
+  const laidOut = await (await elkInstance()).layout(root);
 
   /** @type {PlacedState[]} */
   const states = [];

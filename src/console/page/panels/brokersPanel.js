@@ -17,6 +17,7 @@ import { brokerRow, rowPasses } from '../model/brokerRows.js';
  * @typedef {object} Column
  * @property {string} id
  * @property {string} title
+ * @property {string} width grid track
  * @property {(row: BrokerRow, now: number) => string} text
  * @property {(row: BrokerRow, now: number) => string | number} sortValue
  * @property {boolean} [ticks] changes with time alone (ages)
@@ -25,20 +26,22 @@ import { brokerRow, rowPasses } from '../model/brokerRows.js';
 
 /** @type {Column[]} */
 const COLUMNS = [
-  { id: 'cluster', title: 'Cluster', text: (r) => r.detail.clusterName, sortValue: (r) => r.detail.clusterName },
-  { id: 'name', title: 'Broker', text: (r) => r.detail.brokerName, sortValue: (r) => r.detail.brokerName },
-  { id: 'address', title: 'Address', text: (r) => r.detail.brokerAddr, sortValue: (r) => r.detail.brokerAddr, className: 'mono' },
+  { id: 'cluster', title: 'Cluster', width: 'minmax(110px, 1fr)', text: (r) => r.detail.clusterName, sortValue: (r) => r.detail.clusterName },
+  { id: 'name', title: 'Broker', width: 'minmax(110px, 1fr)', text: (r) => r.detail.brokerName, sortValue: (r) => r.detail.brokerName },
+  { id: 'address', title: 'Address', width: 'minmax(150px, 1fr)', text: (r) => r.detail.brokerAddr, sortValue: (r) => r.detail.brokerAddr, className: 'mono' },
   {
     id: 'id',
     title: 'Id',
+    width: '76px',
     text: (r) => `${r.detail.brokerId} ${r.detail.brokerId === 0 ? 'master' : 'slave'}`,
     sortValue: (r) => r.detail.brokerId,
   },
-  { id: 'state', title: 'State', text: (r) => r.detail.state, sortValue: (r) => r.detail.state },
-  { id: 'generation', title: 'Gen', text: (r) => String(r.detail.generation), sortValue: (r) => r.detail.generation, className: 'num' },
+  { id: 'state', title: 'State', width: '100px', text: (r) => r.detail.state, sortValue: (r) => r.detail.state },
+  { id: 'generation', title: 'Gen', width: '50px', text: (r) => String(r.detail.generation), sortValue: (r) => r.detail.generation, className: 'num' },
   {
     id: 'age',
     title: 'Heartbeat age',
+    width: '110px',
     text: (r, now) => (r.detail.lastRefresh === undefined ? '' : formatDuration(now - r.detail.lastRefresh)),
     sortValue: (r, now) => (r.detail.lastRefresh === undefined ? -1 : Math.floor((now - r.detail.lastRefresh) / 1000)),
     ticks: true,
@@ -47,19 +50,28 @@ const COLUMNS = [
   {
     id: 'timeout',
     title: 'Timeout',
+    width: '76px',
     text: (r) => (r.detail.heartbeatTimeoutMillis === undefined ? '' : formatDuration(r.detail.heartbeatTimeoutMillis)),
     sortValue: (r) => r.detail.heartbeatTimeoutMillis ?? -1,
     className: 'num',
   },
-  { id: 'topics', title: 'Topics', text: (r) => (r.detail.topicCount === undefined ? '' : String(r.detail.topicCount)), sortValue: (r) => r.detail.topicCount ?? -1, className: 'num' },
+  { id: 'topics', title: 'Topics', width: '64px', text: (r) => (r.detail.topicCount === undefined ? '' : String(r.detail.topicCount)), sortValue: (r) => r.detail.topicCount ?? -1, className: 'num' },
   {
     id: 'dataVersion',
     title: 'DataVersion',
+    width: '160px',
     text: (r) => formatDataVersion(r.detail.dataVersion),
     sortValue: (r) => r.detail.dataVersion?.counter ?? -1,
     className: 'mono',
   },
 ];
+
+/**
+ * Rows per tbody. The browser skips rendering a tbody scrolled out of view
+ * (content-visibility), and watching 20 groups costs less per frame than
+ * watching 1,000 rows.
+ */
+const ROWS_PER_GROUP = 50;
 
 /**
  * @typedef {object} DrawnRow
@@ -83,6 +95,10 @@ export class BrokersPanel {
   #filter = { text: '', show: 'all' };
   /** @type {string | null} */
   #selected = null;
+  /** @type {HTMLTableSectionElement[]} row groups, in order */
+  #groups = [];
+  /** @type {DrawnRow[]} rows in their drawn order */
+  #ordered = [];
 
   /**
    * @param {object} options
@@ -95,18 +111,20 @@ export class BrokersPanel {
     this.root = root;
     this.nameServers = nameServers;
     this.requestRender = requestRender;
+    const table = root.querySelector('table');
     const tbody = root.querySelector('tbody');
     const headRow = root.querySelector('#brokers-head');
     const search = root.querySelector('#brokers-search');
     const show = root.querySelector('#brokers-show');
     const count = root.querySelector('#brokers-count');
-    if (!tbody || !(headRow instanceof HTMLTableRowElement) || !(search instanceof HTMLInputElement) || !(show instanceof HTMLSelectElement) || !(count instanceof HTMLElement)) {
+    if (!table || !tbody || !(headRow instanceof HTMLTableRowElement) || !(search instanceof HTMLInputElement) || !(show instanceof HTMLSelectElement) || !(count instanceof HTMLElement)) {
       throw new Error('#brokers is missing its table or filter');
     }
-    this.tbody = tbody;
+    this.#groups = [tbody];
     this.headRow = headRow;
+    this.table = table;
     this.count = count;
-    tbody.addEventListener('click', (event) => {
+    table.addEventListener('click', (event) => {
       const tr = /** @type {Element | null} */ (event.target)?.closest('tr[data-broker-key]');
       const key = tr?.getAttribute('data-broker-key');
       if (key) onSelect(key);
@@ -150,12 +168,13 @@ export class BrokersPanel {
     if (key) this.#rows.get(key)?.tr.classList.add('selected');
   }
 
+  get rowCount() {
+    return this.#rows.size;
+  }
+
   /** @returns {string | undefined} the first row shown, to select something by default */
   firstKey() {
-    for (const tr of this.tbody.children) {
-      if (tr instanceof HTMLTableRowElement && !tr.hidden) return tr.dataset.brokerKey;
-    }
-    return undefined;
+    return this.#ordered.find((drawn) => !drawn.tr.hidden)?.row.key;
   }
 
   /** @param {number} now server clock */
@@ -197,7 +216,7 @@ export class BrokersPanel {
       }
     }
     this.#dirty.clear();
-    if (added) this.tbody.append(added);
+    if (added) this.#groups[this.#groups.length - 1]?.append(added);
     if (this.#orderDirty) this.#reorder(now);
     this.#renderCount();
   }
@@ -222,6 +241,8 @@ export class BrokersPanel {
   /** @param {string[]} addresses */
   #renderHead(addresses) {
     this.#layoutDirty = false;
+    const tracks = [...COLUMNS.map((c) => c.width), ...addresses.map(() => 'minmax(140px, 1fr)'), ...(addresses.length > 1 ? ['minmax(260px, 2fr)'] : [])];
+    this.table.style.setProperty('--broker-columns', tracks.join(' '));
     const arrow = this.#sort.descending ? ' ▼' : ' ▲';
     const th = (/** @type {string} */ id, /** @type {string} */ title, /** @type {string} */ extra = '') =>
       h('th', { 'data-column': id, scope: 'col', 'aria-sort': this.#sort.column === id ? (this.#sort.descending ? 'descending' : 'ascending') : false, title: extra || false }, [
@@ -320,15 +341,27 @@ export class BrokersPanel {
       const y = b.drawn.row.detail;
       return collator.compare(x.clusterName, y.clusterName) || collator.compare(x.brokerName, y.brokerName) || x.brokerId - y.brokerId || collator.compare(x.brokerAddr, y.brokerAddr);
     });
+    this.#ordered = rows.map((r) => r.drawn);
     // Move only what is out of place: in a sorted table a change moves a row or two.
-    let at = this.tbody.firstElementChild;
-    for (const { drawn } of rows) {
-      if (at === drawn.tr) {
-        at = at.nextElementSibling;
-      } else {
-        this.tbody.insertBefore(drawn.tr, at);
+    const groupCount = Math.max(1, Math.ceil(rows.length / ROWS_PER_GROUP));
+    while (this.#groups.length < groupCount) {
+      const group = h('tbody');
+      this.table.append(group);
+      this.#groups.push(group);
+    }
+    for (let g = 0; g < groupCount; g++) {
+      const group = /** @type {HTMLTableSectionElement} */ (this.#groups[g]);
+      let at = group.firstElementChild;
+      for (const drawn of this.#ordered.slice(g * ROWS_PER_GROUP, (g + 1) * ROWS_PER_GROUP)) {
+        if (at === drawn.tr) {
+          at = at.nextElementSibling;
+        } else {
+          // Rows still after `at` belong to later groups and move there in turn.
+          group.insertBefore(drawn.tr, at);
+        }
       }
     }
+    while (this.#groups.length > groupCount) this.#groups.pop()?.remove();
   }
 
   #renderCount() {

@@ -48,6 +48,13 @@ export interface NameServerStartOptions {
   inspectUrl?: string;
   /** Replaces the KV store's atomic file writer (tests inject disk failures here). */
   kvWriteFile?: KvFileWriter;
+  /**
+   * Test seam, never set by production code: re-provides the lifecycle chart's
+   * implementations after this root provided its own. The mutation tests build
+   * deliberately faulty name servers with it (test/conform/mutants.ts), which
+   * `xnamesrv conform` must catch.
+   */
+  reprovideLifecycle?: (machine: typeof nameServerMachine) => typeof nameServerMachine;
 }
 
 export type { BrokerSnapshot, LifecycleStatus };
@@ -210,7 +217,7 @@ export class NameServer {
         },
       },
     });
-    this.actor = createActor(machine, { id: 'nameServer', input: lifecycleSettingsOf(config), clock: this.clock, inspect });
+    this.actor = createActor(options.reprovideLifecycle?.(machine) ?? machine, { id: 'nameServer', input: lifecycleSettingsOf(config), clock: this.clock, inspect });
     this.actor.subscribe({ error: (err) => this.logger.error({ err }, 'name server actor failed') });
     this.gateway = new Gateway(this);
     this.http.onUpgrade('/ws', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head));

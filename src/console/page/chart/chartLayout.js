@@ -83,12 +83,17 @@ function elkInstance() {
       if (ELK) resolve(new ELK());
       else reject(new Error('elkjs is not loaded (/console/vendor/elk.bundled.js)'));
     };
-    const script = document.querySelector('script[src$="elk.bundled.js"]');
-    if (/** @type {any} */ (globalThis).ELK || !script) create();
-    else {
-      script.addEventListener('load', create, { once: true });
-      script.addEventListener('error', create, { once: true });
+    if (/** @type {any} */ (globalThis).ELK) {
+      create();
+      return;
     }
+    const script = document.querySelector('script[src$="elk.bundled.js"]');
+    if (!script) {
+      create();
+      return;
+    }
+    script.addEventListener('load', create, { once: true });
+    script.addEventListener('error', create, { once: true });
   });
   return elk;
 }

@@ -67,7 +67,11 @@ export class RoutesPanel {
       if (!connection) throw new Error('not connected');
       const answer = await connection.request('getRoute', { topic });
       const conf = orderConf(answer.route);
-      this.result.replaceChildren(h('h3', {}, [`Route of ${topic}`]), routeTable(diffRoutes(answer.route, answer.route)), ...(conf ? [conf] : []));
+      this.result.replaceChildren(
+        h('p', { class: 'route-title' }, [h('strong', {}, [topic]), h('span', { class: 'muted' }, [` looked up at ${formatClock(Date.now())}`])]),
+        routeTable(diffRoutes(answer.route, answer.route)),
+        ...(conf ? [conf] : []),
+      );
       this.result.dataset.topic = topic;
       this.result.dataset.found = 'true';
     } catch (error) {

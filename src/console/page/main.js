@@ -94,6 +94,7 @@ async function start() {
   const loop = new FrameLoop();
   /** Starts drawing the charts (set below, once the panels exist). */
   let loadCharts = () => {};
+  let chartsRequested = false;
   const log = new TransitionLog(LOG_CAPACITY);
   /** @type {NameServerEntry[]} */
   let entries = [];
@@ -121,7 +122,7 @@ async function start() {
   const renderBrokers = () => {
     brokersPanel.render(serverNow());
     if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0) performance.mark('console:brokers');
-    if (own()?.state.server) setTimeout(loadCharts, 0);
+    if (!chartsRequested && own()?.state.server) setTimeout(loadCharts, 0);
     if (brokerPanel.key === null) {
       const first = brokersPanel.firstKey();
       if (first) selectBroker(first);
@@ -314,7 +315,7 @@ async function start() {
         if (!entry.isSelf) return;
         entry.firstLiveSeq ??= message.seq;
         log.add(logEntryOf(entry, message));
-        loop.request(renderLog);
+        logPanel.entriesAdded();
         if (message.machine === 'nameServer') nameServerChart.flash(message);
         return;
       case 'route':
@@ -419,7 +420,6 @@ async function start() {
   loop.request(renderConnectionStatus);
   // Laying out the charts takes the main thread for a moment: after the first
   // table render, so the brokers come first (or after a while without a connection).
-  let chartsRequested = false;
   loadCharts = () => {
     if (chartsRequested) return;
     chartsRequested = true;

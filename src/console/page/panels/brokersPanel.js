@@ -99,6 +99,8 @@ export class BrokersPanel {
   #groups = [];
   /** @type {DrawnRow[]} rows in their drawn order */
   #ordered = [];
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #countTimer;
 
   /**
    * @param {object} options
@@ -218,7 +220,7 @@ export class BrokersPanel {
     this.#dirty.clear();
     if (added) this.#groups[this.#groups.length - 1]?.append(added);
     if (this.#orderDirty) this.#reorder(now);
-    this.#renderCount();
+    this.#renderCountSoon();
   }
 
   /**
@@ -362,6 +364,15 @@ export class BrokersPanel {
       }
     }
     while (this.#groups.length > groupCount) this.#groups.pop()?.remove();
+  }
+
+  /** The count walks every row: a few times a second is enough for a number. */
+  #renderCountSoon() {
+    if (this.#countTimer !== undefined) return;
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = undefined;
+      this.#renderCount();
+    }, 250);
   }
 
   #renderCount() {

@@ -14,6 +14,13 @@ import { formatClock } from '../lib/format.js';
 
 const ROW_HEIGHT = 20;
 const OVERSCAN = 6;
+/**
+ * New entries are drawn at most this often. At 200 transitions/s nobody reads
+ * the lines as they pass, and redrawing the list every frame was the page's
+ * largest cost (bench/README.md); scrolling, filtering and pausing still draw
+ * at the next frame.
+ */
+const LIVE_REDRAW_MS = 100;
 
 export class LogPanel {
   /** @type {number | null} newest entry shown while paused */
@@ -22,6 +29,9 @@ export class LogPanel {
   #drawn = new Map();
   /** newest entry at the last render, to keep a scrolled-down view still */
   #renderedNewestN = 0;
+  #lastRenderAt = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #liveTimer;
 
   /**
    * @param {object} options
@@ -68,7 +78,22 @@ export class LogPanel {
     return this.#pausedAtN !== null;
   }
 
+  /** New entries arrived: drawn within LIVE_REDRAW_MS, batched with whatever else comes. */
+  entriesAdded() {
+    if (this.#liveTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastRenderAt + LIVE_REDRAW_MS - performance.now());
+    if (wait === 0) {
+      this.requestRender();
+      return;
+    }
+    this.#liveTimer = setTimeout(() => {
+      this.#liveTimer = undefined;
+      this.requestRender();
+    }, wait);
+  }
+
   render() {
+    this.#lastRenderAt = performance.now();
     const first = this.#pausedAtN === null ? 0 : this.log.indexOfN(this.#pausedAtN);
     const total = Math.max(0, this.log.length - first);
     const height = `${total * ROW_HEIGHT}px`;

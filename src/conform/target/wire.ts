@@ -46,6 +46,8 @@ export interface ClusterInfo {
 export class WireSession {
   private readonly connections = new Map<string, RemotingClient>();
   private reader: RemotingClient | undefined;
+  private readerConnecting: Promise<RemotingClient> | undefined;
+  private readonly connecting = new Map<string, Promise<RemotingClient>>();
   /** Brokers registered in this session, by `cluster|addr`, with every broker id used. */
   private readonly registered = new Map<string, { broker: WireBroker; ids: Set<number> }>();
 
@@ -147,17 +149,41 @@ export class WireSession {
 
   private async connection(broker: WireBroker, connectionId: number): Promise<RemotingClient> {
     const key = `${keyOf(broker)}#${connectionId}`;
-    let client = this.connections.get(key);
-    if (!client || client.closed) {
-      client = await this.connect();
-      this.connections.set(key, client);
+    const client = this.connections.get(key);
+    if (client && !client.closed) return client;
+    // Paths run concurrently: the first caller connects, the others wait for it (no second, leaked socket).
+    let connecting = this.connecting.get(key);
+    if (!connecting) {
+      connecting = this.connect().then(
+        (opened) => {
+          this.connections.set(key, opened);
+          this.connecting.delete(key);
+          return opened;
+        },
+        (err: unknown) => {
+          this.connecting.delete(key);
+          throw err;
+        },
+      );
+      this.connecting.set(key, connecting);
     }
-    return client;
+    return connecting;
   }
 
-  private async readConnection(): Promise<RemotingClient> {
-    if (!this.reader || this.reader.closed) this.reader = await this.connect();
-    return this.reader;
+  private readConnection(): Promise<RemotingClient> {
+    if (this.reader && !this.reader.closed) return Promise.resolve(this.reader);
+    this.readerConnecting ??= this.connect().then(
+      (client) => {
+        this.reader = client;
+        this.readerConnecting = undefined;
+        return client;
+      },
+      (err: unknown) => {
+        this.readerConnecting = undefined;
+        throw err;
+      },
+    );
+    return this.readerConnecting;
   }
 
   private connect(): Promise<RemotingClient> {

@@ -24,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
       const { runInspector } = await import('./inspector.js');
       return runInspector(rest);
     }
+    case 'conform': {
+      const { runConform } = await import('./conform.js');
+      return runConform(rest);
+    }
     default:
       return runServe(argv, process.env, homedir());
   }

@@ -12,6 +12,7 @@ import {
   type LifecycleTiming,
 } from '../plan/lifecyclePlan.js';
 import { lifecyclePathName, sampleLabels } from '../plan/pathNames.js';
+import { xnamesrvExtensionsIn } from '../options.js';
 import type { ModelPathNS } from '../model/lifecycleModel.js';
 import type { ConformReport, PathRecord, StepRecord } from '../results.js';
 import { eventually } from '../target/observe.js';
@@ -58,6 +59,9 @@ export type Progress =
 
 /** The target did not answer at all: nothing could be checked. */
 export class TargetUnreachable extends Error {}
+
+/** What conform was told does not fit the target it found (exit code 2, like any bad argument). */
+export class ConformUsageError extends Error {}
 
 interface Job {
   meta: PathMeta;
@@ -242,6 +246,10 @@ function planJobs(
     });
   } else if (options.startedWith) {
     const settings = options.startedWith;
+    const extensions = xnamesrvExtensionsIn(settings);
+    if (extensions.length > 0 && profile.kind !== 'xnamesrv') {
+      throw new ConformUsageError(`${extensions.join(' and ')} describe xnamesrv's wait target, but the target is ${profile.kind} (${profile.detectedFrom}): leave them out, or pass --flavor xnamesrv if it is one`);
+    }
     if (settings.needWaitForService && profile.kind === 'rocketmq-4') {
       notes.push('RocketMQ 4.x has no needWaitForService: --wait-seconds does not apply to this target; its lifecycle tour runs as a server without a wait');
     }

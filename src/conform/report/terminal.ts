@@ -12,13 +12,14 @@ export function formatTerminalReport(report: ConformReport, options: { width?: n
   const out: string[] = [];
   const profile = report.profile;
   out.push(`${report.tool.name} ${report.tool.version} against ${report.target.description}`);
-  out.push(`  target: ${profile.kind}${profile.version ? ` (version ${profile.version.name})` : ''}, because ${profile.detectedFrom}`);
-  out.push(
-    `  run ${report.run.runId}: cluster ${report.run.clusterName}, brokers register with heartbeatTimeoutMillis ${report.run.heartbeatTimeoutMillis}, ` +
+  const about = [
+    `target: ${profile.kind}${profile.version ? ` (version ${profile.version.name})` : ''}, because ${profile.detectedFrom}`,
+    `run ${report.run.runId}: cluster ${report.run.clusterName}, brokers register with heartbeatTimeoutMillis ${report.run.heartbeatTimeoutMillis}, ` +
       `${report.run.clock === 'real' ? 'real time' : 'simulated time'}; refresh by ${profile.refresh}; expiry ${describeExpiry(profile.expiry)}`,
-  );
-  out.push(`  lifecycle: ${report.lifecycle}`);
-  for (const note of report.notes) out.push(`  note: ${note}`);
+    `lifecycle: ${report.lifecycle}`,
+    ...report.notes.map((note) => `note: ${note}`),
+  ];
+  for (const line of about) for (const [i, part] of wrap(line, width - 4).entries()) out.push(`${i === 0 ? '  ' : '    '}${part}`);
   out.push('');
 
   const rows = report.paths.filter((p) => !options.onlyProblems || p.verdict !== 'pass');
@@ -37,8 +38,14 @@ export function formatTerminalReport(report: ConformReport, options: { width?: n
   }
   if (options.onlyProblems && rows.length === 0) out.push('(every path passed)');
   out.push('');
+  // One line, whatever its length: the line people look for (and grep for) at the end.
   out.push(summaryLine(report));
-  return out.join('\n') + '\n';
+  // What the target answered is printed as text: no escape sequence of its reaches the terminal.
+  return out.map(printable).join('\n') + '\n';
+}
+
+function printable(line: string): string {
+  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
 }
 
 export function summaryLine(report: ConformReport): string {

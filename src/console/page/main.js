@@ -122,7 +122,8 @@ async function start() {
   const renderBrokers = () => {
     brokersPanel.render(serverNow());
     if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0) performance.mark('console:brokers');
-    if (!chartsRequested && own()?.state.server) setTimeout(loadCharts, 0);
+    // After this frame is on screen: the table first, then the charts.
+    if (!chartsRequested && own()?.state.server) requestAnimationFrame(() => setTimeout(loadCharts, 0));
     if (brokerPanel.key === null) {
       const first = brokersPanel.firstKey();
       if (first) selectBroker(first);
@@ -418,8 +419,9 @@ async function start() {
 
   setNameServers([...config.nameServers, ...fromUrl]);
   loop.request(renderConnectionStatus);
-  // Laying out the charts takes the main thread for a moment: after the first
-  // table render, so the brokers come first (or after a while without a connection).
+  // Drawing the charts (text measured, SVG built; elkjs itself runs in a worker)
+  // comes after the first table render, so the brokers show first (or after a
+  // while without a connection).
   loadCharts = () => {
     if (chartsRequested) return;
     chartsRequested = true;

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { brokerMachine } from '../../../machines/broker.js';
@@ -267,5 +268,24 @@ describe('name server state', () => {
     state.applySnapshot({ ...snapshot([]), lifecycle: { ...snapshot([]).lifecycle, state: 'waiting', detail: 'waiting.targetPending', tags: ['live'], ready: false, servingRoutes: false } });
     state.applyTransition({ type: 'transition', seq: 9, at: 50, actorId: 'nameServer', machine: 'nameServer', from: 'waiting.targetPending', to: 'ready', tags: ['live', 'ready', 'servingRoutes'], event: 'BROKER.LIVE', context: { liveBrokers: 2 } });
     expect(state.lifecycle).toMatchObject({ state: 'ready', detail: 'ready', ready: true, servingRoutes: true, since: 50, waitTarget: { liveBrokers: 2 } });
+  });
+});
+
+describe('index.html', () => {
+  it('preloads exactly the modules the page runs, so none is missing and none is fetched in vain', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (entry.endsWith('.js')) files.push(relative(pageDir, path).split(sep).join('/'));
+      }
+    };
+    walk(pageDir);
+    // main.js is the entry; the worker is started by URL; protocol.js holds JSDoc types only.
+    const expected = files.filter((f) => !['main.js', 'chart/elkWorker.js', 'gateway/protocol.js'].includes(f)).sort();
+    const html = readFileSync(join(pageDir, 'index.html'), 'utf8');
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)">/g)].map((m) => m[1]).sort();
+    expect(preloaded).toEqual(expected);
   });
 });

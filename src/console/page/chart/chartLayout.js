@@ -66,21 +66,71 @@ export const METRICS = {
  * @property {PlacedEdge[]} edges
  */
 
-/** @type {Promise<ElkApi> | undefined} */
-let elk;
+/** @typedef {{ layout: (graph: ElkNode) => Promise<ElkNode> }} Layouter */
+
+/** @type {Promise<Layouter> | undefined} */
+let layouter;
 
 /**
- * elkjs comes from a classic script (elk.bundled.js defines the global ELK)
- * that may still be loading: the page's modules do not wait for it.
- * @returns {Promise<ElkApi>}
+ * elkjs in a worker (chart/elkWorker.js) where the browser has workers, so
+ * laying out never blocks the page; otherwise (Node, in the unit tests) on
+ * the calling thread.
+ * @returns {Promise<Layouter>}
  */
 function elkInstance() {
-  elk ??= new Promise((resolve, reject) => {
+  layouter ??= typeof Worker === 'function' && typeof document !== 'undefined' ? workerLayouter() : mainThreadElk();
+  return layouter;
+}
+
+/** @returns {Promise<Layouter>} */
+async function workerLayouter() {
+  let worker;
+  try {
+    worker = new Worker(new URL('./elkWorker.js', import.meta.url));
+  } catch {
+    return mainThreadElk();
+  }
+  /** @type {Map<number, { resolve: (graph: ElkNode) => void, reject: (error: Error) => void }>} */
+  const pending = new Map();
+  let nextId = 1;
+  let failed = false;
+  worker.addEventListener('message', (event) => {
+    const { id, graph, error } = event.data;
+    const request = pending.get(id);
+    pending.delete(id);
+    if (error) request?.reject(new Error(error));
+    else request?.resolve(graph);
+  });
+  worker.addEventListener('error', (event) => {
+    // A worker that cannot load elkjs: fail what waits; later layouts use the page's own elkjs.
+    event.preventDefault();
+    failed = true;
+    for (const request of pending.values()) request.reject(new Error(`the layout worker failed: ${event.message || 'could not load elkjs'}`));
+    pending.clear();
+  });
+  return {
+    layout: (graph) => {
+      if (failed) return mainThreadElk().then((elk) => elk.layout(graph));
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, graph });
+      });
+    },
+  };
+}
+
+/**
+ * elkjs from the page's classic script (elk.bundled.js defines the global ELK),
+ * which may still be loading: the page's modules do not wait for it.
+ * @returns {Promise<Layouter>}
+ */
+function mainThreadElk() {
+  return new Promise((resolve, reject) => {
     const create = () => {
       const ELK = /** @type {any} */ (globalThis).ELK;
-      // Without a worker URL the bundled build lays out on the calling thread:
-      // the charts are small, and the page needs no extra script permissions.
-      if (ELK) resolve(new ELK());
+      // Without a worker URL the bundled build lays out on the calling thread.
+      if (ELK) resolve(/** @type {ElkApi} */ (new ELK()));
       else reject(new Error('elkjs is not loaded (/console/vendor/elk.bundled.js)'));
     };
     if (/** @type {any} */ (globalThis).ELK) {
@@ -95,7 +145,6 @@ function elkInstance() {
     script.addEventListener('load', create, { once: true });
     script.addEventListener('error', create, { once: true });
   });
-  return elk;
 }
 
 /** @returns {Measure} text widths from a canvas, in the chart's fonts */

@@ -7,8 +7,10 @@ import {
   CONFIG_KEYS,
   ENV_PREFIX,
   defaultsFor,
+  formatConfigValue,
   freezeOptions,
   isConfigKey,
+  keyDef,
   parseConfigValue,
   upperSnake,
   type ConfigKey,
@@ -35,6 +37,12 @@ export type LoadConfigResult =
       help?: boolean;
       /** The properties file that was read, if any. */
       configFile?: string;
+      /**
+       * Without -c: the runtime settings read back from configStorePath (what
+       * UPDATE_NAMESRV_CONFIG persisted there), with the keys that took a
+       * non-default value from it.
+       */
+      storedConfig?: { path: string; keys: ConfigKey[] };
     }
   | { ok: false; errors: string[] };
 
@@ -60,8 +68,12 @@ const BOOLEAN_FLAGS = new Set(['printConfigItem', 'help']);
 const ENV_KEYS = new Map<string, ConfigKey>(CONFIG_KEYS.map((info) => [upperSnake(info.name), info.name]));
 
 /**
- * Builds the effective configuration from defaults < properties file (-c) <
- * environment (XNAMESRV_*) < flags (--key value). Everything is validated
+ * Builds the effective configuration from defaults < properties file <
+ * environment (XNAMESRV_*) < flags (--key value). The properties file is the
+ * -c file when given (runtime updates are written back into it, as in Java);
+ * without -c it is configStorePath, of which only the keys UPDATE_NAMESRV_CONFIG
+ * can change are read: so what was changed at runtime survives a restart, and
+ * nothing else of the last run is carried over. Everything is validated
  * here, once: the result either holds a configuration every module can trust
  * or lists every problem, each naming its key and where the value came from.
  */
@@ -75,8 +87,10 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const env = readEnv(input.env, errors);
   const configFile = cli.configFile ?? env.configFile;
   const file = configFile === undefined ? new Map<ConfigKey, Setting>() : readConfigFile(configFile, errors);
+  const storePath = configFile === undefined ? storePathOf(new Map([...env.settings, ...cli.settings]), input) : undefined;
+  const stored = storePath === undefined ? new Map<ConfigKey, Setting>() : readStoredSettings(storePath, errors);
 
-  const chosen = new Map<ConfigKey, Setting>([...file, ...env.settings, ...cli.settings]);
+  const chosen = new Map<ConfigKey, Setting>([...file, ...stored, ...env.settings, ...cli.settings]);
   const values = new Map<ConfigKey, ConfigValue>();
   for (const [key, setting] of chosen) {
     const parsed = parseConfigValue(key, setting.raw);
@@ -105,13 +119,59 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   }
   if (errors.length > 0) return { ok: false, errors };
 
+  const defaults = defaultsFor({ homeDir: input.homeDir, env: input.env, dataDir });
+  const restored = [...stored]
+    .filter(([key, setting]) => chosen.get(key) === setting && formatConfigValue(effective[key]) !== formatConfigValue(defaults[key]))
+    .map(([key]) => key);
   return {
     ok: true,
     config: freezeOptions(effective),
     printConfig: cli.printConfig,
     ...(cli.inspectUrl !== undefined ? { inspectUrl: cli.inspectUrl } : {}),
     ...(configFile !== undefined ? { configFile } : {}),
+    ...(storePath !== undefined && stored.size > 0 ? { storedConfig: { path: storePath, keys: restored } } : {}),
   };
+}
+
+/** configStorePath as the environment and flags leave it (the -c case is handled by the caller). */
+function storePathOf(explicit: Map<ConfigKey, Setting>, input: LoadConfigInput): string {
+  const valueOf = (key: 'configStorePath' | 'dataDir'): string => {
+    const setting = explicit.get(key);
+    const parsed = setting === undefined ? undefined : parseConfigValue(key, setting.raw);
+    return parsed?.ok ? (parsed.value as string) : '';
+  };
+  const explicitPath = valueOf('configStorePath');
+  if (explicitPath !== '') return explicitPath;
+  return defaultsFor({ homeDir: input.homeDir, env: input.env, dataDir: valueOf('dataDir') }).configStorePath;
+}
+
+/**
+ * The runtime-updatable keys of the file UPDATE_NAMESRV_CONFIG writes. It
+ * holds the whole configuration of the run that wrote it; the other keys are
+ * that run's start-up values and are left to this run's own sources. A file
+ * that is not there is an empty one.
+ */
+function readStoredSettings(path: string, errors: string[]): Map<ConfigKey, Setting> {
+  const settings = new Map<ConfigKey, Setting>();
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') errors.push(`stored config file ${path} (configStorePath): cannot read it: ${(err as Error).message}`);
+    return settings;
+  }
+  const parsed = parseProperties(decodeText(bytes));
+  if (!parsed.ok) {
+    for (const e of parsed.errors) errors.push(`stored config file ${path} (configStorePath) line ${e.line}: ${e.message}; fix or delete the file`);
+    return settings;
+  }
+  for (const entry of parsed.entries) {
+    if (isConfigKey(entry.key) && keyDef(entry.key).runtimeUpdatable) {
+      settings.set(entry.key, { raw: entry.value, source: `stored config file ${path} (configStorePath) line ${entry.line}` });
+    }
+  }
+  return settings;
 }
 
 function readArgv(argv: string[], errors: string[]): CliResult {

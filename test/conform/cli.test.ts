@@ -112,6 +112,18 @@ describe('against a name server at an address (real time)', () => {
     expect(result.stdout).toMatch(/^FAIL\s+broker: register c1 → heartbeat/m);
   });
 
+  it('runs one lifecycle tour on a target started just before, told how (--wait-seconds), in real time', { timeout: 60_000 }, async () => {
+    const fresh = await startNameServer({ needWaitForService: true, waitSecondsForService: 2 });
+    try {
+      const result = await conform(['--target', fresh.namesrvAddr, '--wait-seconds', '2', '--heartbeat-timeout', '1000', '--settle', '500', '--paths', '^lifecycle']);
+      expect(result.stdout.replace(/\s+/g, ' ')).toContain('lifecycle: one lifecycle tour on a target started just before the run: needWaitForService=true waitSecondsForService=2 (xnamesrv)');
+      expect(result.stdout).toMatch(/^PASS\s+lifecycle \(needWaitForService=true waitSecondsForService=2\) tour: started → register M →/m);
+      expect(result.code).toBe(0);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("refuses xnamesrv's wait flags for a target that is not xnamesrv", async () => {
     const result = await conform(['--target', serving.namesrvAddr, '--flavor', 'rocketmq-5', '--wait-seconds', '5', '--wait-for-brokers', '2']);
     expect(result.code).toBe(2);

@@ -23,6 +23,8 @@ import { CannotRunInTime, walk, type PathMeta, type StepPlan } from './walk.js';
 export interface LifecycleTarget {
   /** Target time at which start-up was over (or, for a target started by someone else, first contact). */
   startedAt: number;
+  /** startedAt is conform's first contact with a target someone else started. */
+  startedAtIsFirstContact?: boolean;
   http?: HttpEvidence;
 }
 
@@ -88,7 +90,12 @@ export async function runLifecyclePath(
       case 'xstate.init':
         return { eventType: event.type, action: `the target was started: ${describeSettings(settings)}`, from: null, to: stateName(step.state.value), run: async () => undefined };
       case STARTUP_DONE:
-        return plan('start-up over', async () => undefined);
+        return plan('start-up over', async () => {
+          const mismatch = await judge(step.state);
+          if (!mismatch || !target.startedAtIsFirstContact || step.state.hasTag('servingRoutes')) return mismatch;
+          // The likeliest cause is not the target: its wait ran out before conform came.
+          return { ...mismatch, message: `${mismatch.message} (was the target started more than ${settings.waitSecondsForService} s before conform? Start conform right after the target.)` };
+        });
       case AFTER_WAIT_FOR_SERVICE: {
         const seconds = Math.min(settings.waitSecondsForService, settings.waitTimeoutSeconds);
         return plan(`time passes to ${seconds} s after start-up (waitSecondsForService), brokers kept alive`, () => advanceTo(target.startedAt + seconds * 1000, liveBefore));

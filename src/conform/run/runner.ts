@@ -235,7 +235,8 @@ function planJobs(
       estimateMs: timeline.feasible ? timeline.durationMs : 0,
       ...(timeline.feasible ? {} : { skip: `not executable on this target: ${timeline.reason}` }),
       planned: plannedSteps(path),
-      run: (ctx, target) => runLifecyclePath(path, config, meta, topic, { startedAt: target.startedAt, ...(target.http ? { http: target.http } : {}) }, ctx),
+      run: (ctx, target) =>
+        runLifecyclePath(path, config, meta, topic, { startedAt: target.startedAt, startedAtIsFirstContact: place === 'tour', ...(target.http ? { http: target.http } : {}) }, ctx),
     };
   };
   if (canStartTargets) {

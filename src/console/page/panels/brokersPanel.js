@@ -41,7 +41,7 @@ const COLUMNS = [
   {
     id: 'age',
     title: 'Heartbeat age',
-    width: '110px',
+    width: '128px',
     text: (r, now) => (r.detail.lastRefresh === undefined ? '' : formatDuration(now - r.detail.lastRefresh)),
     sortValue: (r, now) => (r.detail.lastRefresh === undefined ? -1 : Math.floor((now - r.detail.lastRefresh) / 1000)),
     ticks: true,
@@ -50,7 +50,7 @@ const COLUMNS = [
   {
     id: 'timeout',
     title: 'Timeout',
-    width: '76px',
+    width: '92px',
     text: (r) => (r.detail.heartbeatTimeoutMillis === undefined ? '' : formatDuration(r.detail.heartbeatTimeoutMillis)),
     sortValue: (r) => r.detail.heartbeatTimeoutMillis ?? -1,
     className: 'num',

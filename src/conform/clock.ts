@@ -21,8 +21,6 @@ export interface ConformClock {
   now(): number;
   advance(ms: number): Promise<void>;
   settle(): Promise<void>;
-  /** How long one settle() lasts, in target time. */
-  readonly settleMs: number;
 }
 
 const SETTLE_MS = 100;
@@ -33,7 +31,6 @@ export function realClock(settleMs = SETTLE_MS): ConformClock {
     now: () => Date.now(),
     advance: (ms) => sleep(ms),
     settle: () => sleep(settleMs),
-    settleMs,
   };
 }
 
@@ -56,7 +53,6 @@ export function simulatedClock(clock: SimulatedClock, settleMs = SETTLE_MS): Con
     now: () => clock.now(),
     advance: move,
     settle: () => move(settleMs),
-    settleMs,
   };
 }
 

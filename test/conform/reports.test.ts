@@ -157,13 +157,13 @@ describe('progress bar', () => {
     let out = '';
     let now = 0;
     const bar = progressBar({ write: (t) => (out += t), columns: 80 }, () => now);
-    bar.update({ kind: 'planned', total: 4, estimatedTargetMs: 0, profile: profileOf('xnamesrv', '', 479, new Map()) });
+    bar.update({ kind: 'planned', total: 4, estimatedMs: 130_000, profile: profileOf('xnamesrv', '', 479, new Map()) });
     bar.update({ kind: 'started', index: 0, total: 4, name: 'broker: register c1 → expire, a long name that does not fit' });
     now = 65_000;
     bar.update({ kind: 'finished', index: 0, total: 4, record: sampleReport().paths[1]! });
     bar.finish();
     const frames = out.split('\r\x1b[2K').filter(Boolean);
-    expect(frames.at(-1)).toMatch(/^\[######\.+\] 1\/4 \(1 failed\) 1:05 broker: register c1 → expire, a…$/);
+    expect(frames.at(-1)).toMatch(/^\[######\.+\] 1\/4 \(1 failed\) 1:05 of ~2:10 broker: register c1 → …$/);
     expect(frames.every((f) => f.length < 80)).toBe(true);
     expect(out.endsWith('\r\x1b[2K')).toBe(true);
   });

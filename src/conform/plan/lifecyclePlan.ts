@@ -306,3 +306,12 @@ function search(
   }
   return undefined;
 }
+
+/** The xnamesrv-only wait settings in use, for the error when the target is not xnamesrv. */
+export function xnamesrvExtensionsIn(settings: LifecycleSettings | undefined): string[] {
+  if (!settings) return [];
+  const used: string[] = [];
+  if (settings.waitForBrokers > 0) used.push('--wait-for-brokers');
+  if (settings.waitForBrokerNames.length > 0) used.push('--wait-for-broker-names');
+  return used;
+}

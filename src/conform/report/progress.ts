@@ -20,6 +20,7 @@ export function progressBar(output: ProgressOutput, now: () => number = Date.now
   let done = 0;
   let failed = 0;
   let total = 0;
+  let expectedMs: number | undefined;
   let current = '';
   let drawn = false;
   let ticker: NodeJS.Timeout | undefined;
@@ -27,7 +28,7 @@ export function progressBar(output: ProgressOutput, now: () => number = Date.now
     const columns = output.columns ?? 80;
     const filled = total === 0 ? 0 : Math.round((done / total) * BAR_WIDTH);
     const elapsed = Math.floor((now() - started) / 1000);
-    const clock = `${Math.floor(elapsed / 60)}:${String(elapsed % 60).padStart(2, '0')}`;
+    const clock = `${minutes(elapsed)}${expectedMs && expectedMs >= 60_000 ? ` of ~${minutes(Math.ceil(expectedMs / 1000))}` : ''}`;
     const head = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total}${failed ? ` (${failed} failed)` : ''} ${clock} `;
     const room = Math.max(0, columns - head.length - 1);
     const tail = current.length > room ? `${current.slice(0, Math.max(0, room - 1))}…` : current;
@@ -38,6 +39,7 @@ export function progressBar(output: ProgressOutput, now: () => number = Date.now
     update(progress) {
       if (progress.kind === 'planned') {
         total = progress.total;
+        expectedMs = progress.estimatedMs;
         // The elapsed time moves while a path waits minutes for an expiry.
         ticker = setInterval(draw, 1_000);
         ticker.unref();
@@ -53,4 +55,8 @@ export function progressBar(output: ProgressOutput, now: () => number = Date.now
       if (drawn) output.write('\r\x1b[2K');
     },
   };
+}
+
+function minutes(seconds: number): string {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 }

@@ -8,11 +8,11 @@ import {
   lifecycleTour,
   sampleBrokersFor,
   timelineOf,
+  xnamesrvExtensionsIn,
   type LifecyclePlanConfig,
   type LifecycleTiming,
 } from '../plan/lifecyclePlan.js';
 import { lifecyclePathName, sampleLabels } from '../plan/pathNames.js';
-import { xnamesrvExtensionsIn } from '../options.js';
 import type { ModelPathNS } from '../model/lifecycleModel.js';
 import type { ConformReport, PathRecord, StepRecord } from '../results.js';
 import { eventually } from '../target/observe.js';
@@ -53,7 +53,8 @@ export interface ConformOptions {
 }
 
 export type Progress =
-  | { kind: 'planned'; total: number; estimatedTargetMs: number; profile: TargetProfile }
+  /** `estimatedMs`: how long the run should take in real time (undefined on a simulated clock). */
+  | { kind: 'planned'; total: number; estimatedMs: number | undefined; profile: TargetProfile }
   | { kind: 'started'; index: number; total: number; name: string }
   | { kind: 'finished'; index: number; total: number; record: PathRecord };
 
@@ -122,7 +123,8 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     const jobs = planJobs(options, identity, profile, timing, lifecycleTiming, notes, !!options.launcher.startFresh);
     const lifecycleLine = describeLifecycleAssumption(options, profile, !!options.launcher.startFresh);
     const total = jobs.length;
-    options.onProgress?.({ kind: 'planned', total, estimatedTargetMs: jobs.reduce((sum, j) => sum + (j.skip ? 0 : j.estimateMs), 0), profile });
+    const concurrency = clock.kind === 'simulated' ? 1 : Math.max(1, options.concurrency ?? 4);
+    options.onProgress?.({ kind: 'planned', total, estimatedMs: clock.kind === 'real' ? estimateMs(jobs, concurrency) : undefined, profile });
 
     const records: PathRecord[] = new Array(total);
     const finished = (index: number, record: PathRecord) => {
@@ -142,7 +144,6 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
       finished(index, await job.run(ctxFor(serving, wire), serving));
     }
     const runnable = rest.filter((o) => !o.job.skip);
-    const concurrency = clock.kind === 'simulated' ? 1 : Math.max(1, options.concurrency ?? 4);
     let next = 0;
     const worker = async () => {
       while (next < runnable.length) {
@@ -193,6 +194,14 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     await wire?.closeAll();
     await options.launcher.close();
   }
+}
+
+/** The tour runs alone, then the other paths share the workers; each path takes at least its own longest wait. */
+function estimateMs(jobs: readonly Job[], concurrency: number): number {
+  const running = jobs.filter((j) => !j.skip);
+  const tour = running.filter((j) => j.place === 'tour').reduce((sum, j) => sum + j.estimateMs, 0);
+  const rest = running.filter((j) => j.place !== 'tour');
+  return tour + Math.max(rest.reduce((sum, j) => sum + j.estimateMs, 0) / concurrency, ...rest.map((j) => j.estimateMs), 0);
 }
 
 function skipped(job: Job, reason: string): PathRecord {

@@ -92,9 +92,6 @@ async function start() {
   setText(byId('lifecycle-ns'), `on ${self}`);
 
   const loop = new FrameLoop();
-  /** Starts drawing the charts (set below, once the panels exist). */
-  let loadCharts = () => {};
-  let chartsRequested = false;
   const log = new TransitionLog(LOG_CAPACITY);
   /** @type {NameServerEntry[]} */
   let entries = [];
@@ -122,8 +119,6 @@ async function start() {
   const renderBrokers = () => {
     brokersPanel.render(serverNow());
     if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0) performance.mark('console:brokers');
-    // After this frame is on screen: the table first, then the charts.
-    if (!chartsRequested && own()?.state.server) requestAnimationFrame(() => setTimeout(loadCharts, 0));
     if (brokerPanel.key === null) {
       const first = brokersPanel.firstKey();
       if (first) selectBroker(first);
@@ -419,22 +414,16 @@ async function start() {
 
   setNameServers([...config.nameServers, ...fromUrl]);
   loop.request(renderConnectionStatus);
-  // Drawing the charts (text measured, SVG built; elkjs itself runs in a worker)
-  // comes after the first table render, so the brokers show first (or after a
-  // while without a connection).
-  loadCharts = () => {
-    if (chartsRequested) return;
-    chartsRequested = true;
-    void nameServerChart.load().then(() => {
-      performance.mark('console:chart-nameServer');
-      loop.request(renderLifecycle);
-    });
-    void brokerChart.load().then(() => {
-      performance.mark('console:chart-broker');
-      loop.request(renderBrokerPanel);
-    });
-  };
-  setTimeout(loadCharts, 1500);
+  // elkjs lays the charts out in a worker, in parallel with the gateway's
+  // hello: only measuring text and building the SVG run on this thread.
+  void nameServerChart.load().then(() => {
+    performance.mark('console:chart-nameServer');
+    loop.request(renderLifecycle);
+  });
+  void brokerChart.load().then(() => {
+    performance.mark('console:chart-broker');
+    loop.request(renderBrokerPanel);
+  });
 
   const clockText = byId('clock');
   setInterval(() => {

@@ -19,16 +19,28 @@ const COMMON_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'help' },
 };
 
+/** mqadmin's name for a command, when it has another one (kv put = updateKvConfig). */
+function mqadminName(def: CommandDef): string | undefined {
+  return Object.entries(ALIASES).find(([, name]) => name === def.name)?.[0];
+}
+
 export function adminUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('');
+  const lines = COMMANDS.map((c) => {
+    const alias = mqadminName(c);
+    return `  ${c.name.padEnd(width)}  ${c.summary}${alias ? ` mqadmin: ${alias}.` : ''}\n`;
+  }).join('');
   return `Usage: xnamesrv admin <command> [options]
+       xnamesrv admin help [command]
 
-Commands:
+Commands (mqadmin's names and options where mqadmin has the command):
 ${lines}
 Read commands ask the first reachable name server; write commands (updateNamesrvConfig,
 wipeWritePerm, addWritePerm, deleteTopic, kv put, kv delete) go to every listed server
 and report per server. mqadmin's updateKvConfig and deleteKvConfig are accepted too.
+-n is the name servers' remoting address (listenPort, default 9876), as for mqadmin.
+watch finds the gateway by asking the first reachable one for its httpPort
+(GET_NAMESRV_CONFIG); --gateway or XNAMESRV_GATEWAY=ws://host:httpPort/ws overrides.
 
 Options for every command:
 ${describeOptions(COMMON_OPTIONS)}
@@ -39,8 +51,9 @@ Run 'xnamesrv admin <command> --help' for a command's options.
 
 function commandUsage(def: CommandDef): string {
   const options = Object.keys(def.options).length > 0 ? `Options:\n${describeOptions(def.options)}\n` : '';
+  const alias = mqadminName(def);
   return `Usage: xnamesrv admin ${def.name} ${def.usage}${def.usage ? ' ' : ''}[-n host:port;...] [--json]
-
+${alias ? `       xnamesrv admin ${alias} ${def.usage} (mqadmin's name)\n` : ''}
 ${def.summary}
 
 ${options}Options for every command:
@@ -88,6 +101,19 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
   if (!first.ok) return usageError(first.error);
   const { positionals } = first;
   let values = first.values;
+  // `admin help [command]`, as mqadmin's `help <command>`.
+  if (positionals[0] === 'help') {
+    const asked = positionals.slice(1);
+    if (asked.length === 0) {
+      io.stdout.write(adminUsage());
+      return 0;
+    }
+    const wanted = findCommand(asked);
+    if ('error' in wanted) return usageError(wanted.error);
+    if (asked.length > wanted.used) return usageError(`unexpected argument ${JSON.stringify(asked[wanted.used])}`);
+    io.stdout.write(commandUsage(wanted.def));
+    return 0;
+  }
   if (positionals.length === 0) {
     if (values.help) {
       io.stdout.write(adminUsage());

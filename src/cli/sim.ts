@@ -40,6 +40,9 @@ Progress goes to stderr, one line per interval.
 
 ${describeOptions(OPTIONS)}
 Example: xnamesrv sim -n 127.0.0.1:9876 --clusters 1 --brokers 2 --replicas 2 --crash broker-0-1@20
+
+Exit codes: 0 stopped (signal or --duration) after at least one acknowledged
+registration, 1 no name server ever acknowledged one, 2 bad arguments.
 `;
 
 export interface SimIo extends ToolIo {
@@ -166,11 +169,22 @@ function parse(argv: string[], env: Record<string, string | undefined>): Parsed 
   };
 }
 
+/** Why exit 1: no name server ever acknowledged a registration, and what the last failures were. */
+function noBrokerRegistered(summary: SimSummary, lastErrors: string[]): string {
+  const why = lastErrors.length > 0 ? ` (last: ${lastErrors.join(' | ')})` : '';
+  return (
+    `xnamesrv sim: no broker ever registered: ${summary.registrations.sent} registration(s) sent, none acknowledged${why}; ` +
+    "is -n the name servers' remoting address (listenPort, default 9876)?"
+  );
+}
+
 /**
  * `xnamesrv sim [options]`: exit 0 after a clean stop (SIGINT, SIGTERM or
- * --duration), 2 on bad arguments. Unreachable name servers are not fatal:
- * brokers keep retrying every interval, as real ones do, and the progress
- * lines say what failed.
+ * --duration) in which at least one registration was acknowledged, 1 when
+ * none ever was (every name server unreachable or refusing), 2 on bad
+ * arguments. Unreachable name servers are not fatal while it runs: brokers
+ * keep retrying every interval, as real ones do, and the progress lines say
+ * what failed.
  */
 export async function runSimulator(argv: string[], env: Record<string, string | undefined>, io: SimIo = processIo()): Promise<number> {
   const parsed = parse(argv, env);
@@ -184,8 +198,16 @@ export async function runSimulator(argv: string[], env: Record<string, string | 
   }
   const timer = io.timer ?? systemTimer();
   let sim: BrokerSimulator;
+  let lastErrors: string[] = [];
   try {
-    sim = new BrokerSimulator({ ...parsed.sim, timer, onEvent: (event) => io.stderr.write(formatSimEvent(event)) });
+    sim = new BrokerSimulator({
+      ...parsed.sim,
+      timer,
+      onEvent: (event) => {
+        if (event.type === 'round' && event.report.errors.length > 0) lastErrors = event.report.errors;
+        io.stderr.write(formatSimEvent(event));
+      },
+    });
   } catch (err) {
     io.stderr.write(`xnamesrv sim: ${err instanceof Error ? err.message : String(err)}\nRun 'xnamesrv sim --help' for usage.\n`);
     return 2;
@@ -220,6 +242,10 @@ export async function runSimulator(argv: string[], env: Record<string, string | 
     if (durationTimer !== undefined) timer.clearTimeout(durationTimer);
     const summary = await sim.stop();
     io.stderr.write(formatSummary(summary, why));
+    if (summary.registrations.acknowledged === 0) {
+      io.stderr.write(`${noBrokerRegistered(summary, lastErrors)}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     stop.dispose();

@@ -8,7 +8,7 @@ import type { HostPort } from './address.js';
 import type { OptionSpecs, OptionValues } from './argv.js';
 import { compareText, formatTable, json, permString, sortedIds } from './format.js';
 import { ToolError, type ToolIo } from './io.js';
-import { describeResponse, expectSuccess, onEveryServer, onFirstReachable, type ServerOutcome } from './nameServers.js';
+import { describeResponse, expectSuccess, onEveryServer, onFirstReachable, unreachableText, type ServerOutcome } from './nameServers.js';
 import { runWatch, WATCH_OPTIONS } from './watch.js';
 
 export interface CommandContext {
@@ -78,7 +78,7 @@ async function writeAll(
     const entry = outcomeEntry(outcome);
     if (outcome.kind === 'unreachable') {
       exit = 2;
-      ctx.io.stderr.write(`${outcome.addr.text}: unreachable (${outcome.error})\n`);
+      ctx.io.stderr.write(`${unreachableText(outcome)}\n`);
     } else if (outcome.response.code !== ResponseCode.SUCCESS) {
       if (exit === 0) exit = 1;
       ctx.io.stderr.write(`${outcome.addr.text}: failed, ${describeResponse(outcome.response)}\n`);
@@ -94,7 +94,7 @@ async function writeAll(
 }
 
 function outcomeEntry(outcome: ServerOutcome): Record<string, unknown> {
-  if (outcome.kind === 'unreachable') return { nameServer: outcome.addr.text, ok: false, unreachable: true, error: outcome.error };
+  if (outcome.kind === 'unreachable') return { nameServer: outcome.addr.text, ok: false, unreachable: true, error: outcome.error, ...(outcome.http ? { http: true } : {}) };
   const r = outcome.response;
   return { nameServer: outcome.addr.text, ok: r.code === ResponseCode.SUCCESS, code: r.code, codeName: responseCodeName(r.code), remark: r.remark ?? null };
 }
@@ -250,7 +250,7 @@ const getNamesrvConfig: CommandDef = {
       for (const outcome of await onEveryServer(ctx.addrs, ctx, { code: RequestCode.GET_NAMESRV_CONFIG })) {
         if (outcome.kind === 'unreachable') {
           exit = 2;
-          ctx.io.stderr.write(`${outcome.addr.text}: unreachable (${outcome.error})\n`);
+          ctx.io.stderr.write(`${unreachableText(outcome)}\n`);
         } else if (outcome.response.code !== ResponseCode.SUCCESS) {
           if (exit === 0) exit = 1;
           ctx.io.stderr.write(`${outcome.addr.text}: failed, ${describeResponse(outcome.response)}\n`);

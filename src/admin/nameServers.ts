@@ -3,6 +3,7 @@ import type { RemotingCommand } from '../remoting/command.js';
 import { requestCodeName, responseCodeName, ResponseCode } from '../remoting/requestCode.js';
 import type { HostPort } from './address.js';
 import { ToolError } from './io.js';
+import { answersHttp, failedAfterConnecting, HTTP_PORT_HINT } from './portProbe.js';
 
 /**
  * How the admin tool talks to name servers: only the remoting protocol, so a
@@ -34,6 +35,20 @@ export function describeTransportError(err: unknown): string {
   }
 }
 
+/**
+ * A transport failure in words, with its likely cause: a connection that
+ * closed without an answer is checked for HTTP (an httpPort given as -n).
+ */
+export async function explainTransportError(addr: HostPort, err: unknown, options: CallOptions): Promise<{ error: string; http: boolean }> {
+  if (failedAfterConnecting(err) && (await answersHttp(addr, options.timeoutMs))) return { error: HTTP_PORT_HINT, http: true };
+  return { error: describeTransportError(err), http: false };
+}
+
+/** `<addr>: answered HTTP, ...` or `<addr>: unreachable (connection refused)`, for per-server reports. */
+export function unreachableText(outcome: { addr: HostPort; error: string; http?: boolean }): string {
+  return outcome.http ? `${outcome.addr.text}: ${outcome.error}` : `${outcome.addr.text}: unreachable (${outcome.error})`;
+}
+
 /** Connects, runs `fn`, closes; transport errors propagate. */
 export async function withConnection<T>(addr: HostPort, options: CallOptions, fn: (client: RemotingClient) => Promise<T>): Promise<T> {
   const client = await RemotingClient.connect({ host: addr.host, port: addr.port, connectTimeoutMs: options.timeoutMs });
@@ -54,25 +69,27 @@ export async function onFirstReachable<T>(
   options: CallOptions,
   fn: (client: RemotingClient, addr: HostPort) => Promise<T>,
 ): Promise<{ addr: HostPort; value: T }> {
-  const problems: string[] = [];
+  const problems: Array<{ addr: HostPort; error: string; http: boolean }> = [];
   for (const addr of addrs) {
     let value: T;
     try {
       value = await withConnection(addr, options, (client) => fn(client, addr));
     } catch (err) {
       if (err instanceof ToolError) throw err;
-      problems.push(`${addr.text} (${describeTransportError(err)})`);
+      problems.push({ addr, ...(await explainTransportError(addr, err, options)) });
       continue;
     }
     return { addr, value };
   }
+  if (problems.length === 1 && problems[0]!.http) throw new ToolError(`${problems[0]!.addr.text} ${problems[0]!.error}`, 2);
   const what = addrs.length === 1 ? 'cannot reach name server' : 'no name server reachable:';
-  throw new ToolError(`${what} ${problems.join('; ')}`, 2);
+  throw new ToolError(`${what} ${problems.map((p) => `${p.addr.text} (${p.error})`).join('; ')}`, 2);
 }
 
 export type ServerOutcome =
   | { addr: HostPort; kind: 'answered'; response: RemotingCommand }
-  | { addr: HostPort; kind: 'unreachable'; error: string };
+  /** http: it answered HTTP (an httpPort given for a listenPort); error says so. */
+  | { addr: HostPort; kind: 'unreachable'; error: string; http?: boolean };
 
 /** Sends one request to every server, concurrently; the outcomes keep the list's order. */
 export function onEveryServer(
@@ -88,7 +105,8 @@ export function onEveryServer(
         );
         return { addr, kind: 'answered', response };
       } catch (err) {
-        return { addr, kind: 'unreachable', error: describeTransportError(err) };
+        const { error, http } = await explainTransportError(addr, err, options);
+        return { addr, kind: 'unreachable', error, ...(http ? { http } : {}) };
       }
     }),
   );

@@ -5,7 +5,9 @@ import { parseCount } from './argv.js';
 import type { CommandContext } from './commands.js';
 import { timeText } from './format.js';
 import { stopSignal, ToolError } from './io.js';
+import { chooseGateway, explainGatewayFailure, GATEWAY_ENV, gatewayUrl, type GatewayChoice } from './gateway.js';
 import { describeTransportError } from './nameServers.js';
+import { DEFAULT_HTTP_PORT } from './portProbe.js';
 
 /**
  * `admin watch`: follows the gateway's stream (docs/gateway.md) and prints
@@ -16,10 +18,14 @@ import { describeTransportError } from './nameServers.js';
  * it saw (the gateway replays what was missed, or resets with a snapshot).
  */
 
-export const DEFAULT_HTTP_PORT = 9877;
+export { DEFAULT_HTTP_PORT };
 
 export const WATCH_OPTIONS: OptionSpecs = {
-  gateway: { type: 'string', value: '<ws://host:port/ws>', description: `gateway URL (default ws://<first -n host>:${DEFAULT_HTTP_PORT}/ws)` },
+  gateway: {
+    type: 'string',
+    value: '<ws://host:port/ws>',
+    description: `gateway URL (default $${GATEWAY_ENV}, else ws://<host>:<httpPort>/ws with the httpPort the first reachable -n name server reports, else port ${DEFAULT_HTTP_PORT})`,
+  },
   token: { type: 'string', value: '<token>', description: 'gateway token (Authorization: Bearer); reading needs none' },
   topic: { type: 'string', short: 't', multiple: true, value: '<topic>', description: 'also print route changes of this topic' },
   cluster: { type: 'string', multiple: true, value: '<cluster>', description: 'only broker transitions of this cluster' },
@@ -125,9 +131,7 @@ export function formatGatewayMessage(m: Message): string {
 
 /** ws://<host of the first name server>:9877/ws: the gateway of a name server on default ports. */
 export function defaultGatewayUrl(addrs: readonly HostPort[]): string {
-  const first = addrs[0]!;
-  const host = first.host.includes(':') ? `[${first.host}]` : first.host;
-  return `ws://${host}:${DEFAULT_HTTP_PORT}/ws`;
+  return gatewayUrl(addrs[0]!.host, DEFAULT_HTTP_PORT);
 }
 
 interface WatchState {
@@ -141,20 +145,17 @@ interface WatchState {
 
 export async function runWatch(ctx: CommandContext): Promise<number> {
   const v = ctx.values;
-  const raw = (v.gateway as string | undefined) ?? defaultGatewayUrl(ctx.addrs);
-  let base: URL;
-  try {
-    base = new URL(raw);
-  } catch {
-    throw new ToolError(`--gateway: ${JSON.stringify(raw)} is not a URL (expected ws://host:port/ws)`, 2);
-  }
-  if (base.protocol !== 'ws:' && base.protocol !== 'wss:') throw new ToolError(`--gateway: expected a ws:// or wss:// URL, got ${JSON.stringify(raw)}`, 2);
   let limit: number | undefined;
   if (v.count !== undefined) {
     const n = parseCount(v.count as string, '--count', 1, Number.MAX_SAFE_INTEGER);
     if (typeof n === 'string') throw new ToolError(n, 2);
     limit = n;
   }
+  const named = v.gateway !== undefined ? '--gateway' : GATEWAY_ENV;
+  const flagged = (v.gateway as string | undefined) ?? ctx.env[GATEWAY_ENV]?.trim();
+  if (flagged) checkGatewayUrl(flagged, named);
+  const choice = await chooseGateway(ctx);
+  const base = checkGatewayUrl(choice.url, named);
   const topics = (v.topic as string[] | undefined) ?? [];
   for (const [name, param] of [['topic', 'topics'], ['cluster', 'clusters'], ['broker', 'brokers']] as const) {
     for (const item of (v[name] as string[] | undefined) ?? []) base.searchParams.append(param, item);
@@ -178,9 +179,12 @@ export async function runWatch(ctx: CommandContext): Promise<number> {
       if (outcome.kind === 'done') return 0;
       // Once it has worked, a 503 (shutting down, too many clients) is worth waiting out.
       const retryable = outcome.kind === 'refused' && outcome.status === 503 && state.lastSeq !== undefined;
-      if (outcome.kind === 'refused' && !retryable) throw new ToolError(`gateway ${base.origin}${base.pathname} refused the connection: ${outcome.message}`, 2);
+      if (outcome.kind === 'refused' && !retryable) {
+        throw new ToolError(`gateway ${base.origin}${base.pathname} refused the connection: ${outcome.message}${outcome.status === 404 ? gatewayHint(choice) : ''}`, 2);
+      }
       if (outcome.kind === 'unreachable' && state.lastSeq === undefined) {
-        throw new ToolError(`cannot reach the gateway at ${base.origin}${base.pathname} (${outcome.message})`, 2);
+        const remoting = await explainGatewayFailure(base, ctx.timeoutMs);
+        throw new ToolError(`cannot reach the gateway at ${base.origin}${base.pathname} (${outcome.message})${remoting ? `: ${remoting}` : gatewayHint(choice)}`, 2);
       }
       // Lost after it worked: say so once, then keep trying quietly.
       if (attempt === 0) ctx.io.stderr.write(`xnamesrv admin watch: gateway connection lost (${outcome.message}); reconnecting\n`);
@@ -190,6 +194,32 @@ export async function runWatch(ctx: CommandContext): Promise<number> {
     }
   } finally {
     stop.dispose();
+  }
+}
+
+function checkGatewayUrl(raw: string, named: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ToolError(`${named}: ${JSON.stringify(raw)} is not a URL (expected ws://host:port/ws)`, 2);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ToolError(`${named}: expected a ws:// or wss:// URL, got ${JSON.stringify(raw)}`, 2);
+  return url;
+}
+
+/** How the URL was chosen and how to choose another, after a gateway failure. */
+function gatewayHint(choice: GatewayChoice): string {
+  const fix = `name the gateway with --gateway ws://host:httpPort/ws or ${GATEWAY_ENV}`;
+  switch (choice.source) {
+    case 'flag':
+      return '';
+    case 'env':
+      return `; the URL is ${choice.how} (--gateway overrides it)`;
+    case 'discovered':
+      return `; that is ${choice.how}; ${fix}`;
+    case 'default':
+      return `; tried ${choice.how}; ${fix}`;
   }
 }
 

@@ -1,6 +1,16 @@
 // node:util parseArgs is built into Node and maintained with it: no third-party
 // argument parser to audit or keep up to date. It runs non-strict here so that
 // every mistake is reported in our own words (strict mode throws its own text).
+//
+// Why not commander or yargs (issue 15): the tools have a dozen flags each and
+// one level of subcommands (admin's `kv put`); parseArgs already does the
+// tokenizing, and the loop below only turns tokens into our messages
+// (`option -t needs a value, got the option -n`), which a framework would
+// word its own way. The same OptionSpecs give the help text, the dispatch is a
+// switch in cli/main.ts and a table in admin/commands.ts, and the server's own
+// flags (config/load.ts, also parseArgs) take any `--<configKey>`, which a
+// declared-options framework would not. A framework would add a dependency
+// and a second style of parsing without removing code.
 import { parseArgs } from 'node:util';
 
 export interface OptionSpec {

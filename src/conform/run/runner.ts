@@ -143,31 +143,26 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
       options.onProgress?.({ kind: 'started', index, total, name: job.meta.name });
       finished(index, await job.run(ctxFor(serving, wire), serving));
     }
-    const runnable = rest.filter((o) => !o.job.skip);
-    let next = 0;
-    const worker = async () => {
-      while (next < runnable.length) {
-        const { job, index } = runnable[next++]!;
-        if (options.signal?.aborted) {
-          finished(index, skipped(job, 'aborted'));
-          continue;
-        }
-        options.onProgress?.({ kind: 'started', index, total, name: job.meta.name });
-        if (job.place === 'fresh') {
-          const fresh = await options.launcher.startFresh!(job.settings!);
-          const session = new WireSession(fresh.address, profile, requestTimeoutMs);
-          try {
-            finished(index, await job.run(ctxFor(fresh, session), fresh));
-          } finally {
-            await session.closeAll();
-            await fresh.stop();
-          }
-        } else {
-          finished(index, await job.run(ctxFor(serving, wire!), serving));
-        }
+    const runJob = async ({ job, index }: { job: Job; index: number }) => {
+      if (options.signal?.aborted) return finished(index, skipped(job, 'aborted'));
+      options.onProgress?.({ kind: 'started', index, total, name: job.meta.name });
+      if (job.place !== 'fresh') return finished(index, await job.run(ctxFor(serving, wire!), serving));
+      const fresh = await options.launcher.startFresh!(job.settings!);
+      const session = new WireSession(fresh.address, profile, requestTimeoutMs);
+      try {
+        finished(index, await job.run(ctxFor(fresh, session), fresh));
+      } finally {
+        await session.closeAll();
+        await fresh.stop();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, runnable.length)) }, worker));
+    const runnable = rest.filter((o) => !o.job.skip);
+    // Paths on the shared target run `concurrency` at a time (one on a simulated clock: a path
+    // moving it would move every other path's time). Each fresh target has a clock of its own.
+    await Promise.all([
+      inPool(runnable.filter((o) => o.job.place === 'fresh'), FRESH_TARGETS_AT_ONCE, runJob),
+      inPool(runnable.filter((o) => o.job.place !== 'fresh'), concurrency, runJob),
+    ]);
 
     const cleanup = await verifyCleanup(wire, serving);
     const finishedWall = Date.now();
@@ -194,6 +189,17 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     await wire?.closeAll();
     await options.launcher.close();
   }
+}
+
+/** Targets conform starts for lifecycle paths at once: their start-ups overlap. */
+const FRESH_TARGETS_AT_ONCE = 2;
+
+async function inPool<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }
 
 /** The tour runs alone, then the other paths share the workers; each path takes at least its own longest wait. */

@@ -404,7 +404,7 @@ const kvDelete: CommandDef = {
 
 const watch: CommandDef = {
   name: 'watch',
-  summary: 'Follow the gateway (ws://<host>:<httpPort>/ws): lifecycle and broker transitions, route changes.',
+  summary: 'Follow the gateway (ws://<host>:<httpPort>/ws, httpPort asked of -n): lifecycle and broker transitions, route changes.',
   usage: '[--gateway ws://host:port/ws] [-t <topic>] [--changes] [--count <n>]',
   options: WATCH_OPTIONS,
   required: [],

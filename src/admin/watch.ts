@@ -18,8 +18,6 @@ import { DEFAULT_HTTP_PORT } from './portProbe.js';
  * it saw (the gateway replays what was missed, or resets with a snapshot).
  */
 
-export { DEFAULT_HTTP_PORT };
-
 export const WATCH_OPTIONS: OptionSpecs = {
   gateway: {
     type: 'string',

@@ -169,6 +169,7 @@ export class NameServer {
       sendToLifecycle: (event) => this.actor.send(event),
       servingRoutes: () => this.actor.getSnapshot().hasTag('servingRoutes'),
       bindBrokerToConnection: (connectionId, brokerKey) => this.brokers.bindToConnection(connectionId, brokerKey),
+      boundPorts: () => ({ listenPort: this.remotingPort, httpPort: this.httpPort }),
     };
     registerProcessors(
       {

@@ -18,6 +18,8 @@ export interface CommandContext {
   timeoutMs: number;
   io: ToolIo;
   env: Record<string, string | undefined>;
+  /** Where watch looks for the gateway when nothing names it: 9877, RocketMQ-style fixed defaults. */
+  defaultHttpPort: number;
 }
 
 export interface CommandDef {

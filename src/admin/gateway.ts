@@ -45,9 +45,9 @@ export async function chooseGateway(ctx: CommandContext): Promise<GatewayChoice>
     break;
   }
   return {
-    url: gatewayUrl(ctx.addrs[0]!.host, DEFAULT_HTTP_PORT),
+    url: gatewayUrl(ctx.addrs[0]!.host, ctx.defaultHttpPort),
     source: 'default',
-    how: `the default httpPort ${DEFAULT_HTTP_PORT}, because ${reasons.join('; ')}`,
+    how: `the default httpPort ${ctx.defaultHttpPort}, because ${reasons.join('; ')}`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_HTTP_PORT } from '../admin/portProbe.js';
 import { nameServerListFrom } from '../admin/address.js';
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
 import { ALIASES, COMMANDS, type CommandDef } from '../admin/commands.js';
@@ -89,7 +90,17 @@ function findCommand(positionals: string[]): { def: CommandDef; used: number } |
   return { error: `unknown command ${JSON.stringify(first)}${guess ? ` (did you mean ${guess.name}?)` : ''}` };
 }
 
-export async function runAdmin(argv: string[], env: Record<string, string | undefined>, io: ToolIo = processIo()): Promise<number> {
+export interface AdminDefaults {
+  /** The httpPort watch tries when no name server reports one (tests point it at a closed port). */
+  httpPort: number;
+}
+
+export async function runAdmin(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: ToolIo = processIo(),
+  defaults: AdminDefaults = { httpPort: DEFAULT_HTTP_PORT },
+): Promise<number> {
   const usageError = (message: string, hint = "Run 'xnamesrv admin --help' for usage."): number => {
     io.stderr.write(`xnamesrv admin: ${message}\n${hint}\n`);
     return 2;
@@ -155,7 +166,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
     timeoutMs = n;
   }
   try {
-    return await def.run({ values, addrs: addrs.addrs, json: values.json === true, timeoutMs, io, env });
+    return await def.run({ values, addrs: addrs.addrs, json: values.json === true, timeoutMs, io, env, defaultHttpPort: defaults.httpPort });
   } catch (err) {
     if (err instanceof ToolError) {
       io.stderr.write(`xnamesrv admin: ${err.message}\n`);

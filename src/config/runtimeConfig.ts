@@ -63,8 +63,9 @@ export class RuntimeConfig {
   }
 
   /** GET_NAMESRV_CONFIG body: every key, sorted, secrets masked. */
-  toPropertiesText(): string {
-    return formatProperties(configEntries(this.current, { maskSecrets: true }));
+  /** `shown` replaces values for display only (the ports actually bound when configured as 0). */
+  toPropertiesText(shown: Partial<NamesrvOptions> = {}): string {
+    return formatProperties(configEntries({ ...this.current, ...shown }, { maskSecrets: true }));
   }
 
   /** Keys UPDATE_NAMESRV_CONFIG refuses: the fixed ones plus the configBlackList value. */

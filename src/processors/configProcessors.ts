@@ -18,7 +18,16 @@ export function updateNamesrvConfig(ctx: ProcessorContext): RequestHandler {
   };
 }
 
-/** GET_NAMESRV_CONFIG: every effective key as properties text, secrets masked. */
+/**
+ * GET_NAMESRV_CONFIG: every effective key as properties text, secrets
+ * masked. A port configured as 0 shows as the port bound, so tools that ask
+ * (admin watch finding the gateway) get one they can connect to.
+ */
 export function getNamesrvConfig(ctx: ProcessorContext): RequestHandler {
-  return (request) => success(request, Buffer.from(ctx.config.toPropertiesText(), 'utf8'));
+  return (request) => {
+    const { listenPort, httpPort } = ctx.config.get();
+    const bound = ctx.boundPorts();
+    const shown = { listenPort: listenPort === 0 ? bound.listenPort : listenPort, httpPort: httpPort === 0 ? bound.httpPort : httpPort };
+    return success(request, Buffer.from(ctx.config.toPropertiesText(shown), 'utf8'));
+  };
 }

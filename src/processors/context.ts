@@ -19,6 +19,8 @@ export interface ProcessorContext {
   sendToLifecycle(event: NameServerEvent): void;
   /** The name server snapshot's `servingRoutes` tag: GET_ROUTEINFO_BY_TOPIC may answer. */
   servingRoutes(): boolean;
+  /** The ports the listeners are bound to (differ from the configuration when it says 0). */
+  boundPorts(): { listenPort: number; httpPort: number };
   /** Remember that a broker registered over a connection, so its close removes it. */
   bindBrokerToConnection(connectionId: number, brokerKey: string): void;
 }

@@ -93,7 +93,9 @@ describe('admin read commands', () => {
     const human = await admin(['getNamesrvConfig', '-n', addr]);
     expect(human.code).toBe(0);
     expect(human.out.split('\n')[0]).toBe(`============${addr}============`);
-    expect(human.out).toMatch(/\nlistenPort\s+= 0\n/);
+    // Configured as 0: the port actually bound is shown, one a tool can connect to.
+    expect(human.out).toMatch(new RegExp(`\\nlistenPort\\s+= ${t.server.remotingPort}\\n`));
+    expect(human.out).toMatch(new RegExp(`\\nhttpPort\\s+= ${t.server.httpPort}\\n`));
     const json = JSON.parse((await admin(['getNamesrvConfig', '-n', addr, '--json'])).out);
     expect(Object.keys(json)).toEqual([addr]);
     expect(json[addr].enableAllTopicList).toBe('true');

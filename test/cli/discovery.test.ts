@@ -1,6 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
-import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAdmin } from '../../src/cli/admin.js';
 import { silentLogger } from '../../src/logging.js';
@@ -28,38 +27,15 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** A port free right now: the name server under test reports what it was configured with, so port 0 would not do. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function serverOnFixedHttpPort(): Promise<TestServer> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await startTestServer({ httpPort: await freePort() });
-    } catch (err) {
-      if (attempt >= 3) throw err; // someone took the port in between: try another
-    }
-  }
-}
+/** The default httpPort the tool falls back to, here a closed port so the fallback's failure is certain. */
+const CLOSED_PORT = Number(CLOSED_ADDR.split(':')[1]);
 
 async function admin(argv: string[], env: Record<string, string | undefined> = {}) {
   const c = capture();
-  const code = await runAdmin(argv, env, c.io);
+  const code = await runAdmin(argv, env, c.io, { httpPort: CLOSED_PORT });
   return { code, out: c.stdout(), err: c.stderr() };
 }
 
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.on('connect', () => (socket.destroy(), resolve(true)));
-    socket.on('error', () => resolve(false));
-  });
-}
 
 /** A name server like Java's: GET_NAMESRV_CONFIG answers without httpPort. */
 async function javaLikeNameServer(host: string): Promise<string> {
@@ -72,7 +48,7 @@ async function javaLikeNameServer(host: string): Promise<string> {
 
 describe('admin watch finds the gateway', () => {
   it('from -n alone: the httpPort the name server reports', async () => {
-    t = await serverOnFixedHttpPort();
+    t = await startTestServer();
     await registerBroker(await t.client(), { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } });
     const r = await admin(['watch', '-n', `127.0.0.1:${t.server.remotingPort}`, '--count', '1']);
     expect(r.err).toBe('');
@@ -81,14 +57,14 @@ describe('admin watch finds the gateway', () => {
   });
 
   it('from NAMESRV_ADDR, the first reachable name server of the list', async () => {
-    t = await serverOnFixedHttpPort();
+    t = await startTestServer();
     const r = await admin(['watch', '--count', '1'], { NAMESRV_ADDR: `${CLOSED_ADDR};127.0.0.1:${t.server.remotingPort}` });
     expect(r.code).toBe(0);
     expect(r.out).toContain('connected to xnamesrv');
   });
 
   it('--gateway and XNAMESRV_GATEWAY override what the name server reports', async () => {
-    t = await serverOnFixedHttpPort();
+    t = await startTestServer();
     const n = `127.0.0.1:${t.server.remotingPort}`;
     const fromEnv = await admin(['watch', '-n', n, '--count', '1'], { XNAMESRV_GATEWAY: 'ws://127.0.0.1:1/ws' });
     expect(fromEnv.code).toBe(2);
@@ -101,27 +77,25 @@ describe('admin watch finds the gateway', () => {
     expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('XNAMESRV_GATEWAY: expected a ws:// or wss:// URL') });
   });
 
-  it('a name server without httpPort (Java): the default 9877, and the error says why and what to do', async (ctx) => {
-    // 127.0.0.3 is loopback on Linux; nothing of this test listens on its port 9877.
-    if (await listening('127.0.0.3', 9877)) ctx.skip();
-    const n = await javaLikeNameServer('127.0.0.3');
+  it('a name server without httpPort (Java): the default httpPort, and the error says why and what to do', async () => {
+    const n = await javaLikeNameServer('127.0.0.1');
     const r = await admin(['watch', '-n', n, '--count', '1']);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      `xnamesrv admin: cannot reach the gateway at ws://127.0.0.3:9877/ws (connection refused); tried the default httpPort 9877, because ${n} reported no httpPort ` +
+      `xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:${CLOSED_PORT}/ws (connection refused); tried the default httpPort ${CLOSED_PORT}, because ${n} reported no httpPort ` +
         '(a Java name server has none, and no gateway: watch needs xnamesrv); name the gateway with --gateway ws://host:httpPort/ws or XNAMESRV_GATEWAY\n',
     );
   });
 
   it('a listenPort given as --gateway is named, with the gateway that name server reports', async () => {
-    t = await serverOnFixedHttpPort();
+    t = await startTestServer();
     const r = await admin(['watch', '--gateway', `ws://127.0.0.1:${t.server.remotingPort}/ws`, '--count', '1']);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`127.0.0.1:${t.server.remotingPort} speaks the remoting protocol, not HTTP: is that the listenPort (default 9876)? its gateway is ws://127.0.0.1:${t.server.httpPort}/ws (its httpPort)`);
   });
 
   it('the command as run: watch -n host:listenPort beside a name server on other ports', async () => {
-    t = await serverOnFixedHttpPort();
+    t = await startTestServer();
     const cli = spawnCli(['admin', 'watch', '-n', `127.0.0.1:${t.server.remotingPort}`, '--count', '1']);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     expect(cli.stdout()).toContain('connected to xnamesrv');
@@ -150,14 +124,13 @@ describe('a wrong port names the likely cause', () => {
     expect(r.err).toBe(`xnamesrv admin: no name server reachable: ${addr} (answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)); ${CLOSED_ADDR} (connection refused)\n`);
   });
 
-  it('watch -n with the httpPort says so when the default gateway is not there either', async (ctx) => {
-    if (await listening('127.0.0.4', 9877)) ctx.skip();
+  it('watch -n with the httpPort says so when the default gateway is not there either', async () => {
     const server: HttpServer = createHttpServer((_req, res) => res.end('hello'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.4', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => server.close(resolve)));
-    const addr = `127.0.0.4:${(server.address() as AddressInfo).port}`;
+    const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = await admin(['watch', '-n', addr, '--count', '1']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`tried the default httpPort 9877, because ${addr} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)`);
+    expect(r.err).toContain(`tried the default httpPort ${CLOSED_PORT}, because ${addr} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)`);
   });
 });

@@ -100,12 +100,17 @@ function startServer(dataDir: string, idle: number, gateway: number): Promise<{ 
     '--httpMaxConnections', String(gateway + 64),
     '--serverSocketBacklog', '4096',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
   return new Promise((resolve, reject) => {
+    // The start-up line is on stdout; stderr has the log lines.
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
-      const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stderr);
+    });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stdout);
       if (match) resolve({ child, port: Number(match[1]), httpPort: Number(match[2]) });
     });
     child.once('exit', (code) => reject(new Error(`name server exited (${code}) before listening: ${stderr}`)));

@@ -57,7 +57,7 @@ export const CONFIG_SCHEMA = {
     type: 'string', default: '',
     defaultText: 'the -c file when given, else <dataDir>/namesrv.properties, else ~/namesrv/namesrv.properties',
     origin: 'rocketmq', javaClass: 'NamesrvConfig', runtimeUpdatable: false,
-    description: 'Where UPDATE_NAMESRV_CONFIG persists the full configuration. As in Java, starting with -c points it at that file so updates survive a restart.',
+    description: 'Where UPDATE_NAMESRV_CONFIG persists the full configuration. As in Java, starting with -c points it at that file so updates survive a restart; without -c, its runtime-updatable keys are read back at the next start.',
   },
   productEnvName: {
     type: 'string', default: 'center',
@@ -325,6 +325,26 @@ export const CONFIG_SCHEMA = {
     type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     origin: 'xnamesrv', runtimeUpdatable: true,
     description: 'Log level (pino levels).',
+  },
+  logFormat: {
+    type: 'enum', default: 'auto', values: ['auto', 'json', 'pretty'],
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'How log lines on stderr look: `json` (one JSON object per line, for log shippers and `jq`), `pretty` (human-readable lines) or `auto` (pretty when stderr is a terminal, else JSON). The log file is always JSON.',
+  },
+  logFile: {
+    type: 'string', default: '',
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Also write the logs, as JSON lines, to numbered files named after this path, rotated by size: `logs/namesrv.log` writes `logs/namesrv.1.log`, then `logs/namesrv.2.log`, ..., and `logs/current.log` links to the one in use; a restart appends to the newest. Empty = stderr only.',
+  },
+  logFileMaxSize: {
+    type: 'long', default: 100 * 1024 * 1024, min: 1024, max: Number.MAX_SAFE_INTEGER,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Bytes after which the log file in use is closed and the next numbered file started.',
+  },
+  logFileCount: {
+    type: 'int', default: 10, min: 1, max: 10_000,
+    origin: 'xnamesrv', runtimeUpdatable: false,
+    description: 'Rotated log files kept besides the one in use; older ones are deleted (RocketMQ\'s namesrv.log keeps 10 of 100 MB).',
   },
   replayBufferSize: {
     type: 'int', default: 1000, min: 0, max: 1_000_000,

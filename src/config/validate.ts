@@ -59,6 +59,15 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
   if (config.kvConfigPath !== '' && resolve(config.kvConfigPath) === resolve(config.configStorePath)) {
     errors.push(`${show('kvConfigPath')} and ${show('configStorePath')} are the same file; each write would destroy the other`);
   }
+  if (config.logFile !== '') {
+    // The rotating writer refuses these (they are not portable file name characters).
+    if (/[<>"|?*\u0000-\u001f]/.test(config.logFile)) {
+      errors.push(`${show('logFile')}: a log file path must not contain < > " | ? * or control characters`);
+    }
+    if (/[\\/]$/.test(config.logFile)) {
+      errors.push(`${show('logFile')}: names a directory; give a file name, e.g. ${config.logFile}namesrv.log`);
+    }
+  }
 
   if (!isIP(config.bindAddress) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(config.bindAddress)) {
     errors.push(`bindAddress (${sourceOf('bindAddress')}): ${JSON.stringify(config.bindAddress)} is neither an IP address nor a host name`);

@@ -182,7 +182,8 @@ export interface CliServer {
 
 /**
  * Starts `node dist/src/cli/main.js` with these arguments and resolves once it
- * printed the ports it listens on (the line `remoting on <host>:<port>, http on <host>:<port>`).
+ * printed the ports it listens on (the line `remoting on <host>:<port>, http on <host>:<port>`,
+ * on stdout: stderr carries only log lines).
  */
 export function startCli(args: string[], env: Record<string, string> = {}): Promise<CliServer> {
   const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -196,10 +197,13 @@ export function startCli(args: string[], env: Record<string, string> = {}): Prom
       child.kill('SIGKILL');
       reject(new Error(`xnamesrv did not start: ${stderr}`));
     }, 15_000);
-    child.stdout!.on('data', () => undefined);
+    let stdout = '';
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
-      const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stderr);
+    });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stdout);
       if (match && !started) {
         started = true;
         clearTimeout(timer);

@@ -148,7 +148,7 @@ export class NameServer {
       maxConnections: config.httpMaxConnections,
       limits: this.limits,
     });
-    this.brokers = new BrokerLiveness({ routes: this.routes, logger: this.logger, send: (event) => this.actor.send(event) });
+    this.brokers = new BrokerLiveness({ routes: this.routes, logger: this.logger, send: (event) => this.actor.send(event), stopping: () => this.actor.getSnapshot().matches('stopping') });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
       if (t.machine === 'nameServer' && (t.from === null || t.from.split('.')[0] !== t.to.split('.')[0])) {

@@ -25,6 +25,12 @@ export interface BrokerLivenessOptions {
   logger: Logger;
   /** The name server actor's inbox. */
   send(event: NameServerEvent): void;
+  /**
+   * Whether the name server is stopping (its snapshot `matches('stopping')`).
+   * Closing every connection then disconnects every broker: expected, so
+   * counted and logged once at the end, not warned about one by one.
+   */
+  stopping?: () => boolean;
 }
 
 const ROUTE_REMOVAL_CAUSE: Record<BrokerRemoval['reason'], RemovalReason> = {
@@ -46,6 +52,8 @@ export class BrokerLiveness {
   private readonly brokersByConnection = new Map<number, Set<string>>();
   /** Last time each broker actor entered `registered` (registration or heartbeat). */
   private readonly lastRefresh = new Map<string, number>();
+  /** Brokers disconnected by the name server's own stop, for the one summary line. */
+  private droppedAtShutdown = 0;
 
   constructor(private readonly options: BrokerLivenessOptions) {}
 
@@ -67,12 +75,32 @@ export class BrokerLiveness {
     for (const brokerKey of keys) this.options.send({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId });
   }
 
-  /** Transition listener: keeps each broker's last refresh time. */
+  /** Transition listener: keeps each broker's last refresh time, and sums up the brokers a stop dropped. */
   readonly observe = (transition: Transition): void => {
+    if (transition.machine === 'nameServer') {
+      if (transition.from?.startsWith('stopping') && !transition.to.startsWith('stopping')) this.summarizeShutdown();
+      return;
+    }
     if (transition.machine !== 'broker') return;
     if (transition.to === 'registered') this.lastRefresh.set(transition.actorId, transition.at);
     else this.lastRefresh.delete(transition.actorId);
   };
+
+  /**
+   * One line for every broker the stop dropped: those its closed connections
+   * disconnected, and those still registered (over no connection of their
+   * own, e.g. through the gateway) whose actors end with the name server.
+   */
+  private summarizeShutdown(): void {
+    const stillRegistered = this.actors.size;
+    const dropped = this.droppedAtShutdown + stillRegistered;
+    this.droppedAtShutdown = 0;
+    if (dropped === 0) return;
+    this.options.logger.info(
+      { brokers: dropped, disconnected: dropped - stillRegistered, stillRegistered },
+      `${dropped} broker${dropped === 1 ? '' : 's'} dropped at shutdown`,
+    );
+  }
 
   /**
    * The route-table side of a broker actor's end (the name server machine's
@@ -91,9 +119,32 @@ export class BrokerLiveness {
       reason: removal.reason,
       generation: removal.generation,
     };
-    // UNREGISTER_BROKER takes the broker out of the routes itself, before its actor ends.
-    if (removal.reason !== 'unregistered') fields.removedFromRoutes = removed;
-    this.options.logger[removal.reason === 'unregistered' ? 'info' : 'warn'](fields, `broker ${removal.brokerAddr} removed: ${removal.reason}`);
+    if (removal.reason === 'unregistered') {
+      // UNREGISTER_BROKER took the broker out of the routes itself, before its
+      // actor ended; what counts is that this registration is gone from them.
+      const left = this.options.routes.lookupBroker(removal.clusterName, removal.brokerAddr);
+      fields.removedFromRoutes = removed || left === undefined || left.generation !== removal.generation;
+      this.options.logger.info(fields, `broker ${removal.brokerAddr} removed: unregistered`);
+      return;
+    }
+    fields.removedFromRoutes = removed;
+    if (!removed) {
+      // Fenced: a newer registration of the same broker holds the routes.
+      const current = this.options.routes.lookupBroker(removal.clusterName, removal.brokerAddr);
+      if (current !== undefined) fields.currentGeneration = current.generation;
+    }
+    if (removal.reason === 'disconnected' && this.options.stopping?.()) {
+      // The name server's own stop closed the connection: expected, summed up once.
+      this.droppedAtShutdown++;
+      this.options.logger.debug(fields, `broker ${removal.brokerAddr} dropped: the name server is stopping`);
+      return;
+    }
+    const what = removed
+      ? `removed: ${removal.reason}`
+      : fields.currentGeneration !== undefined
+        ? `${removal.reason}, but a newer registration (generation ${String(fields.currentGeneration)}) stays in the routes`
+        : `${removal.reason}; it was no longer in the routes`;
+    this.options.logger.warn(fields, `broker ${removal.brokerAddr} ${what}`);
   }
 
   /** Broker actor states, one per running actor (for metrics). */

@@ -1,7 +1,7 @@
 import { brokerKeyOf } from '../../machines/broker.js';
 import type { RemotingCommand } from '../remoting/command.js';
 import type { RemotingConnection, RequestHandler } from '../remoting/server.js';
-import type { RegisterBrokerResult } from '../route/routeTable.js';
+import type { RegisterBrokerResult, RegisterRefusal } from '../route/routeTable.js';
 import type { ProcessorContext } from './context.js';
 import { readHeader } from './headers.js';
 import { encodeBrokerMemberGroupBody, encodeDataVersion } from '../route/json.js';
@@ -92,10 +92,19 @@ function startBrokerLiveness(
   if (connection.closed) ctx.sendToLifecycle({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId: connection.id });
 }
 
+/** Why a registration was refused, in the log's words (the broker itself gets Java's remark). */
+const REFUSAL_EXPLANATION: Record<RegisterRefusal, (remark: string) => string> = {
+  crc: () => 'the body does not match its bodyCrc32 header (corrupted on the way?); nothing changed',
+  badBody: (remark) => `${remark}; nothing changed`,
+  singleTopicBeforeFirstRegistration: () =>
+    'a registration of a single topic came before any full registration of this broker (RocketMQ 5.x sends single-topic registrations only after a full one); nothing changed, the broker is registered by its next full registration',
+  stateVersionConflict: () => 'an older stateVersion than the broker registered at this id',
+};
+
 function registered(
   ctx: ProcessorContext,
   request: RemotingCommand,
-  header: { clusterName: string; brokerAddr: string },
+  header: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number },
   result: RegisterBrokerResult,
 ): RemotingCommand {
   if (!result.ok && result.reason === 'stateVersionConflict') {
@@ -104,7 +113,10 @@ function registered(
     return success(request);
   }
   if (!result.ok) {
-    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName, remark: result.remark }, 'broker registration refused');
+    ctx.logger.warn(
+      { broker: header.brokerAddr, brokerName: header.brokerName, brokerId: header.brokerId, cluster: header.clusterName, reason: result.reason, remark: result.remark },
+      `broker ${header.brokerAddr} registration refused: ${REFUSAL_EXPLANATION[result.reason](result.remark)}`,
+    );
     return failure(request, result.code, result.remark);
   }
   const orderTopicConfig = ctx.config.get().returnOrderTopicConfigToBroker

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 
 /** One file the console serves, held in memory in every encoding a browser may ask for. */
 export interface ConsoleAsset {
@@ -35,15 +36,15 @@ const NOT_SERVED = new Set(['tsconfig.json']);
  * elkjs's browser bundle, read and compressed once. Nothing is fetched from
  * anywhere else, so the console works on an air-gapped network.
  */
-export function loadConsoleAssets(pageDir = consolePageDir()): Map<string, ConsoleAsset> {
+export async function loadConsoleAssets(pageDir = consolePageDir()): Promise<Map<string, ConsoleAsset>> {
   const assets = new Map<string, ConsoleAsset>();
   for (const file of filesUnder(pageDir)) {
     const name = relative(pageDir, file).split(sep).join('/');
     if (NOT_SERVED.has(name)) continue;
-    assets.set(name, assetOf(readFileSync(file), contentTypeOf(file), 'no-cache'));
+    assets.set(name, await assetOf(readFileSync(file), contentTypeOf(file), 'no-cache'));
   }
   const elk = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
-  assets.set('vendor/elk.bundled.js', assetOf(readFileSync(elk), CONTENT_TYPES['.js']!, 'public, max-age=86400'));
+  assets.set('vendor/elk.bundled.js', await assetOf(readFileSync(elk), CONTENT_TYPES['.js']!, 'public, max-age=86400'));
   return assets;
 }
 
@@ -59,14 +60,30 @@ export function consolePageDir(): string {
   }
 }
 
-function assetOf(content: Buffer, contentType: string, cacheControl: string): ConsoleAsset {
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+
+/**
+ * Brotli's best quality takes seconds on the 1.6 MB layout library; quality
+ * 5 takes tens of milliseconds for nearly the same size. Both encodings run
+ * on libuv's thread pool, so serving the first page never stalls the event
+ * loop that answers route reads.
+ */
+const BROTLI_BEST_QUALITY_UP_TO = 128 * 1024;
+
+async function assetOf(content: Buffer, contentType: string, cacheControl: string): Promise<ConsoleAsset> {
+  const quality = content.length <= BROTLI_BEST_QUALITY_UP_TO ? zlibConstants.BROTLI_MAX_QUALITY : 5;
+  const [gzipped, brotli] = await Promise.all([
+    gzipAsync(content, { level: 9 }),
+    brotliAsync(content, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length } }),
+  ]);
   return {
     contentType,
     etag: `"${createHash('sha256').update(content).digest('base64url').slice(0, 27)}"`,
     cacheControl,
     identity: content,
-    gzip: gzipSync(content, { level: 9 }),
-    br: brotliCompressSync(content, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length } }),
+    gzip: gzipped,
+    br: brotli,
   };
 }
 

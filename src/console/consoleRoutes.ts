@@ -31,12 +31,17 @@ const CONTENT_SECURITY_POLICY = [
  * `/console/config.json` the name servers to show. See docs/console.md.
  */
 export function registerConsoleRoutes(http: HttpServer, options: ConsoleOptions): void {
-  let assets: Map<string, ConsoleAsset> | undefined;
-  // Read on first use, not at start: a name server nobody opens a console on pays nothing.
-  const assetNamed = (name: string) => (assets ??= loadConsoleAssets(options.pageDir)).get(name);
+  let assets: Promise<Map<string, ConsoleAsset>> | undefined;
+  // Read and compressed on first use, not at start: a name server nobody opens a console on pays nothing.
+  const load = () =>
+    loadConsoleAssets(options.pageDir).catch((error: unknown) => {
+      assets = undefined; // a broken installation fixed on disk is picked up by the next request
+      throw error;
+    });
+  const assetNamed = async (name: string) => (await (assets ??= load())).get(name);
 
-  http.get('/', (request) => serveAsset(request, assetNamed('index.html')));
-  http.get('/console/', (request) => {
+  http.get('/', async (request) => serveAsset(request, await assetNamed('index.html')));
+  http.get('/console/', async (request) => {
     const name = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname.slice('/console/'.length));
     if (name === 'config.json') {
       return {
@@ -45,7 +50,7 @@ export function registerConsoleRoutes(http: HttpServer, options: ConsoleOptions)
         body: { self: request.headers.host ?? null, nameServers: options.nameServers, version: options.version },
       };
     }
-    return serveAsset(request, assetNamed(name));
+    return serveAsset(request, await assetNamed(name));
   });
 }
 

@@ -113,6 +113,7 @@ describe('console in a browser', () => {
     await expect.poll(() => brokerCell(page, brokerA, b).getAttribute('data-state'), WAIT).toBe('registered');
     await expect.poll(() => brokerCell(page, brokerB, b).getAttribute('data-state'), WAIT).toBe('absent');
     expect(await brokerCell(page, brokerB, a).getAttribute('data-state')).toBe('registered');
+    await page.locator('#chart-nameServer svg [data-state-id="nameServer.ready"]').waitFor(WAIT);
     const row = (broker: { brokerAddr: string }) => page.locator(`#brokers table tbody tr[data-broker-key="${keyOf(broker)}"]`);
     await expect.poll(() => row(brokerB).getAttribute('data-divergent'), WAIT).toBe('true');
     expect(await row(brokerA).getAttribute('data-divergent')).toBe('false');

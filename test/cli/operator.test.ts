@@ -78,7 +78,9 @@ function startCli(args: string[], env: Record<string, string> = {}): Cli {
     until,
     exited,
     async ports() {
-      const match = await until(/remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/, 'stdout');
+      // Which stream carries it is checked once, below; the other tests only need the ports.
+      const address = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/;
+      const match = await Promise.any([until(address, 'stdout'), until(address, 'stderr')]);
       return { remoting: Number(match[1]), http: Number(match[2]) };
     },
   };

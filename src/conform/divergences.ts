@@ -13,7 +13,7 @@ import type { TargetKind } from './target/profile.js';
  * can read.
  */
 export interface FailureSite {
-  /** Stable check name, see checks.ts. */
+  /** Which check found the difference (the runners name it). */
   check: CheckName;
   /** What went wrong, in the category the runner found. */
   kind: 'missing' | 'present' | 'no-answer' | 'other';

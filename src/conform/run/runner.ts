@@ -1,29 +1,14 @@
 import type { LifecycleSettings } from '../../../machines/nameServer.js';
-import { stateName } from '../../observe/transitions.js';
-import { conformBrokerPaths, type PlannedBrokerPath } from '../plan/brokerPlan.js';
 import { newRunIdentity, type RunIdentity } from '../plan/identity.js';
-import {
-  generateConformLifecyclePaths,
-  inProcessLifecycleConfigs,
-  lifecycleTour,
-  sampleBrokersFor,
-  timelineOf,
-  xnamesrvExtensionsIn,
-  type LifecyclePlanConfig,
-  type LifecycleTiming,
-} from '../plan/lifecyclePlan.js';
-import { lifecyclePathName, sampleLabels } from '../plan/pathNames.js';
-import type { ModelPathNS } from '../model/lifecycleModel.js';
-import type { ConformReport, PathRecord, StepRecord } from '../results.js';
-import { eventually } from '../target/observe.js';
+import type { LifecycleTiming } from '../plan/lifecyclePlan.js';
+import type { ConformReport, PathRecord } from '../results.js';
 import type { LaunchedTarget, TargetLauncher } from '../target/launcher.js';
 import { detectProfile, expiryMsOf, profileOf, type TargetKind, type TargetProfile } from '../target/profile.js';
 import { WireSession } from '../target/wire.js';
-import { runBrokerPath } from './brokerRunner.js';
+import { verifyCleanup } from './cleanup.js';
 import type { RunContext, RunTiming } from './context.js';
-import { describeSettings, runLifecyclePath } from './lifecycleRunner.js';
-import { protocolChecks, runProtocolCheck } from './protocolChecks.js';
-import type { PathMeta } from './walk.js';
+import { TargetUnreachable } from './errors.js';
+import { estimateMs, planJobs, skipped, type Job } from './jobs.js';
 
 export interface ConformOptions {
   launcher: TargetLauncher;
@@ -58,24 +43,7 @@ export type Progress =
   | { kind: 'started'; index: number; total: number; name: string }
   | { kind: 'finished'; index: number; total: number; record: PathRecord };
 
-/** The target did not answer at all: nothing could be checked. */
-export class TargetUnreachable extends Error {}
-
-/** What conform was told does not fit the target it found (exit code 2, like any bad argument). */
-export class ConformUsageError extends Error {}
-
-interface Job {
-  meta: PathMeta;
-  /** Where it runs: the serving target, a fresh one, or the one lifecycle run a real target allows. */
-  place: 'serving' | 'fresh' | 'tour';
-  estimateMs: number;
-  /** The lifecycle settings a fresh target is started with. */
-  settings?: LifecycleSettings;
-  skip?: string;
-  run(ctx: RunContext, target: LaunchedTarget): Promise<PathRecord>;
-  /** Steps as planned, for a path that does not run. */
-  planned: StepRecord[];
-}
+export { ConformUsageError, TargetUnreachable } from './errors.js';
 
 /**
  * A conform run: learn what the target is, plan the paths, run them (the
@@ -122,8 +90,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     };
     const ctxFor = (target: LaunchedTarget, session: WireSession): RunContext => ({ wire: session, clock: target.clock, profile, timing, signal: options.signal });
 
-    const jobs = planJobs(options, identity, profile, timing, lifecycleTiming, notes, !!options.launcher.startFresh);
-    const lifecycleLine = describeLifecycleAssumption(options, profile, !!options.launcher.startFresh);
+    const { jobs, lifecycleLine } = planJobs({ options, identity, profile, timing, lifecycleTiming, notes, canStartTargets: !!options.launcher.startFresh });
     const total = jobs.length;
     const concurrency = clock.kind === 'simulated' ? 1 : Math.max(1, options.concurrency ?? 4);
     options.onProgress?.({ kind: 'planned', total, estimatedMs: clock.kind === 'real' ? estimateMs(jobs, concurrency) : undefined, profile });
@@ -202,156 +169,4 @@ async function inPool<T>(items: readonly T[], size: number, run: (item: T) => Pr
     while (next < items.length) await run(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-}
-
-/** The tour runs alone, then the other paths share the workers; each path takes at least its own longest wait. */
-function estimateMs(jobs: readonly Job[], concurrency: number): number {
-  const running = jobs.filter((j) => !j.skip);
-  const tour = running.filter((j) => j.place === 'tour').reduce((sum, j) => sum + j.estimateMs, 0);
-  const rest = running.filter((j) => j.place !== 'tour');
-  return tour + Math.max(rest.reduce((sum, j) => sum + j.estimateMs, 0) / concurrency, ...rest.map((j) => j.estimateMs), 0);
-}
-
-function skipped(job: Job, reason: string): PathRecord {
-  return { ...job.meta, verdict: 'skip', reason: reason === 'aborted' ? 'aborted' : `skipped: ${reason}`, steps: job.planned, durationMs: 0, targetMs: 0 };
-}
-
-function plannedSteps(path: { steps: Array<{ event: { type: string }; state: { value: unknown } }> }): StepRecord[] {
-  return path.steps.map((step, index) => ({
-    index,
-    eventType: step.event.type,
-    action: step.event.type,
-    from: index > 0 ? stateName(path.steps[index - 1]!.state.value) : null,
-    to: stateName(step.state.value),
-    verdict: 'not-run',
-  }));
-}
-
-function planJobs(
-  options: ConformOptions,
-  identity: RunIdentity,
-  profile: TargetProfile,
-  timing: RunTiming,
-  lifecycleTiming: LifecycleTiming,
-  notes: string[],
-  canStartTargets: boolean,
-): Job[] {
-  const jobs: Job[] = [];
-  const counters = { lifecycle: 0, broker: 0, protocol: 0 };
-  const id = (group: keyof typeof counters) => `${group}-${String(++counters[group]).padStart(2, '0')}`;
-  const simple = options.simplePaths ?? true;
-
-  // Lifecycle.
-  const lifecycleJob = (config: LifecyclePlanConfig, path: ModelPathNS, place: Job['place'], topic: string): Job => {
-    const timeline = timelineOf(path, config.settings, lifecycleTiming);
-    const meta: PathMeta = { id: id('lifecycle'), group: 'lifecycle', machineId: 'nameServer', name: lifecyclePathName(config.name, path, sampleLabels(config.brokers)), origin: path.origin, readOnly: false };
-    return {
-      meta,
-      place,
-      settings: config.settings,
-      estimateMs: timeline.feasible ? timeline.durationMs : 0,
-      ...(timeline.feasible ? {} : { skip: `not executable on this target: ${timeline.reason}` }),
-      planned: plannedSteps(path),
-      run: (ctx, target) =>
-        runLifecyclePath(path, config, meta, topic, { startedAt: target.startedAt, startedAtIsFirstContact: place === 'tour', ...(target.http ? { http: target.http } : {}) }, ctx),
-    };
-  };
-  if (canStartTargets) {
-    inProcessLifecycleConfigs(identity).forEach((config, i) => {
-      const topic = identity.topic(900 + i);
-      const paths = [...generateConformLifecyclePaths(config, timing.heartbeatTimeoutMs, timing.expiryMs !== undefined, simple), lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming)];
-      for (const path of paths) jobs.push(lifecycleJob(config, path, 'fresh', topic));
-    });
-  } else if (options.startedWith) {
-    const settings = options.startedWith;
-    const extensions = xnamesrvExtensionsIn(settings);
-    if (extensions.length > 0 && profile.kind !== 'xnamesrv') {
-      throw new ConformUsageError(`${extensions.join(' and ')} describe xnamesrv's wait target, but the target is ${profile.kind} (${profile.detectedFrom}): leave them out, or pass --flavor xnamesrv if it is one`);
-    }
-    if (settings.needWaitForService && profile.kind === 'rocketmq-4') {
-      notes.push('RocketMQ 4.x has no needWaitForService: --wait-seconds does not apply to this target; its lifecycle tour runs as a server without a wait');
-    }
-    const effective = settings.needWaitForService && profile.kind === 'rocketmq-4' ? { ...settings, needWaitForService: false } : settings;
-    crossCheckStartSettings(effective, profile, notes);
-    const config: LifecyclePlanConfig = { name: describeSettings(effective), settings: effective, brokers: sampleBrokersFor(effective, identity) };
-    jobs.push(lifecycleJob(config, lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming), 'tour', identity.topic(900)));
-  } else {
-    jobs.push({
-      meta: { id: id('lifecycle'), group: 'lifecycle', machineId: 'nameServer', name: 'lifecycle: wait, ready and never back (apache/rocketmq#9182)', origin: 'lifecycle / tour', readOnly: false },
-      place: 'tour',
-      estimateMs: 0,
-      skip: 'needs --wait-seconds N: how the target was started (start it fresh with needWaitForService=true and waitSecondsForService=N, or give 0 for a target started without a wait)',
-      planned: [],
-      run: () => Promise.reject(new Error('not runnable')),
-    });
-  }
-
-  // Protocol checks: read-only, first, so a target that refuses reads is named at once.
-  protocolChecks(identity.topic(999)).forEach((check) => {
-    const meta: PathMeta = { id: id('protocol'), group: 'protocol', name: check.name, origin: 'protocol / scripted', readOnly: true };
-    jobs.push({ meta, place: 'serving', estimateMs: 0, planned: [], run: (ctx) => runProtocolCheck(check, meta.id, ctx) });
-  });
-
-  // Broker registration paths.
-  conformBrokerPaths({ simple }).forEach((planned: PlannedBrokerPath, n) => {
-    const meta: PathMeta = { id: id('broker'), group: 'broker', machineId: 'broker', name: planned.name, origin: planned.path.origin, readOnly: false };
-    const expiryMs = timing.expiryMs;
-    const fixedMs = profile.expiry.fixedMs;
-    jobs.push({
-      meta,
-      place: 'serving',
-      estimateMs: planned.expires && expiryMs !== undefined ? expiryMs * 1.5 + profile.expiry.scanSlackMs : 0,
-      ...(planned.expires && expiryMs === undefined ? { skip: `needs ${Math.round((fixedMs ?? 0) / 1000)} s per expiry (this target expires brokers after a fixed ${Math.round((fixedMs ?? 0) / 1000)} s; run with --long)` } : {}),
-      planned: plannedSteps(planned.path),
-      run: (ctx) => runBrokerPath(planned, meta, n, identity, ctx),
-    });
-  });
-
-  for (const job of jobs) {
-    if (job.skip) continue;
-    if (options.readOnly && !job.meta.readOnly) job.skip = 'registers brokers (--read-only)';
-    else if (options.only && !options.only(job.meta.name)) job.skip = 'not selected (--paths)';
-  }
-  return jobs;
-}
-
-/** When the target reports its wait settings, they must be the ones conform was told. */
-function crossCheckStartSettings(settings: LifecycleSettings, profile: TargetProfile, notes: string[]): void {
-  const reported = profile.config;
-  const need = reported.get('needWaitForService');
-  const seconds = reported.get('waitSecondsForService');
-  if (need !== undefined && (need === 'true') !== settings.needWaitForService) {
-    notes.push(`the target reports needWaitForService=${need}, but conform was told ${settings.needWaitForService}: the lifecycle tour follows what it was told`);
-  }
-  if (settings.needWaitForService && seconds !== undefined && Number(seconds) !== settings.waitSecondsForService) {
-    notes.push(`the target reports waitSecondsForService=${seconds}, but --wait-seconds says ${settings.waitSecondsForService}: the lifecycle tour follows --wait-seconds`);
-  }
-}
-
-function describeLifecycleAssumption(options: ConformOptions, profile: TargetProfile, canStartTargets: boolean): string {
-  if (canStartTargets) return 'each lifecycle path ran on a target conform started for it, with the configuration in its name';
-  if (options.startedWith) return `one lifecycle tour on a target started just before the run: ${describeSettings(options.startedWith)} (${profile.kind})`;
-  return 'not checked: conform was not told how the target was started (--wait-seconds)';
-}
-
-/** Looks again at the serving target: none of the run's brokers may still be there. */
-async function verifyCleanup(wire: WireSession, target: LaunchedTarget): Promise<ConformReport['cleanup']> {
-  const brokers = wire.registeredBrokers();
-  for (const broker of brokers) await wire.release(broker);
-  if (brokers.length === 0) return { brokers: 0, verified: true };
-  const leftover = await eventually(
-    async () => {
-      const info = await wire.clusterInfo();
-      for (const broker of brokers) {
-        const addrs = info.brokerAddrTable[broker.brokerName]?.brokerAddrs ?? {};
-        if (Object.values(addrs).includes(broker.brokerAddr)) {
-          return { check: 'cluster-info' as const, kind: 'present' as const, message: `${broker.brokerName}@${broker.brokerAddr} is still registered` };
-        }
-      }
-      return undefined;
-    },
-    target.clock,
-    10_000,
-  ).catch((err: Error) => ({ check: 'wire' as const, kind: 'other' as const, message: err.message }));
-  return leftover ? { brokers: brokers.length, verified: false, detail: leftover.message } : { brokers: brokers.length, verified: true };
 }

@@ -9,7 +9,7 @@ import { TARGET_KINDS, type TargetKind } from './target/profile.js';
  */
 export const CONFORM_OPTIONS: OptionSpecs = {
   target: { type: 'string', short: 't', value: '<host:port>', description: "the name server's remoting address (required, unless --self)" },
-  http: { type: 'string', value: '<host:port>', description: 'its HTTP port, if it has one (xnamesrv): /readyz is then checked too, as extra evidence' },
+  http: { type: 'string', value: '<host:port>', description: 'its HTTP port, if it has one (xnamesrv): /readyz and the /ws gateway\'s lifecycle are then checked too, as extra evidence' },
   self: { type: 'boolean', description: 'check an xnamesrv started inside this command, on a simulated clock (a demonstration: no target needed)' },
   flavor: { type: 'string', value: '<kind>', description: `what the target is: ${TARGET_KINDS.join(', ')} (default: inferred from its answers)` },
   'wait-seconds': { type: 'string', value: '<N>', description: 'the target was just started with needWaitForService=true and waitSecondsForService=N (0: started without a wait); lifecycle paths run only with this' },

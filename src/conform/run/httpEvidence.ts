@@ -1,15 +1,19 @@
 import { Agent, get } from 'node:http';
+import { GatewayEvidence, type GatewayLifecycle } from './gatewayEvidence.js';
 
 /**
  * Extra evidence from a target's HTTP port (`--http host:port`), when it has
- * one: its readiness probe. Never required, and only believed when it gives a
- * clear answer (200 or 503); anything else says nothing either way.
+ * one: its readiness probe and its /ws gateway's account of the lifecycle.
+ * Never required, and only believed when it gives a clear answer; anything
+ * else says nothing either way.
  */
 export interface HttpEvidence {
   /** `http://host:port` */
   readonly baseUrl: string;
   /** /readyz: true for 200, false for 503, undefined when the probe gave no clear answer. */
   readiness(): Promise<boolean | undefined>;
+  /** The gateway's `getLifecycle`, undefined when there is no gateway or it does not answer. */
+  lifecycle(): Promise<GatewayLifecycle | undefined>;
   close(): void;
 }
 
@@ -18,6 +22,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 export function httpEvidence(baseUrl: string): HttpEvidence {
   // One kept-alive connection: a probe per step, hundreds per run.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const gateway = new GatewayEvidence(`${baseUrl.replace(/^http/, 'ws')}/ws`);
   return {
     baseUrl,
     readiness: () =>
@@ -30,6 +35,10 @@ export function httpEvidence(baseUrl: string): HttpEvidence {
         request.on('timeout', () => request.destroy());
         request.on('error', () => resolve(undefined));
       }),
-    close: () => agent.destroy(),
+    lifecycle: () => gateway.lifecycle(),
+    close: () => {
+      agent.destroy();
+      gateway.close();
+    },
   };
 }

@@ -18,7 +18,8 @@ import { CannotRunInTime, walk, type PathMeta, type StepPlan } from './walk.js';
  *   they answer the same (a first successful read must not turn the server
  *   back to "not ready": apache/rocketmq#9182);
  * - cluster info shows exactly the live sample brokers;
- * - with --http, /readyz answers 200 exactly while the state has the `ready` tag.
+ * - with --http, /readyz answers 200 exactly while the state has the `ready` tag,
+ *   and the /ws gateway's getLifecycle names the chart's state.
  */
 export interface LifecycleTarget {
   /** Target time at which start-up was over (or, for a target started by someone else, first contact). */
@@ -181,6 +182,12 @@ export async function runLifecyclePath(
       const probe = await target.http.readiness();
       const ready = snapshot.hasTag('ready');
       if (probe !== undefined && probe !== ready) return { check: 'readiness', kind: 'other', message: `/readyz says ${probe ? 'ready (200)' : 'not ready (503)'}, expected ${ready ? 'ready' : 'not ready'} in ${stateName(snapshot.value)}` };
+      const told = await target.http.lifecycle();
+      const state = stateName(snapshot.value);
+      const serving = snapshot.hasTag('servingRoutes');
+      if (told && (told.detail !== state || told.servingRoutes !== serving)) {
+        return { check: 'readiness', kind: 'other', message: `the /ws gateway says ${told.detail}${told.servingRoutes ? ', serving routes' : ', refusing routes'}; the chart says ${state}${serving ? ', serving routes' : ', refusing routes'}` };
+      }
     }
     return undefined;
   }

@@ -15,7 +15,12 @@ import { exportMachineConfig, type MachineConfigJson } from '../../observe/machi
  * the report opens anywhere, offline, years later.
  */
 export interface ChartAssets {
-  /** elkjs's bundled build, a classic script defining the global ELK. */
+  /**
+   * elkjs's bundled build, a classic script defining the global ELK. The
+   * layout runs on the page's thread with it: the chart modules run from blob
+   * URLs, which no relative worker URL resolves against, so chartLayout.js
+   * takes its no-worker way.
+   */
   elk: string;
   /** Console page modules by path under src/console/page, the entries and everything they import. */
   modules: Record<string, string>;

@@ -25,7 +25,7 @@ import {
 } from './config/schema.js';
 import { checkCombination } from './config/validate.js';
 import type { LifecycleStatus } from './lifecycle/lifecycleStatus.js';
-import { createLogger } from './logging.js';
+import { openLogOutput, type LogOutput } from './logging.js';
 import { NameServer } from './nameServer.js';
 import type { TransitionListener } from './observe/transitions.js';
 
@@ -130,9 +130,21 @@ export async function startNameServer(options: NameServerOptions = {}, start: St
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
   let nameServer: NameServer;
+  // Logs only when asked for: a given logger, or any of the log keys (level, format, file).
+  let logOutput: LogOutput | undefined;
   try {
     const config = resolveConfig(options, given, tempDir ?? '');
-    const logger = start.logger ?? (given.has('logLevel') ? createLogger(config.logLevel) : undefined);
+    const wantsLogs = (['logLevel', 'logFormat', 'logFile'] as const).some((key) => given.has(key));
+    if (!start.logger && wantsLogs) {
+      logOutput = await openLogOutput({
+        level: config.logLevel,
+        format: config.logFormat,
+        file: config.logFile,
+        fileMaxSize: config.logFileMaxSize,
+        fileCount: config.logFileCount,
+      });
+    }
+    const logger = start.logger ?? logOutput?.logger;
     nameServer = await NameServer.start({
       config,
       ...(logger ? { logger } : {}),
@@ -140,6 +152,7 @@ export async function startNameServer(options: NameServerOptions = {}, start: St
       ...(start.inspectUrl ? { inspectUrl: start.inspectUrl } : {}),
     });
   } catch (err) {
+    await logOutput?.close();
     await removeTempDir();
     throw err;
   }
@@ -161,6 +174,7 @@ export async function startNameServer(options: NameServerOptions = {}, start: St
         try {
           await nameServer.close(reason);
         } finally {
+          await logOutput?.close();
           await removeTempDir();
         }
         const status = nameServer.lifecycle();

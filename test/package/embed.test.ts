@@ -162,3 +162,21 @@ describe('startNameServer refuses bad options as the command line does, naming t
     expect(leftovers()).toEqual([]);
   });
 });
+
+describe('logs of an embedded server', () => {
+  it('honours logFile (and its level) as the command line does, and flushes it on stop', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'xnamesrv-embed-logs-'));
+    try {
+      const logFile = join(logDir, 'namesrv.log');
+      const server = await startNameServer({ logFile, logLevel: 'info', logFormat: 'json' });
+      await server.stop();
+      const files = readdirSync(logDir).filter((name) => /^namesrv\.\d+\.log$/.test(name));
+      expect(files.length).toBeGreaterThan(0);
+      const { readFileSync } = await import('node:fs');
+      const lines = readFileSync(join(logDir, files.sort().at(-1)!), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+      expect(lines.some((line) => /-> stopped$/.test(line.msg))).toBe(true);
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
+});

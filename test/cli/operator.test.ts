@@ -1,14 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { registerBroker } from '../support/broker.js';
+import { killAll, MAIN, portsOf, spawnCli, type SpawnedCli } from './spawned.js';
 
 /**
  * The command as an operator runs it: signals like the JVM's, stderr that is
@@ -16,77 +16,12 @@ import { registerBroker } from '../support/broker.js';
  * the process exits, and runtime settings that survive a restart.
  */
 
-// `npm test` builds first.
-const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const WAIT_MS = 10_000;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Cli {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the first match once the stream shows it; rejects if the process exits first. */
-  until(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpExecArray>;
-  exited: Promise<Exit>;
-  ports(): Promise<{ remoting: number; http: number }>;
-}
-
-const running = new Set<Cli>();
+/** The spawned command with the ports it printed. */
+type Cli = SpawnedCli & { ports(): Promise<{ remoting: number; http: number }> };
 
 function startCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const text = { stdout: '', stderr: '' };
-  let waiters: Array<() => void> = [];
-  const wake = () => {
-    for (const w of [...waiters]) w();
-  };
-  child.stdout!.on('data', (d) => ((text.stdout += d), wake()));
-  child.stderr!.on('data', (d) => ((text.stderr += d), wake()));
-  let exit: Exit | undefined;
-  const exited = new Promise<Exit>((resolve) =>
-    child.on('close', (code, signal) => {
-      exit = { code, signal };
-      wake();
-      resolve(exit);
-    }),
-  );
-  const until = (pattern: RegExp, stream: 'stdout' | 'stderr' = 'stderr') =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`timed out waiting for ${stream} to show ${pattern}:\n${text.stderr}`)), WAIT_MS);
-      const done = (err?: Error, match?: RegExpExecArray) => {
-        clearTimeout(timer);
-        waiters = waiters.filter((w) => w !== check);
-        if (err) reject(err);
-        else resolve(match!);
-      };
-      const check = () => {
-        const match = pattern.exec(text[stream]);
-        if (match) done(undefined, match);
-        else if (exit) done(new Error(`exited (${exit.code ?? exit.signal}) before ${stream} showed ${pattern}:\n${text.stderr}`));
-      };
-      waiters.push(check);
-      check();
-    });
-  const cli: Cli = {
-    child,
-    stdout: () => text.stdout,
-    stderr: () => text.stderr,
-    until,
-    exited,
-    async ports() {
-      // Which stream carries it is checked once, below; the other tests only need the ports.
-      const address = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/;
-      const match = await Promise.any([until(address, 'stdout'), until(address, 'stderr')]);
-      return { remoting: Number(match[1]), http: Number(match[2]) };
-    },
-  };
-  running.add(cli);
-  void exited.then(() => running.delete(cli));
-  return cli;
+  const cli = spawnCli(args, env);
+  return Object.assign(cli, { ports: () => portsOf(cli) });
 }
 
 let dataDir: string;
@@ -94,9 +29,7 @@ beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-operator-'));
 });
 afterEach(async () => {
-  const left = [...running];
-  for (const cli of left) cli.child.kill('SIGKILL');
-  await Promise.all(left.map((cli) => cli.exited));
+  await killAll();
   await rm(dataDir, { recursive: true, force: true });
 });
 

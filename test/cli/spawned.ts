@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 // `npm test` builds first; these run the real command as an operator would.
 export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
+/** Long enough for a loaded machine, short enough that a missing line fails rather than hangs. */
+const UNTIL_MS = 10_000;
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -28,7 +31,7 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
   const text = { stdout: '', stderr: '' };
   let waiters: Array<() => void> = [];
   const wake = () => {
-    for (const w of waiters) w();
+    for (const w of [...waiters]) w();
   };
   child.stdout!.on('data', (d) => ((text.stdout += d), wake()));
   child.stderr!.on('data', (d) => ((text.stderr += d), wake()));
@@ -46,12 +49,17 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
     stderr: () => text.stderr,
     until(pattern, stream = 'stderr') {
       return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(new Error(`timed out waiting for ${stream} to show ${pattern}:\n${text.stderr}`)), UNTIL_MS);
+        const done = (err?: Error, match?: RegExpExecArray) => {
+          clearTimeout(timer);
+          waiters = waiters.filter((w) => w !== check);
+          if (err) reject(err);
+          else resolve(match!);
+        };
         const check = () => {
           const match = pattern.exec(text[stream]);
-          if (match) resolve(match);
-          else if (exit) reject(new Error(`exited (${exit.code ?? exit.signal}) before ${stream} showed ${pattern}:\n${text.stderr}`));
-          else return;
-          waiters = waiters.filter((w) => w !== check);
+          if (match) done(undefined, match);
+          else if (exit) done(new Error(`exited (${exit.code ?? exit.signal}) before ${stream} showed ${pattern}:\n${text.stderr}`));
         };
         waiters.push(check);
         check();
@@ -75,4 +83,12 @@ export async function killAll(): Promise<void> {
   const left = [...running];
   for (const spawned of left) spawned.child.kill('SIGKILL');
   await Promise.all(left.map((s) => s.exited));
+}
+
+/** The ports a started server prints (`remoting on host:port, http on host:port`). */
+export async function portsOf(cli: SpawnedCli): Promise<{ remoting: number; http: number }> {
+  const address = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/;
+  // Which stream carries the line is a test of its own (test/cli/operator.test.ts); here either will do.
+  const match = await Promise.any([cli.until(address, 'stdout'), cli.until(address, 'stderr')]);
+  return { remoting: Number(match[1]), http: Number(match[2]) };
 }

@@ -23,7 +23,7 @@ export interface ConsolePage {
   page: Page;
   /** console.error messages, uncaught page errors, failed requests. */
   errors: string[];
-  /** Every URL the page requested. */
+  /** Every URL the page requested or opened a WebSocket to. */
   requests: string[];
   close(): Promise<void>;
 }
@@ -38,6 +38,7 @@ export async function openConsole(browser: Browser, url: string): Promise<Consol
   });
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
   page.on('request', (request) => requests.push(request.url()));
+  page.on('websocket', (socket) => requests.push(socket.url()));
   page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
   await page.goto(url);
   return { page, errors, requests, close: () => context.close() };

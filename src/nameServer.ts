@@ -133,7 +133,8 @@ export class NameServer {
     });
     this.metrics = new NameServerMetrics({
       lifecycleState: () => this.lifecycleState(),
-      lifecycleTags: () => this.lifecycle().tags,
+      // Straight from the snapshot: lifecycle() would also evaluate the wait target over every live broker.
+      lifecycleTags: () => [...this.actor.getSnapshot().tags],
       brokerStates: () => this.brokers.states(),
       routeStats: () => this.routes.stats(),
       remotingConnections: () => this.remoting.connections(),

@@ -137,6 +137,7 @@ describe('console in a browser', () => {
     await page.locator('#token-apply').click();
     await expect.poll(() => page.locator('#control-result').getAttribute('class'), WAIT).toMatch(/\brefused\b/);
     expect(await page.locator('[data-control]').count()).toBe(0);
+    await page.locator('#chart-nameServer svg [data-state-id="nameServer.ready"]').waitFor(WAIT);
     await screenshot(page, '6-token-refused');
     const route = await tcp.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'TopicTest' });
     expect(route.code).toBe(ResponseCode.SUCCESS);

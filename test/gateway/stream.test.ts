@@ -49,7 +49,7 @@ describe('gateway stream', () => {
     const { client, hello } = await t.open();
     expect(hello.lifecycle).toMatchObject({ state: 'waiting', detail: 'waiting.holding', servingRoutes: false });
     t.clock.increment(45_000);
-    const [holdOver, ready] = await client.take(2);
+    const [holdOver, ready] = (await client.take(2)) as [Message, Message];
     expect([holdOver, ready].map((m) => `${m.seq}:${m.machine}:${m.from}->${m.to}`)).toEqual([
       `${hello.seq + 1}:nameServer:waiting.holding->waiting.targetPending`,
       `${hello.seq + 2}:nameServer:waiting.targetPending->ready`,
@@ -162,7 +162,7 @@ describe('gateway stream', () => {
     }
 
     const { client, hello } = await t.open({ query: { lastSeq: lastSeen } });
-    const [reset, answer] = await client.take(2);
+    const [reset, answer] = (await client.take(2)) as [Message, Message];
     expect(reset).toMatchObject({
       type: 'reset',
       reason: 'gap',

@@ -1,0 +1,44 @@
+// Type-aware lint for the whole tree: typescript-eslint's recommended
+// type-checked rules everywhere, with the exceptions below and their reasons.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// Values read off the wire or out of JSON in tests and benchmarks are `any` by
+// nature; the assertions that follow them are the type check there.
+const anyFromTheWire = {
+  '@typescript-eslint/no-unsafe-member-access': 'off',
+  '@typescript-eslint/no-unsafe-assignment': 'off',
+  '@typescript-eslint/no-unsafe-argument': 'off',
+  '@typescript-eslint/no-unsafe-call': 'off',
+  '@typescript-eslint/no-unsafe-return': 'off',
+  '@typescript-eslint/no-explicit-any': 'off',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', '.scratch/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js', 'vitest.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**'],
+    rules: anyFromTheWire,
+  },
+  {
+    // The console page is plain JavaScript for the browser, typed by JSDoc and
+    // checked by its own tsconfig; gateway messages reach it as parsed JSON.
+    files: ['src/console/page/**/*.js'],
+    languageOptions: { globals: globals.browser },
+    rules: anyFromTheWire,
+  },
+);

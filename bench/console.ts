@@ -107,7 +107,12 @@ async function streamHeartbeats(
       sent++;
       inFlight.push(
         client
-          .invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: broker.clusterName, brokerName: broker.brokerName, brokerAddr: broker.brokerAddr }, null, 10_000)
+          .invoke(
+            RequestCode.BROKER_HEARTBEAT,
+            { clusterName: broker.clusterName, brokerName: broker.brokerName, brokerAddr: broker.brokerAddr },
+            null,
+            10_000,
+          )
           .then((r) => {
             if (r.code === ResponseCode.SUCCESS) acknowledged++;
           }),
@@ -122,7 +127,14 @@ async function streamHeartbeats(
 /** Chromium's main-thread time by kind, from the DevTools protocol (bench instrumentation only). */
 async function mainThreadMetrics(cdp: CDPSession): Promise<Record<string, number>> {
   const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
-  const wanted = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'LayoutCount', 'RecalcStyleCount'];
+  const wanted = [
+    'TaskDuration',
+    'ScriptDuration',
+    'LayoutDuration',
+    'RecalcStyleDuration',
+    'LayoutCount',
+    'RecalcStyleCount',
+  ];
   return Object.fromEntries(metrics.filter((m) => wanted.includes(m.name)).map((m) => [m.name, m.value]));
 }
 
@@ -151,11 +163,15 @@ function row(name: string, s: FrameStats): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
   const nameServer = Child.start('nameServer', 'nameServer', { execArgv: ['--expose-gc'] });
   const clients: RemotingClient[] = [];
   let simulator: BrokerSimulator | undefined;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   try {
     const { port, httpPort } = await nameServer.call<{ port: number; httpPort: number }>('start', { settings: {} });
     log(`name server: remoting 127.0.0.1:${port}, http 127.0.0.1:${httpPort}`);
@@ -201,7 +217,8 @@ async function main(): Promise<void> {
     const marks = await page.evaluate(() => {
       const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       const at: Record<string, number> = { domContentLoaded: entry?.domContentLoadedEventEnd ?? NaN };
-      for (const mark of performance.getEntriesByType('mark')) if (mark.name.startsWith('console:')) at[mark.name.slice('console:'.length)] ??= mark.startTime;
+      for (const mark of performance.getEntriesByType('mark'))
+        if (mark.name.startsWith('console:')) at[mark.name.slice('console:'.length)] ??= mark.startTime;
       return at;
     });
 
@@ -228,12 +245,27 @@ async function main(): Promise<void> {
     }));
 
     log('');
-    log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores (the browser, the name server and this process share them)`);
-    log(`brokers ${brokers.length}; heartbeats ${streamed.sent} in ${(streamed.elapsedMs / 1000).toFixed(1)} s = ${((streamed.sent * 1000) / streamed.elapsedMs).toFixed(0)}/s (${streamed.acknowledged} acknowledged)`);
+    log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${availableParallelism()} cores (the browser, the name server and this process share them)`,
+    );
+    log(
+      `brokers ${brokers.length}; heartbeats ${streamed.sent} in ${(streamed.elapsedMs / 1000).toFixed(1)} s = ${((streamed.sent * 1000) / streamed.elapsedMs).toFixed(0)}/s (${streamed.acknowledged} acknowledged)`,
+    );
     log(`first render of the ${domRows.table}-row table: ${firstRenderMs.toFixed(0)} ms after navigation start`);
-    log(`  on the way (ms after navigation start): ${Object.entries(marks).sort((a, b) => a[1] - b[1]).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')}`);
-    log(`console files, first request after start (server compresses them once): ${coldAssetsMs.toFixed(0)} ms; later requests ${warmAssetsMs.toFixed(0)} ms`);
-    log(`transition log count ${before} -> ${after}; log rows in the DOM: ${domRows.log}; JS heap ${domRows.heapMb.toFixed(1)} MB`);
+    log(
+      `  on the way (ms after navigation start): ${Object.entries(marks)
+        .sort((a, b) => a[1] - b[1])
+        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+        .join(', ')}`,
+    );
+    log(
+      `console files, first request after start (server compresses them once): ${coldAssetsMs.toFixed(0)} ms; later requests ${warmAssetsMs.toFixed(0)} ms`,
+    );
+    log(
+      `transition log count ${before} -> ${after}; log rows in the DOM: ${domRows.log}; JS heap ${domRows.heapMb.toFixed(1)} MB`,
+    );
     log('');
     log('| phase                        | frames |    p50 |    p95 |    p99 |    max | > 50 ms | long tasks / total |');
     log('|---|---|---|---|---|---|---|---|');

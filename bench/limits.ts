@@ -48,7 +48,8 @@ const FD_HEADROOM = 256;
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const started = Date.now();
-const log = (message: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
+const log = (message: string) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
 
 interface PhaseResult {
   phase: string;
@@ -63,7 +64,8 @@ interface PhaseResult {
 
 function fdLimits(): { soft: number; hard: number } {
   const run = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' });
-  const read = (v: string | undefined): number => (v === 'unlimited' ? Infinity : Number.isFinite(Number(v)) && v !== '' && v !== undefined ? Number(v) : 1024);
+  const read = (v: string | undefined): number =>
+    v === 'unlimited' ? Infinity : Number.isFinite(Number(v)) && v !== '' && v !== undefined ? Number(v) : 1024;
   const [soft, hard] = (run.stdout ?? '').trim().split(/\s+/);
   return { soft: read(soft), hard: read(hard) };
 }
@@ -87,18 +89,31 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-function startServer(dataDir: string, idle: number, gateway: number): Promise<{ child: ChildProcess; port: number; httpPort: number }> {
+function startServer(
+  dataDir: string,
+  idle: number,
+  gateway: number,
+): Promise<{ child: ChildProcess; port: number; httpPort: number }> {
   const args = [
     MAIN,
-    '--data-dir', dataDir,
-    '--bindAddress', '127.0.0.1',
-    '--listenPort', '0',
-    '--httpPort', '0',
-    '--logLevel', 'warn',
-    '--remotingMaxConnections', String(idle + READERS + 64),
-    '--gatewayMaxClients', String(gateway + 16),
-    '--httpMaxConnections', String(gateway + 64),
-    '--serverSocketBacklog', '4096',
+    '--data-dir',
+    dataDir,
+    '--bindAddress',
+    '127.0.0.1',
+    '--listenPort',
+    '0',
+    '--httpPort',
+    '0',
+    '--logLevel',
+    'warn',
+    '--remotingMaxConnections',
+    String(idle + READERS + 64),
+    '--gatewayMaxClients',
+    String(gateway + 16),
+    '--httpMaxConnections',
+    String(gateway + 64),
+    '--serverSocketBacklog',
+    '4096',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -123,12 +138,34 @@ async function registerBroker(client: RemotingClient, counter: number): Promise<
   for (const name of names) {
     // The queue count alternates with the DataVersion, so each registration changes every route.
     const queues = 8 + (counter % 2);
-    topicConfigTable[name] = { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false };
+    topicConfigTable[name] = {
+      topicName: name,
+      readQueueNums: queues,
+      writeQueueNums: queues,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+    };
   }
-  const body = encodeRegisterBrokerBody({ topicConfigSerializeWrapper: { topicConfigTable, dataVersion: { timestamp: counter, counter } }, filterServerList: [] }, { compressed: false });
+  const body = encodeRegisterBrokerBody(
+    {
+      topicConfigSerializeWrapper: { topicConfigTable, dataVersion: { timestamp: counter, counter } },
+      filterServerList: [],
+    },
+    { compressed: false },
+  );
   const answer = await client.invoke(
     RequestCode.REGISTER_BROKER,
-    { brokerName: 'bench-broker', brokerAddr: '127.0.0.1:10911', clusterName: 'BenchCluster', haServerAddr: '127.0.0.1:10912', brokerId: '0', compressed: 'false', bodyCrc32: '0' },
+    {
+      brokerName: 'bench-broker',
+      brokerAddr: '127.0.0.1:10911',
+      clusterName: 'BenchCluster',
+      haServerAddr: '127.0.0.1:10912',
+      brokerId: '0',
+      compressed: 'false',
+      bodyCrc32: '0',
+    },
     body,
   );
   if (answer.code !== ResponseCode.SUCCESS) throw new Error(`registration refused: ${answer.remark}`);
@@ -136,7 +173,9 @@ async function registerBroker(client: RemotingClient, counter: number): Promise<
 
 /** READERS connections, DEPTH requests outstanding on each, for PHASE_MS. */
 async function measureReads(port: number, phase: string): Promise<PhaseResult> {
-  const clients = await Promise.all(Array.from({ length: READERS }, () => RemotingClient.connect({ host: '127.0.0.1', port })));
+  const clients = await Promise.all(
+    Array.from({ length: READERS }, () => RemotingClient.connect({ host: '127.0.0.1', port })),
+  );
   const latencies: number[] = [];
   let errors = 0;
   const end = Date.now() + PHASE_MS;
@@ -145,7 +184,9 @@ async function measureReads(port: number, phase: string): Promise<PhaseResult> {
     while (Date.now() < end) {
       const t0 = process.hrtime.bigint();
       try {
-        const answer = await client.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: `BenchTopic${topic++ % TOPICS}` });
+        const answer = await client.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, {
+          topic: `BenchTopic${topic++ % TOPICS}`,
+        });
         if (answer.code !== ResponseCode.SUCCESS) errors++;
       } catch {
         errors++;
@@ -206,7 +247,9 @@ function openGateway(httpPort: number, count: number): Promise<{ clients: WebSoc
     while (next < count) {
       const i = next++;
       await new Promise<void>((resolve) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws?topics=BenchTopic${i % TOPICS}`, { perMessageDeflate: false });
+        const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws?topics=BenchTopic${i % TOPICS}`, {
+          perMessageDeflate: false,
+        });
         ws.on('message', (data) => {
           if (data.toString().startsWith('{"type":"route"')) pushes++;
         });
@@ -240,7 +283,8 @@ function row(r: PhaseResult): string {
 function degraded(base: PhaseResult, loaded: PhaseResult): string[] {
   const reasons: string[] = [];
   if (loaded.errors > 0) reasons.push(`${loaded.errors} failed reads`);
-  if (loaded.perSecond < base.perSecond * 0.8) reasons.push(`throughput ${((loaded.perSecond / base.perSecond) * 100).toFixed(0)} % of the baseline`);
+  if (loaded.perSecond < base.perSecond * 0.8)
+    reasons.push(`throughput ${((loaded.perSecond / base.perSecond) * 100).toFixed(0)} % of the baseline`);
   if (loaded.p99 > base.p99 * 2 + 1) reasons.push(`p99 ${loaded.p99.toFixed(2)} ms vs ${base.p99.toFixed(2)} ms`);
   return reasons;
 }
@@ -253,8 +297,13 @@ async function main(): Promise<number> {
   const scale = wanted > room ? room / wanted : 1;
   const idleCount = Math.floor(WANT_IDLE * scale);
   const gatewayCount = Math.floor(WANT_GATEWAY * scale);
-  log(`xnamesrv limits bench: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ulimit -n ${soft} (hard ${hard})`);
-  if (scale < 1) log(`  the descriptor limit allows ${room} connections: scaled down to ${idleCount} idle + ${gatewayCount} gateway (raise with 'ulimit -n ${wanted + 2 * FD_HEADROOM}')`);
+  log(
+    `xnamesrv limits bench: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ulimit -n ${soft} (hard ${hard})`,
+  );
+  if (scale < 1)
+    log(
+      `  the descriptor limit allows ${room} connections: scaled down to ${idleCount} idle + ${gatewayCount} gateway (raise with 'ulimit -n ${wanted + 2 * FD_HEADROOM}')`,
+    );
   log(`  ${READERS} readers x ${DEPTH} outstanding requests, ${PHASE_MS / 1000} s per phase, ${TOPICS} topics`);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'xnamesrv-bench-limits-'));
@@ -286,7 +335,9 @@ async function main(): Promise<number> {
     const remoting = await serverGauge(server.httpPort, 'xnamesrv_remoting_connections');
     const wsClients = await serverGauge(server.httpPort, 'xnamesrv_gateway_clients');
     const rssLoaded = rssOf(server.child.pid);
-    log(`  server holds ${remoting} remoting connections (broker included) and ${wsClients} gateway clients; RSS ${mib(rssBase)} -> ${mib(rssLoaded)} (${((rssLoaded - rssBase) / Math.max(1, idle.length + gateway.length) / 1024).toFixed(1)} KiB per connection)`);
+    log(
+      `  server holds ${remoting} remoting connections (broker included) and ${wsClients} gateway clients; RSS ${mib(rssBase)} -> ${mib(rssLoaded)} (${((rssLoaded - rssBase) / Math.max(1, idle.length + gateway.length) / 1024).toFixed(1)} KiB per connection)`,
+    );
 
     const loaded = await measureReads(server.port, `with ${idle.length} idle + ${gateway.length} gateway`);
     log(row(loaded));
@@ -302,8 +353,12 @@ async function main(): Promise<number> {
 
     const reasons = degraded(base, loaded);
     const pushReasons = degraded(base, pushing);
-    log(`reads degrade with idle connections and gateway clients: ${reasons.length === 0 ? 'no' : `YES (${reasons.join('; ')})`}`);
-    log(`reads degrade while routes are pushed to every client: ${pushReasons.length === 0 ? 'no' : `YES (${pushReasons.join('; ')})`}`);
+    log(
+      `reads degrade with idle connections and gateway clients: ${reasons.length === 0 ? 'no' : `YES (${reasons.join('; ')})`}`,
+    );
+    log(
+      `reads degrade while routes are pushed to every client: ${pushReasons.length === 0 ? 'no' : `YES (${pushReasons.join('; ')})`}`,
+    );
     await broker.close();
     return 0;
   } finally {
@@ -321,7 +376,7 @@ main().then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`bench:limits failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench:limits failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -22,7 +22,12 @@ const resultsDir = join(here, '..', '..', 'bench', 'results');
 
 function parseOnly(raw: string | undefined): Set<number> {
   if (!raw) return new Set([1, 2, 3, 4, 5, 6, 7]);
-  return new Set(raw.split(',').map((s) => Number(s.trim())).filter((n) => n >= 1 && n <= 7));
+  return new Set(
+    raw
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n >= 1 && n <= 7),
+  );
 }
 
 async function main(): Promise<void> {
@@ -58,7 +63,9 @@ async function main(): Promise<void> {
     await Promise.all(children.splice(0).map((c) => c.stop()));
   };
 
-  ctx.log(`xnamesrv bench: figures ${[...only].join(',')}${quick ? ' (quick)' : ''}; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${load()}`);
+  ctx.log(
+    `xnamesrv bench: figures ${[...only].join(',')}${quick ? ' (quick)' : ''}; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, load ${load()}`,
+  );
   const failures: string[] = [];
   const attempt = async (label: string, fn: () => Promise<void>) => {
     ctx.log(`figure ${label}`);
@@ -86,7 +93,9 @@ async function main(): Promise<void> {
     await stopAll();
   }
   if (only.has(4) || only.has(5)) {
-    await attempt(`${[4, 5].filter((n) => only.has(n)).join(' and ')}: storm and memory`, () => figures4and5(ctx, only));
+    await attempt(`${[4, 5].filter((n) => only.has(n)).join(' and ')}: storm and memory`, () =>
+      figures4and5(ctx, only),
+    );
     await stopAll();
   }
   if (only.has(6)) {

@@ -99,9 +99,21 @@ export const brokerMachine = setup({
         CONNECTION_CLOSED: { guard: 'isCurrentConnection', target: 'disconnected' },
       },
     },
-    expired: { type: 'final', description: 'No refresh within heartbeatTimeoutMillis.', entry: { type: 'recordRemovalReason', params: { reason: 'expired' } } },
-    unregistered: { type: 'final', description: 'The broker sent UNREGISTER_BROKER.', entry: { type: 'recordRemovalReason', params: { reason: 'unregistered' } } },
-    disconnected: { type: 'final', description: 'The connection it registered over closed.', entry: { type: 'recordRemovalReason', params: { reason: 'disconnected' } } },
+    expired: {
+      type: 'final',
+      description: 'No refresh within heartbeatTimeoutMillis.',
+      entry: { type: 'recordRemovalReason', params: { reason: 'expired' } },
+    },
+    unregistered: {
+      type: 'final',
+      description: 'The broker sent UNREGISTER_BROKER.',
+      entry: { type: 'recordRemovalReason', params: { reason: 'unregistered' } },
+    },
+    disconnected: {
+      type: 'final',
+      description: 'The connection it registered over closed.',
+      entry: { type: 'recordRemovalReason', params: { reason: 'disconnected' } },
+    },
   },
   // Each way out tells the parent why, with the generation that fences the
   // route table removal.

@@ -12,8 +12,7 @@ export type BrokerRegistryEvent =
 
 /** What the registry tells the name server. */
 export type BrokerRegistryReport =
-  | { type: 'BROKER.LIVE'; registration: BrokerRegistration }
-  | { type: 'BROKER.REMOVED'; removal: BrokerRemoval };
+  { type: 'BROKER.LIVE'; registration: BrokerRegistration } | { type: 'BROKER.REMOVED'; removal: BrokerRemoval };
 
 /** xstate's clock interface (not exported by xstate): the name server's clock, or a SimulatedClock in tests. */
 export interface TimerClock {
@@ -60,7 +59,8 @@ export function createBrokerRegistry(options: BrokerRegistryOptions = {}) {
         complete: () => {
           if (actors.get(registration.brokerKey) === broker) actors.delete(registration.brokerKey);
           const snapshot = broker.getSnapshot();
-          if (snapshot.status === 'done' && snapshot.output) report({ type: 'BROKER.REMOVED', removal: snapshot.output });
+          if (snapshot.status === 'done' && snapshot.output)
+            report({ type: 'BROKER.REMOVED', removal: snapshot.output });
         },
       });
       actors.set(registration.brokerKey, broker);

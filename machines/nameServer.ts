@@ -77,7 +77,9 @@ export function evaluateWaitTarget(
 ): WaitTargetProgress {
   const missing: string[] = [];
   if (liveBrokers.size < settings.waitForBrokers) {
-    missing.push(`${settings.waitForBrokers - liveBrokers.size} more live broker(s) (have ${liveBrokers.size} of ${settings.waitForBrokers})`);
+    missing.push(
+      `${settings.waitForBrokers - liveBrokers.size} more live broker(s) (have ${liveBrokers.size} of ${settings.waitForBrokers})`,
+    );
   }
   if (settings.waitForBrokerNames.length > 0) {
     const liveMasters = new Set<string>();
@@ -202,7 +204,8 @@ export const nameServerMachine = setup({
       on: { STOP: { target: 'stopping.refusing', actions: 'recordStopReason' } },
     },
     waiting: {
-      description: 'needWaitForService: brokers register and heartbeat, route requests are refused until the wait target is met.',
+      description:
+        'needWaitForService: brokers register and heartbeat, route requests are refused until the wait target is met.',
       tags: ['live'],
       initial: 'holding',
       // The deadline belongs to the whole wait, so no target can hold it forever.
@@ -212,17 +215,20 @@ export const nameServerMachine = setup({
       on: { STOP: { target: 'stopping.refusing', actions: 'recordStopReason' } },
       states: {
         holding: {
-          description: "RocketMQ's fixed minimum wait (waitSecondsForService): brokers get time to register everything.",
+          description:
+            "RocketMQ's fixed minimum wait (waitSecondsForService): brokers get time to register everything.",
           after: { waitForService: { target: 'targetPending' } },
         },
         targetPending: {
-          description: 'Checked after every event, so the registration that completes the target makes the server ready at once.',
+          description:
+            'Checked after every event, so the registration that completes the target makes the server ready at once.',
           always: { guard: 'waitTargetMet', target: '#nameServer.ready' },
         },
       },
     },
     timedOut: {
-      description: 'The wait deadline passed with the target unmet; waitTimeoutAction chose what happens now. Still ready as soon as the target is met.',
+      description:
+        'The wait deadline passed with the target unmet; waitTimeoutAction chose what happens now. Still ready as soon as the target is met.',
       tags: ['live'],
       always: { guard: 'waitTargetMet', target: 'ready' },
       initial: 'refusing',

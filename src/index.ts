@@ -122,7 +122,10 @@ export class NameServerOptionsError extends Error {
  * NameServerOptionsError before anything starts; a start-up failure (a port
  * in use, an unreadable KV file) rejects with NameServerStartError.
  */
-export async function startNameServer(options: NameServerOptions = {}, start: StartOptions = {}): Promise<StartedNameServer> {
+export async function startNameServer(
+  options: NameServerOptions = {},
+  start: StartOptions = {},
+): Promise<StartedNameServer> {
   // Validate before making the data directory, so a refusal leaves nothing behind.
   const given = validateOptions(options);
   const tempDir = given.has('dataDir') ? undefined : await mkdtemp(join(tmpdir(), 'xnamesrv-'));
@@ -211,7 +214,8 @@ function validateOptions(options: NameServerOptions): Set<ConfigKey> {
 /** The effective configuration: defaults < EMBEDDED_DEFAULTS < options, then the combination checks. */
 function resolveConfig(options: NameServerOptions, given: Set<ConfigKey>, tempDir: string): NamesrvOptions {
   const values = new Map<ConfigKey, ConfigValue>();
-  for (const [key, value] of Object.entries(EMBEDDED_DEFAULTS) as Array<[ConfigKey, ConfigValue]>) values.set(key, value);
+  for (const [key, value] of Object.entries(EMBEDDED_DEFAULTS) as Array<[ConfigKey, ConfigValue]>)
+    values.set(key, value);
   if (!given.has('dataDir')) values.set('dataDir', tempDir);
   for (const key of given) {
     const parsed = parseOption(key, options[key]);
@@ -226,7 +230,8 @@ function resolveConfig(options: NameServerOptions, given: Set<ConfigKey>, tempDi
   const sourceOf = (key: ConfigKey): string =>
     given.has(key) ? `option ${key}` : key in EMBEDDED_DEFAULTS || key === 'dataDir' ? 'embedded default' : 'default';
   const combination = checkCombination(effective, sourceOf);
-  if (combination.length > 0) throw new NameServerOptionsError(combination.map((message) => ({ key: firstKeyIn(message), message })));
+  if (combination.length > 0)
+    throw new NameServerOptionsError(combination.map((message) => ({ key: firstKeyIn(message), message })));
   return freezeOptions(effective);
 }
 
@@ -235,7 +240,10 @@ function resolveConfig(options: NameServerOptions, given: Set<ConfigKey>, tempDi
  * so ranges, enums and lists follow exactly the command line's rules. The
  * JavaScript type must match the key's type: `'9876'` is not a port.
  */
-function parseOption(key: ConfigKey, value: unknown): { ok: true; value: ConfigValue } | { ok: false; message: string } {
+function parseOption(
+  key: ConfigKey,
+  value: unknown,
+): { ok: true; value: ConfigValue } | { ok: false; message: string } {
   const def = keyDef(key);
   let raw: string | undefined;
   switch (def.type) {
@@ -257,7 +265,12 @@ function parseOption(key: ConfigKey, value: unknown): { ok: true; value: ConfigV
   }
   if (raw === undefined) return { ok: false, message: `expected ${EXPECTED_TYPE[def.type]}, got ${describe(value)}` };
   const parsed = parseConfigValue(key, raw);
-  return parsed.ok ? parsed : { ok: false, message: parsed.message.replace(/, got "(.*)"$/, (_m, text: string) => `, got ${describe(value, text)}`) };
+  return parsed.ok
+    ? parsed
+    : {
+        ok: false,
+        message: parsed.message.replace(/, got "(.*)"$/, (_m, text: string) => `, got ${describe(value, text)}`),
+      };
 }
 
 const EXPECTED_TYPE = {

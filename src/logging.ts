@@ -10,7 +10,17 @@ export type { Logger };
  * logger writes ****** instead. Secrets are also kept out of log calls in the
  * first place; this is the second line.
  */
-export const REDACTED_PATHS = ['gatewayToken', 'adminToken', 'token', '*.gatewayToken', '*.adminToken', '*.token', '*.*.gatewayToken', '*.*.adminToken', '*.*.token'];
+export const REDACTED_PATHS = [
+  'gatewayToken',
+  'adminToken',
+  'token',
+  '*.gatewayToken',
+  '*.adminToken',
+  '*.token',
+  '*.*.gatewayToken',
+  '*.*.adminToken',
+  '*.*.token',
+];
 
 /** A secret that is set shows as ******; an unset (empty) one stays empty, so the log tells which are configured. */
 function censor(value: unknown): unknown {
@@ -25,7 +35,11 @@ function loggerOptions(level: string, name: string): LoggerOptions {
  * JSON logs on stderr, so stdout stays free for `-p` and admin output. Tests
  * pass their own destination to read what an operator would see.
  */
-export function createLogger(level: string, name = 'xnamesrv', destination: DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  level: string,
+  name = 'xnamesrv',
+  destination: DestinationStream = pino.destination(2),
+): Logger {
   return pino(loggerOptions(level, name), destination);
 }
 
@@ -151,7 +165,10 @@ export async function openLogOutput(options: LogOutputOptions): Promise<LogOutpu
       if (fileFailed || transport.closed) return;
       // The worker is unref'd once ready; hold the process until it has written everything.
       transport.ref();
-      const closed = once(transport, 'close').then(() => undefined, () => undefined);
+      const closed = once(transport, 'close').then(
+        () => undefined,
+        () => undefined,
+      );
       transport.end();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<void>((done) => {

@@ -101,9 +101,16 @@ export class NameServer {
     this.clock = options.clock ?? systemClock();
     this.lifecycleSince = this.clock.now();
     // As the Java name server prints its config at start; secrets show as ******.
-    this.logger.info({ config: Object.fromEntries(configEntries(config, { maskSecrets: true })) }, 'effective configuration');
+    this.logger.info(
+      { config: Object.fromEntries(configEntries(config, { maskSecrets: true })) },
+      'effective configuration',
+    );
     this.config = new RuntimeConfig(config);
-    this.kv = new KvStore({ path: config.kvConfigPath, logger: this.logger, ...(options.kvWriteFile ? { writeFile: options.kvWriteFile } : {}) });
+    this.kv = new KvStore({
+      path: config.kvConfigPath,
+      logger: this.logger,
+      ...(options.kvWriteFile ? { writeFile: options.kvWriteFile } : {}),
+    });
     this.limits = new LimitEvents(this.logger);
     this.inFlight = new InFlightLimiter(config.maxInFlightRequestsPerConnection, this.limits);
     this.routes = new RouteTable({
@@ -125,7 +132,8 @@ export class NameServer {
       maxFrameLength: config.maxFrameLength,
       idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
       logger: this.logger,
-      onRequestDone: (code, responseCode, durationSeconds) => this.metrics.recordRequest(code, responseCode, durationSeconds),
+      onRequestDone: (code, responseCode, durationSeconds) =>
+        this.metrics.recordRequest(code, responseCode, durationSeconds),
       maxConnections: config.remotingMaxConnections,
       maxBufferedBytes: config.remotingMaxBufferedBytes,
       limits: this.limits,
@@ -149,7 +157,12 @@ export class NameServer {
       maxConnections: config.httpMaxConnections,
       limits: this.limits,
     });
-    this.brokers = new BrokerLiveness({ routes: this.routes, logger: this.logger, send: (event) => this.actor.send(event), stopping: () => this.actor.getSnapshot().matches('stopping') });
+    this.brokers = new BrokerLiveness({
+      routes: this.routes,
+      logger: this.logger,
+      send: (event) => this.actor.send(event),
+      stopping: () => this.actor.getSnapshot().matches('stopping'),
+    });
     this.transitions = new TransitionObserver(() => this.clock.now(), summarizeContext);
     this.transitions.onTransition((t) => {
       if (t.machine === 'nameServer' && (t.from === null || t.from.split('.')[0] !== t.to.split('.')[0])) {
@@ -190,7 +203,11 @@ export class NameServer {
     this.shutdownHooks.push(() => notifier.close());
     registerHealthRoutes(this.http, this);
     registerMachineRoutes(this.http, [nameServerMachine, brokerMachine]);
-    this.http.get('/metrics', async () => ({ status: 200, contentType: this.metrics.contentType, body: await this.metrics.render() }));
+    this.http.get('/metrics', async () => ({
+      status: 200,
+      contentType: this.metrics.contentType,
+      body: await this.metrics.render(),
+    }));
     if (options.inspectUrl) {
       const live = createLiveInspector(options.inspectUrl, { logger: this.logger });
       this.inspectors.push(live.inspect);
@@ -219,11 +236,20 @@ export class NameServer {
         },
       },
     });
-    this.actor = createActor(options.reprovideLifecycle?.(machine) ?? machine, { id: 'nameServer', input: lifecycleSettingsOf(config), clock: this.clock, inspect });
+    this.actor = createActor(options.reprovideLifecycle?.(machine) ?? machine, {
+      id: 'nameServer',
+      input: lifecycleSettingsOf(config),
+      clock: this.clock,
+      inspect,
+    });
     this.actor.subscribe({ error: (err) => this.logger.error({ err }, 'name server actor failed') });
     this.gateway = new Gateway(this);
     this.http.onUpgrade('/ws', (request, socket, head) => this.gateway.handleUpgrade(request, socket, head));
-    if (config.consoleEnabled) registerConsoleRoutes(this.http, { nameServers: config.consoleNameServers, version: this.gateway.identity.version });
+    if (config.consoleEnabled)
+      registerConsoleRoutes(this.http, {
+        nameServers: config.consoleNameServers,
+        version: this.gateway.identity.version,
+      });
     this.metrics.attachGateway(this.gateway);
     this.onShutdown(() => this.gateway.close());
   }
@@ -256,7 +282,12 @@ export class NameServer {
 
   /** The lifecycle as the chart's snapshot says it is (see describeLifecycle). */
   lifecycle(): LifecycleStatus {
-    return describeLifecycle(this.actor.getSnapshot(), this.lifecycleSince, this.kv.degraded ? [`KV store: ${this.kv.degraded}`] : [], this.waitStartedAt);
+    return describeLifecycle(
+      this.actor.getSnapshot(),
+      this.lifecycleSince,
+      this.kv.degraded ? [`KV store: ${this.kv.degraded}`] : [],
+      this.waitStartedAt,
+    );
   }
 
   /** Every live broker: identity, actor state, generation, last refresh, DataVersion, topic count. */
@@ -353,7 +384,10 @@ export class NameServer {
         `name server ${transition.from ?? '(new)'} -> ${transition.to}`,
       );
     } else {
-      this.logger.debug({ actor: transition.actorId, from: transition.from, to: transition.to, cause: transition.event }, 'broker transition');
+      this.logger.debug(
+        { actor: transition.actorId, from: transition.from, to: transition.to, cause: transition.event },
+        'broker transition',
+      );
     }
   }
 
@@ -363,7 +397,12 @@ export class NameServer {
    */
   async invokeProcessor(request: RemotingCommand, connection: RemotingConnection): Promise<RemotingCommand> {
     const handler = this.processors.get(request.code);
-    if (!handler) return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+    if (!handler)
+      return createResponse(
+        request,
+        ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
+        ` request type ${request.code} not supported`,
+      );
     try {
       return (await handler(request, connection)) ?? createResponse(request, ResponseCode.SUCCESS);
     } catch (err) {

@@ -33,7 +33,9 @@ describe('name server lifecycle over the wire', () => {
     const client = await t.client();
     const miss = await getRoute(client, 'TopicTest');
     expect(miss.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
-    expect(miss.remark).toBe('No topic route info in name server for the topic: TopicTest\nSee http://rocketmq.apache.org/docs/faq/ for further details.');
+    expect(miss.remark).toBe(
+      'No topic route info in name server for the topic: TopicTest\nSee http://rocketmq.apache.org/docs/faq/ for further details.',
+    );
     expect((await t.http('/livez')).status).toBe(200);
     const ready = await t.http('/readyz');
     expect(ready.status).toBe(200);
@@ -48,7 +50,9 @@ describe('name server lifecycle over the wire', () => {
     expect(early.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(early.remark).toBe('name server not ready');
     expect((await registerBroker(client, brokerA)).code).toBe(ResponseCode.SUCCESS);
-    expect((await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v' })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
     expect(Object.keys((await clusterInfo(client)).brokerAddrTable)).toEqual(['broker-a']);
     const waiting = await t.http('/readyz');
     expect(waiting.status).toBe(503);
@@ -83,11 +87,20 @@ describe('name server lifecycle over the wire', () => {
   });
 
   it('times out and serves what is registered with waitTimeoutAction=serve, flagged degraded, then becomes ready', async () => {
-    const t = await start({ needWaitForService: true, waitForBrokerNames: ['DefaultCluster/broker-a'], waitTimeoutSeconds: 60 });
+    const t = await start({
+      needWaitForService: true,
+      waitForBrokerNames: ['DefaultCluster/broker-a'],
+      waitTimeoutSeconds: 60,
+    });
     const client = await t.client();
     // A slave of broker-a does not count as its live master; broker-b serves TopicTest.
     await registerBroker(client, { ...brokerA, brokerId: 1, brokerAddr: '127.0.0.1:20921' });
-    await registerBroker(client, { ...brokerA, brokerName: 'broker-b', brokerAddr: '127.0.0.1:30911', topics: { TopicTest: {}, 'broker-b': {} } });
+    await registerBroker(client, {
+      ...brokerA,
+      brokerName: 'broker-b',
+      brokerAddr: '127.0.0.1:30911',
+      topics: { TopicTest: {}, 'broker-b': {} },
+    });
     t.clock.increment(60_000);
     expect(t.server.lifecycleState()).toBe('timedOut');
     const probe = await t.http('/readyz');
@@ -98,7 +111,9 @@ describe('name server lifecycle over the wire', () => {
       tags: ['live', 'ready', 'servingRoutes', 'degraded'],
       routesRefused: null,
       degraded: true,
-      degradedReasons: ['wait for service timed out after 60 s (waitTimeoutAction=serve): serving the routes of the 2 live broker(s) registered; missing live master for DefaultCluster/broker-a'],
+      degradedReasons: [
+        'wait for service timed out after 60 s (waitTimeoutAction=serve): serving the routes of the 2 live broker(s) registered; missing live master for DefaultCluster/broker-a',
+      ],
       waitTarget: { met: false, missing: ['live master for DefaultCluster/broker-a'] },
     });
     expect((await t.http('/metrics')).text).toContain('xnamesrv_lifecycle_tag{tag="degraded"} 1');
@@ -109,7 +124,12 @@ describe('name server lifecycle over the wire', () => {
   });
 
   it('keeps refusing after the timeout with waitTimeoutAction=refuse until the target is met', async () => {
-    const t = await start({ needWaitForService: true, waitForBrokers: 1, waitTimeoutSeconds: 50, waitTimeoutAction: 'refuse' });
+    const t = await start({
+      needWaitForService: true,
+      waitForBrokers: 1,
+      waitTimeoutSeconds: 50,
+      waitTimeoutAction: 'refuse',
+    });
     const client = await t.client();
     t.clock.increment(50_000);
     expect(t.server.lifecycleState()).toBe('timedOut');
@@ -121,12 +141,17 @@ describe('name server lifecycle over the wire', () => {
       detail: 'timedOut.refusing',
       tags: ['live'],
       servingRoutes: false,
-      routesRefused: 'wait for service timed out after 50 s and waitTimeoutAction=refuse; missing 1 more live broker(s) (have 0 of 1)',
+      routesRefused:
+        'wait for service timed out after 50 s and waitTimeoutAction=refuse; missing 1 more live broker(s) (have 0 of 1)',
       degraded: false,
       degradedReasons: [],
       waitTimeoutAction: 'refuse',
     });
-    expect((await t.http('/livez')).body).toMatchObject({ detail: 'timedOut.refusing', degradedReasons: [], servingRoutes: false });
+    expect((await t.http('/livez')).body).toMatchObject({
+      detail: 'timedOut.refusing',
+      degradedReasons: [],
+      servingRoutes: false,
+    });
     // The wait's two timers, on the server's clock, for countdowns.
     const wait = refusing.body.wait;
     expect(Date.parse(wait.holdingEndsAt) - Date.parse(wait.startedAt)).toBe(45_000);
@@ -134,7 +159,13 @@ describe('name server lifecycle over the wire', () => {
     expect(Date.parse(wait.timeoutAt)).toBe(t.clock.now());
     const metrics = (await t.http('/metrics')).text;
     expect(metrics).toContain('xnamesrv_lifecycle_state{state="timedOut"} 1');
-    for (const [tag, value] of [['live', 1], ['ready', 0], ['servingRoutes', 0], ['degraded', 0]]) expect(metrics).toContain(`xnamesrv_lifecycle_tag{tag="${tag}"} ${value}`);
+    for (const [tag, value] of [
+      ['live', 1],
+      ['ready', 0],
+      ['servingRoutes', 0],
+      ['degraded', 0],
+    ])
+      expect(metrics).toContain(`xnamesrv_lifecycle_tag{tag="${tag}"} ${value}`);
     expect((await getRoute(client, 'TopicTest')).remark).toBe('name server not ready');
     await registerBroker(client, brokerA);
     expect(t.server.lifecycleState()).toBe('ready');
@@ -146,7 +177,12 @@ describe('name server lifecycle over the wire', () => {
     const client = await t.client();
     await registerBroker(client, { ...brokerA, heartbeatTimeoutMillis: 10_000 });
     const other = await t.client();
-    await registerBroker(other, { ...brokerA, brokerName: 'broker-b', brokerAddr: '127.0.0.1:30911', topics: { Other: {}, 'broker-b': {} } });
+    await registerBroker(other, {
+      ...brokerA,
+      brokerName: 'broker-b',
+      brokerAddr: '127.0.0.1:30911',
+      topics: { Other: {}, 'broker-b': {} },
+    });
     t.clock.increment(9_999);
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.SUCCESS);
     t.clock.increment(1);
@@ -163,7 +199,11 @@ describe('name server lifecycle over the wire', () => {
     const port = (blocker.address() as { port: number }).port;
     const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-test-'));
     try {
-      const loaded = loadConfig({ argv: ['--data-dir', dataDir, '--listenPort', String(port), '--httpPort', '0', '--bindAddress', '127.0.0.1'], env: {}, homeDir: dataDir });
+      const loaded = loadConfig({
+        argv: ['--data-dir', dataDir, '--listenPort', String(port), '--httpPort', '0', '--bindAddress', '127.0.0.1'],
+        env: {},
+        homeDir: dataDir,
+      });
       if (!loaded.ok) throw new Error(loaded.errors.join());
       await expect(NameServer.start({ config: loaded.config, logger: silentLogger() })).rejects.toThrow(/EADDRINUSE/);
     } finally {
@@ -177,7 +217,11 @@ describe('name server lifecycle over the wire', () => {
     const kvPath = join(dataDir, 'kvConfig.json');
     await writeFile(kvPath, '{"configTable": {"ns": ');
     try {
-      const loaded = loadConfig({ argv: ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'], env: {}, homeDir: dataDir });
+      const loaded = loadConfig({
+        argv: ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'],
+        env: {},
+        homeDir: dataDir,
+      });
       if (!loaded.ok) throw new Error(loaded.errors.join());
       const failure = NameServer.start({ config: loaded.config, logger: silentLogger() });
       await expect(failure).rejects.toBeInstanceOf(NameServerStartError);
@@ -190,7 +234,10 @@ describe('name server lifecycle over the wire', () => {
   it('logs every lifecycle transition with from, to and cause, and the missing target on timeout', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    current = await startTestServer({ needWaitForService: true, waitForBrokers: 1, waitTimeoutSeconds: 60 }, { logger });
+    current = await startTestServer(
+      { needWaitForService: true, waitForBrokers: 1, waitTimeoutSeconds: 60 },
+      { logger },
+    );
     current.clock.increment(60_000);
     const transitions = lines.filter((l) => typeof l.to === 'string').map((l) => [l.from, l.to, l.cause]);
     expect(transitions).toEqual([
@@ -213,7 +260,10 @@ describe('name server lifecycle over the wire', () => {
       if (tr.machine === 'nameServer') states.push(`${tr.from}->${tr.to}:${tr.event}`);
     });
     await t.server.close('test stop');
-    expect(states).toEqual(['ready->stopping.serving:STOP', 'stopping.serving->stopped:xstate.done.actor.0.nameServer.stopping']);
+    expect(states).toEqual([
+      'ready->stopping.serving:STOP',
+      'stopping.serving->stopped:xstate.done.actor.0.nameServer.stopping',
+    ]);
     expect(t.server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'test stop' });
     await waitUntil(async () => client.closed);
     current = undefined;

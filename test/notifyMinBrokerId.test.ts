@@ -39,7 +39,12 @@ describe('notifyMinBrokerIdChanged', () => {
     const group = { brokerName: 'broker-a', topics: { TopicTest: {}, 'broker-a': {} }, enableActingMaster: true };
     await registerBroker(client, { ...group, brokerAddr: masterAddr, brokerId: 0 });
     await registerBroker(client, { ...group, brokerAddr: slaveAddr, brokerId: 1 });
-    await client.invoke(RequestCode.UNREGISTER_BROKER, { clusterName: 'DefaultCluster', brokerAddr: masterAddr, brokerName: 'broker-a', brokerId: '0' });
+    await client.invoke(RequestCode.UNREGISTER_BROKER, {
+      clusterName: 'DefaultCluster',
+      brokerAddr: masterAddr,
+      brokerName: 'broker-a',
+      brokerId: '0',
+    });
     for (let i = 0; i < 500 && !slaveSeen.some((r) => r.extFields?.offlineBrokerAddr === masterAddr); i++) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

@@ -31,9 +31,13 @@ describe('GET /metrics', () => {
     expect(metrics.status).toBe(200);
     const text = metrics.text;
     expect(text).toContain('xnamesrv_requests_total{code="105",request="GET_ROUTEINFO_BY_TOPIC",result="SUCCESS"} 1');
-    expect(text).toContain('xnamesrv_requests_total{code="105",request="GET_ROUTEINFO_BY_TOPIC",result="TOPIC_NOT_EXIST"} 1');
+    expect(text).toContain(
+      'xnamesrv_requests_total{code="105",request="GET_ROUTEINFO_BY_TOPIC",result="TOPIC_NOT_EXIST"} 1',
+    );
     expect(text).toContain('xnamesrv_requests_total{code="103",request="REGISTER_BROKER",result="SUCCESS"} 1');
-    expect(text).toMatch(/xnamesrv_requests_total\{code="4242",request="UNKNOWN_4242",result="REQUEST_CODE_NOT_SUPPORTED"\} 1/);
+    expect(text).toMatch(
+      /xnamesrv_requests_total\{code="4242",request="UNKNOWN_4242",result="REQUEST_CODE_NOT_SUPPORTED"\} 1/,
+    );
     expect(text).toContain('xnamesrv_request_duration_seconds_count{request="GET_ROUTEINFO_BY_TOPIC"} 2');
     expect(text).toContain('xnamesrv_live_brokers{state="registered"} 1');
     expect(text).toContain('xnamesrv_lifecycle_state{state="ready"} 1');
@@ -57,11 +61,20 @@ describe('GET /metrics', () => {
     t = await startTestServer();
     await t.http('/metrics'); // the event-loop lag is measured after a scrape, reported at the next
     const text = (await t.http('/metrics')).text;
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total', 'nodejs_active_handles_total']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'process_cpu_seconds_total',
+      'nodejs_active_handles_total',
+    ]) {
       expect(text).toMatch(new RegExp(`^${name} \\d`, 'm'));
     }
     expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
-    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(text).toContain(`xnamesrv_build_info{version="${version}",node="${process.version}"} 1`);
   });
 
@@ -107,7 +120,9 @@ describe('GET /metrics', () => {
       await metrics.render();
       console.log((await metrics.render()).includes('nodejs_eventloop_lag_seconds') ? 'runtime series' : 'no runtime series');
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 10_000,
+    });
     expect(stdout.trim()).toBe('runtime series');
   });
 });
@@ -119,7 +134,15 @@ describe('GET /machines', () => {
     expect(list.body.machines.map((m: { id: string }) => m.id)).toEqual(['nameServer', 'broker']);
     const nameServer = await t.http('/machines/nameServer');
     expect(nameServer.status).toBe(200);
-    expect(Object.keys(nameServer.body.states)).toEqual(['starting', 'waiting', 'timedOut', 'ready', 'stopping', 'stopped', 'failed']);
+    expect(Object.keys(nameServer.body.states)).toEqual([
+      'starting',
+      'waiting',
+      'timedOut',
+      'ready',
+      'stopping',
+      'stopped',
+      'failed',
+    ]);
     // The JSON is a full state machine config: xstate itself accepts it.
     const reloaded = createMachine(nameServer.body);
     expect(Object.keys(reloaded.root.states)).toContain('timedOut');

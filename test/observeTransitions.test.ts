@@ -13,16 +13,35 @@ describe('TransitionObserver', () => {
     const seen: Transition[] = [];
     observer.onTransition((t) => seen.push(t));
     const machine = nameServerMachine.provide({
-      actors: { startUp: fromPromise<void>(async () => {}), brokerRegistry: createBrokerRegistry({ clock, inspect: observer.inspect }) },
+      actors: {
+        startUp: fromPromise<void>(async () => {}),
+        brokerRegistry: createBrokerRegistry({ clock, inspect: observer.inspect }),
+      },
     });
     const actor = createActor(machine, {
       id: 'nameServer',
       clock,
       inspect: observer.inspect,
-      input: { needWaitForService: true, waitSecondsForService: 10, waitTimeoutSeconds: 20, waitForBrokers: 1, waitForBrokerNames: [], waitTimeoutAction: 'serve' },
+      input: {
+        needWaitForService: true,
+        waitSecondsForService: 10,
+        waitTimeoutSeconds: 20,
+        waitForBrokers: 1,
+        waitForBrokerNames: [],
+        waitTimeoutAction: 'serve',
+      },
     }).start();
     await new Promise((resolve) => setImmediate(resolve));
-    const registration = { brokerKey: brokerKeyOf('c', 'h:1'), clusterName: 'c', brokerName: 'b', brokerAddr: 'h:1', brokerId: 0, generation: 1, connectionId: 1, heartbeatTimeoutMillis: 5_000 };
+    const registration = {
+      brokerKey: brokerKeyOf('c', 'h:1'),
+      clusterName: 'c',
+      brokerName: 'b',
+      brokerAddr: 'h:1',
+      brokerId: 0,
+      generation: 1,
+      connectionId: 1,
+      heartbeatTimeoutMillis: 5_000,
+    };
     actor.send({ type: 'BROKER.REGISTERED', registration });
     actor.send({ type: 'BROKER.HEARTBEAT', brokerKey: registration.brokerKey });
     clock.increment(10_000);
@@ -36,8 +55,21 @@ describe('TransitionObserver', () => {
       'nameServer:waiting.holding->waiting.targetPending (xstate.after.waitForService.nameServer.waiting.holding)',
     ]);
     expect(seen.map((t) => t.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(seen.map((t) => t.actorId)).toEqual(['nameServer', 'nameServer', registration.brokerKey, registration.brokerKey, registration.brokerKey, 'nameServer']);
+    expect(seen.map((t) => t.actorId)).toEqual([
+      'nameServer',
+      'nameServer',
+      registration.brokerKey,
+      registration.brokerKey,
+      registration.brokerKey,
+      'nameServer',
+    ]);
     expect(seen.map((t) => t.tags)).toEqual([['live'], ['live'], ['live'], ['live'], [], ['live']]);
-    expect(seen[2]!.context).toEqual({ clusterName: 'c', brokerName: 'b', brokerAddr: 'h:1', brokerId: 0, generation: 1 });
+    expect(seen[2]!.context).toEqual({
+      clusterName: 'c',
+      brokerName: 'b',
+      brokerAddr: 'h:1',
+      brokerId: 0,
+      generation: 1,
+    });
   });
 });

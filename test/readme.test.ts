@@ -9,7 +9,9 @@ const readme = () => readFile(new URL('../README.md', import.meta.url), 'utf8');
 describe('README stays true', () => {
   it('has the configuration table of the schema (run `npm run docs` after changing a key)', async () => {
     const text = await readme();
-    const table = text.slice(text.indexOf(CONFIG_TABLE_START) + CONFIG_TABLE_START.length, text.indexOf(CONFIG_TABLE_END)).trim();
+    const table = text
+      .slice(text.indexOf(CONFIG_TABLE_START) + CONFIG_TABLE_START.length, text.indexOf(CONFIG_TABLE_END))
+      .trim();
     expect(table).toBe(renderConfigTable());
   });
 

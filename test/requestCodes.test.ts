@@ -28,7 +28,9 @@ const json = (body: Buffer | null | undefined) => {
 
 describe('KV config codes', () => {
   it('puts, gets, lists and deletes, and survives a restart', async () => {
-    expect((await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'namespace', key: 'key', value: 'value' })).code).toBe(ResponseCode.SUCCESS);
+    expect(
+      (await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'namespace', key: 'key', value: 'value' })).code,
+    ).toBe(ResponseCode.SUCCESS);
     const got = await client.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'namespace', key: 'key' });
     expect(got.code).toBe(ResponseCode.SUCCESS);
     expect(got.remark ?? null).toBeNull();
@@ -38,13 +40,17 @@ describe('KV config codes', () => {
 
     const restarted = await startTestServer({}, { dataDir: t.dataDir });
     try {
-      const again = await (await restarted.client()).invoke(RequestCode.GET_KV_CONFIG, { namespace: 'namespace', key: 'key' });
+      const again = await (
+        await restarted.client()
+      ).invoke(RequestCode.GET_KV_CONFIG, { namespace: 'namespace', key: 'key' });
       expect(again.extFields?.value).toBe('value');
     } finally {
       await restarted.stop();
     }
 
-    expect((await client.invoke(RequestCode.DELETE_KV_CONFIG, { namespace: 'namespace', key: 'key' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await client.invoke(RequestCode.DELETE_KV_CONFIG, { namespace: 'namespace', key: 'key' })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
     const gone = await client.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'namespace', key: 'key' });
     expect(gone.code).toBe(ResponseCode.QUERY_NOT_FOUND);
     expect(gone.remark).toBe('No config item, Namespace: namespace Key: key');
@@ -73,7 +79,9 @@ describe('broker registration codes', () => {
       queueDatas: [{ brokerName: 'broker-a', perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4 }],
     });
     expect(await clusterInfo(client)).toEqual({
-      brokerAddrTable: { 'broker-a': { brokerAddrs: { '0': '127.0.0.1:20911' }, brokerName: 'broker-a', cluster: 'DefaultCluster' } },
+      brokerAddrTable: {
+        'broker-a': { brokerAddrs: { '0': '127.0.0.1:20911' }, brokerName: 'broker-a', cluster: 'DefaultCluster' },
+      },
       clusterAddrTable: { DefaultCluster: ['broker-a'] },
     });
   });
@@ -88,8 +96,16 @@ describe('broker registration codes', () => {
   it('accepts a compressed body and refuses a CRC mismatch, leaving the table as it was', async () => {
     expect((await registerBroker(client, { ...brokerA, compressed: true })).code).toBe(ResponseCode.SUCCESS);
     const before = t.server.routes.dump();
-    const { extFields, body } = registerBrokerRequest({ ...brokerA, topics: { TopicTest: {}, Extra: {} }, dataVersion: { timestamp: 2, counter: 2 } });
-    const bad = await client.invoke(RequestCode.REGISTER_BROKER, { ...extFields, bodyCrc32: String((Number(extFields.bodyCrc32) + 1) & 0x7fffffff) }, body);
+    const { extFields, body } = registerBrokerRequest({
+      ...brokerA,
+      topics: { TopicTest: {}, Extra: {} },
+      dataVersion: { timestamp: 2, counter: 2 },
+    });
+    const bad = await client.invoke(
+      RequestCode.REGISTER_BROKER,
+      { ...extFields, bodyCrc32: String((Number(extFields.bodyCrc32) + 1) & 0x7fffffff) },
+      body,
+    );
     expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(bad.remark).toBe('crc32 not match');
     expect(t.server.routes.dump()).toEqual(before);
@@ -99,7 +115,11 @@ describe('broker registration codes', () => {
     await registerBroker(client, brokerA);
     const before = t.server.routes.dump();
     const { extFields } = registerBrokerRequest(brokerA);
-    const bad = await client.invoke(RequestCode.REGISTER_BROKER, { ...extFields, bodyCrc32: '0' }, Buffer.from('{"topicConfigSerializeWrapper":'));
+    const bad = await client.invoke(
+      RequestCode.REGISTER_BROKER,
+      { ...extFields, bodyCrc32: '0' },
+      Buffer.from('{"topicConfigSerializeWrapper":'),
+    );
     expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(bad.remark).toBeTruthy();
     expect(t.server.routes.dump()).toEqual(before);
@@ -122,16 +142,29 @@ describe('broker registration codes', () => {
 
   it('unregisters a broker', async () => {
     await registerBroker(client, brokerA);
-    const response = await client.invoke(RequestCode.UNREGISTER_BROKER, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', clusterName: 'DefaultCluster', brokerId: '0' });
+    const response = await client.invoke(RequestCode.UNREGISTER_BROKER, {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:20911',
+      clusterName: 'DefaultCluster',
+      brokerId: '0',
+    });
     expect(response.code).toBe(ResponseCode.SUCCESS);
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     expect(t.server.brokerSnapshots()).toEqual([]);
   });
 
   it('keeps a broker alive with BROKER_HEARTBEAT and QUERY_DATA_VERSION', async () => {
-    await registerBroker(client, { ...brokerA, heartbeatTimeoutMillis: 10_000, dataVersion: { timestamp: 5, counter: 7 } });
+    await registerBroker(client, {
+      ...brokerA,
+      heartbeatTimeoutMillis: 10_000,
+      dataVersion: { timestamp: 5, counter: 7 },
+    });
     t.clock.increment(8_000);
-    const heartbeat = await client.invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: 'DefaultCluster', brokerAddr: '127.0.0.1:20911', brokerName: 'broker-a' });
+    const heartbeat = await client.invoke(RequestCode.BROKER_HEARTBEAT, {
+      clusterName: 'DefaultCluster',
+      brokerAddr: '127.0.0.1:20911',
+      brokerName: 'broker-a',
+    });
     expect(heartbeat.code).toBe(ResponseCode.SUCCESS);
     t.clock.increment(8_000);
     const query = await client.invoke(
@@ -157,18 +190,28 @@ describe('broker registration codes', () => {
     // Let the server see the close, then prove the broker is still there.
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.SUCCESS);
-    expect(t.server.brokerSnapshots().map((b) => [b.brokerAddr, b.state, b.generation])).toEqual([['127.0.0.1:20911', 'registered', 2]]);
+    expect(t.server.brokerSnapshots().map((b) => [b.brokerAddr, b.state, b.generation])).toEqual([
+      ['127.0.0.1:20911', 'registered', 2],
+    ]);
     await newConnection.close();
-    for (let i = 0; i < 200 && t.server.brokerSnapshots().length > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 200 && t.server.brokerSnapshots().length > 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
     expect(t.server.brokerSnapshots()).toEqual([]);
   });
 
   it('returns the broker member group', async () => {
     await registerBroker(client, brokerA);
     await registerBroker(client, { ...brokerA, brokerId: 1, brokerAddr: '127.0.0.1:20921' });
-    const response = await client.invoke(RequestCode.GET_BROKER_MEMBER_GROUP, { clusterName: 'DefaultCluster', brokerName: 'broker-a' });
+    const response = await client.invoke(RequestCode.GET_BROKER_MEMBER_GROUP, {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+    });
     expect(json(response.body)).toEqual({
-      brokerMemberGroup: { brokerAddrs: { '0': '127.0.0.1:20911', '1': '127.0.0.1:20921' }, brokerName: 'broker-a', cluster: 'DefaultCluster' },
+      brokerMemberGroup: {
+        brokerAddrs: { '0': '127.0.0.1:20911', '1': '127.0.0.1:20921' },
+        brokerName: 'broker-a',
+        cluster: 'DefaultCluster',
+      },
     });
   });
 
@@ -186,10 +229,16 @@ describe('broker registration codes', () => {
 describe('route and topic codes', () => {
   it('uses fastjson bare keys for old clients and standard JSON from 4.9.4 or on request', async () => {
     await registerBroker(client, brokerA);
-    const old = await RemotingClient.connect({ host: '127.0.0.1', port: t.server.remotingPort, version: MQVersion.V4_9_4 - 1 });
+    const old = await RemotingClient.connect({
+      host: '127.0.0.1',
+      port: t.server.remotingPort,
+      version: MQVersion.V4_9_4 - 1,
+    });
     try {
       expect((await getRoute(old, 'TopicTest')).body!.toString()).toContain('{0:"127.0.0.1:20911"}');
-      expect((await getRoute(old, 'TopicTest', { acceptStandardJsonOnly: 'true' })).body!.toString()).toContain('{"0":"127.0.0.1:20911"}');
+      expect((await getRoute(old, 'TopicTest', { acceptStandardJsonOnly: 'true' })).body!.toString()).toContain(
+        '{"0":"127.0.0.1:20911"}',
+      );
     } finally {
       await old.close();
     }
@@ -198,7 +247,11 @@ describe('route and topic codes', () => {
 
   it('answers in the binary header serialization when asked in it', async () => {
     await registerBroker(client, brokerA);
-    const binary = await RemotingClient.connect({ host: '127.0.0.1', port: t.server.remotingPort, serializeType: SerializeType.ROCKETMQ });
+    const binary = await RemotingClient.connect({
+      host: '127.0.0.1',
+      port: t.server.remotingPort,
+      serializeType: SerializeType.ROCKETMQ,
+    });
     try {
       const response = await getRoute(binary, 'TopicTest');
       expect(response.serializeType).toBe(SerializeType.ROCKETMQ);
@@ -210,9 +263,17 @@ describe('route and topic codes', () => {
 
   it('adds orderTopicConf from the ORDER_TOPIC_CONFIG namespace when orderMessageEnable', async () => {
     await registerBroker(client, brokerA);
-    await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ORDER_TOPIC_CONFIG', key: 'TopicTest', value: 'broker-a:4' });
+    await client.invoke(RequestCode.PUT_KV_CONFIG, {
+      namespace: 'ORDER_TOPIC_CONFIG',
+      key: 'TopicTest',
+      value: 'broker-a:4',
+    });
     expect(json((await getRoute(client, 'TopicTest')).body).orderTopicConf).toBeUndefined();
-    const update = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from('orderMessageEnable=true\n'));
+    const update = await client.invoke(
+      RequestCode.UPDATE_NAMESRV_CONFIG,
+      null,
+      Buffer.from('orderMessageEnable=true\n'),
+    );
     expect(update.code).toBe(ResponseCode.SUCCESS);
     expect(json((await getRoute(client, 'TopicTest')).body).orderTopicConf).toBe('broker-a:4');
     // and the broker gets the namespace back when it registers
@@ -221,19 +282,47 @@ describe('route and topic codes', () => {
   });
 
   it('lists topics: all, by cluster, system, unit lists; disabled lists say so', async () => {
-    await registerBroker(client, { ...brokerA, topics: { TopicTest: {}, 'broker-a': {}, UnitTopic: { topicSysFlag: 1 }, UnitSub: { topicSysFlag: 2 }, Both: { topicSysFlag: 3 } } });
+    await registerBroker(client, {
+      ...brokerA,
+      topics: {
+        TopicTest: {},
+        'broker-a': {},
+        UnitTopic: { topicSysFlag: 1 },
+        UnitSub: { topicSysFlag: 2 },
+        Both: { topicSysFlag: 3 },
+      },
+    });
     const all = json((await client.invoke(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER)).body).topicList.sort();
     expect(all).toEqual(['Both', 'TopicTest', 'UnitSub', 'UnitTopic', 'broker-a']);
-    const byCluster = json((await client.invoke(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: 'DefaultCluster' })).body).topicList.sort();
+    const byCluster = json(
+      (await client.invoke(RequestCode.GET_TOPICS_BY_CLUSTER, { cluster: 'DefaultCluster' })).body,
+    ).topicList.sort();
     expect(byCluster).toEqual(all);
     const system = json((await client.invoke(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS)).body);
     expect(system.topicList.sort()).toEqual(['DefaultCluster', 'broker-a']);
-    expect(json((await client.invoke(RequestCode.GET_UNIT_TOPIC_LIST)).body).topicList.sort()).toEqual(['Both', 'UnitTopic']);
-    expect(json((await client.invoke(RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST)).body).topicList.sort()).toEqual(['Both', 'UnitSub']);
-    expect(json((await client.invoke(RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST)).body).topicList.sort()).toEqual(['UnitSub']);
+    expect(json((await client.invoke(RequestCode.GET_UNIT_TOPIC_LIST)).body).topicList.sort()).toEqual([
+      'Both',
+      'UnitTopic',
+    ]);
+    expect(json((await client.invoke(RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST)).body).topicList.sort()).toEqual([
+      'Both',
+      'UnitSub',
+    ]);
+    expect(json((await client.invoke(RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST)).body).topicList.sort()).toEqual([
+      'UnitSub',
+    ]);
 
-    await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from('enableAllTopicList=false\nenableTopicList=false'));
-    for (const code of [RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, RequestCode.GET_UNIT_TOPIC_LIST, RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST]) {
+    await client.invoke(
+      RequestCode.UPDATE_NAMESRV_CONFIG,
+      null,
+      Buffer.from('enableAllTopicList=false\nenableTopicList=false'),
+    );
+    for (const code of [
+      RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+      RequestCode.GET_UNIT_TOPIC_LIST,
+      RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST,
+      RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST,
+    ]) {
       const response = await client.invoke(code);
       expect([response.code, response.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'disable']);
     }
@@ -243,20 +332,36 @@ describe('route and topic codes', () => {
 
   it('deletes a topic everywhere or in one cluster', async () => {
     await registerBroker(client, brokerA);
-    await registerBroker(client, { clusterName: 'Other', brokerName: 'broker-o', brokerAddr: '127.0.0.1:40911', topics: { TopicTest: {}, 'broker-o': {} } });
+    await registerBroker(client, {
+      clusterName: 'Other',
+      brokerName: 'broker-o',
+      brokerAddr: '127.0.0.1:40911',
+      topics: { TopicTest: {}, 'broker-o': {} },
+    });
     await client.invoke(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'TopicTest', clusterName: 'Other' });
-    expect(json((await getRoute(client, 'TopicTest')).body).queueDatas.map((q: any) => q.brokerName)).toEqual(['broker-a']);
+    expect(json((await getRoute(client, 'TopicTest')).body).queueDatas.map((q: any) => q.brokerName)).toEqual([
+      'broker-a',
+    ]);
     await client.invoke(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'TopicTest' });
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
   });
 
   it('registers a topic from a TopicRouteData body, bare integer keys included', async () => {
     await registerBroker(client, brokerA);
-    const body = '{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:20911"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":8,"topicSysFlag":0,"writeQueueNums":8}]}';
-    const response = await client.invoke(RequestCode.REGISTER_TOPIC_IN_NAMESRV, { topic: 'Created' }, Buffer.from(body));
+    const body =
+      '{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:20911"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":8,"topicSysFlag":0,"writeQueueNums":8}]}';
+    const response = await client.invoke(
+      RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+      { topic: 'Created' },
+      Buffer.from(body),
+    );
     expect(response.code).toBe(ResponseCode.SUCCESS);
     expect(json((await getRoute(client, 'Created')).body).queueDatas[0].readQueueNums).toBe(8);
-    const bad = await client.invoke(RequestCode.REGISTER_TOPIC_IN_NAMESRV, { topic: 'Bad' }, Buffer.from('{"queueDatas":[{"perm":6}]}'));
+    const bad = await client.invoke(
+      RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+      { topic: 'Bad' },
+      Buffer.from('{"queueDatas":[{"perm":6}]}'),
+    );
     expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(bad.remark).toBe('queueDatas[0].brokerName must be a string');
   });
@@ -279,14 +384,24 @@ describe('config codes', () => {
     expect(config).toMatch(new RegExp(`^httpPort=${t.server.httpPort}$`, 'm'));
     expect(config).toMatch(/^configBlackList=configBlackList;configStorePath;kvConfigPath$/m);
     for (const key of ['configBlackList', 'configStorePath', 'kvConfigPath', 'rocketmqHome']) {
-      const response = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from(`${key}=/tmp/elsewhere\n`));
+      const response = await client.invoke(
+        RequestCode.UPDATE_NAMESRV_CONFIG,
+        null,
+        Buffer.from(`${key}=/tmp/elsewhere\n`),
+      );
       expect(response.code).toBe(ResponseCode.NO_PERMISSION);
       expect(response.remark).toContain('Can not update config in black list');
     }
     expect(t.server.config.get().kvConfigPath).toBe(join(t.dataDir, 'kvConfig.json'));
-    const ok = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from('deleteTopicWithBrokerRegistration=true'));
+    const ok = await client.invoke(
+      RequestCode.UPDATE_NAMESRV_CONFIG,
+      null,
+      Buffer.from('deleteTopicWithBrokerRegistration=true'),
+    );
     expect(ok.code).toBe(ResponseCode.SUCCESS);
-    expect(await readFile(join(t.dataDir, 'namesrv.properties'), 'utf8')).toMatch(/^deleteTopicWithBrokerRegistration=true$/m);
+    expect(await readFile(join(t.dataDir, 'namesrv.properties'), 'utf8')).toMatch(
+      /^deleteTopicWithBrokerRegistration=true$/m,
+    );
   });
 });
 
@@ -307,11 +422,21 @@ describe('adminToken', () => {
       const refused = await c.invoke(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName: 'broker-a' });
       expect(refused.code).toBe(ResponseCode.NO_PERMISSION);
       expect(refused.remark).toBe('WIPE_WRITE_PERM_OF_BROKER requires the admin token (ext field adminToken)');
-      const wrong = await c.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'n', key: 'k', value: 'v', adminToken: 'guess' });
+      const wrong = await c.invoke(RequestCode.PUT_KV_CONFIG, {
+        namespace: 'n',
+        key: 'k',
+        value: 'v',
+        adminToken: 'guess',
+      });
       expect(wrong.code).toBe(ResponseCode.NO_PERMISSION);
       expect(guarded.server.kv.get('n', 'k')).toBeUndefined();
       expect(json((await getRoute(c, 'TopicTest')).body).queueDatas[0].perm).toBe(6);
-      const allowed = await c.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'n', key: 'k', value: 'v', adminToken: 's3cret' });
+      const allowed = await c.invoke(RequestCode.PUT_KV_CONFIG, {
+        namespace: 'n',
+        key: 'k',
+        value: 'v',
+        adminToken: 's3cret',
+      });
       expect(allowed.code).toBe(ResponseCode.SUCCESS);
       const config = (await c.invoke(RequestCode.GET_NAMESRV_CONFIG)).body!.toString();
       expect(config).toMatch(/^adminToken=\*\*\*\*\*\*$/m);

@@ -73,7 +73,13 @@ export async function setupReads(ctx: BenchContext): Promise<ReadSetup> {
   const reads = ctx.own(Child.start('reads', 'readLoad'));
   await reads.call('setup', { topology: READ_TOPOLOGY });
   // Warm-up: every topic's route encoded once, JIT warm; keeps one real answer.
-  const warm: RunResult = await reads.call('run', { port, connections: CONNECTIONS, mode: 'closed', window: WINDOW, durationMs: ctx.quick ? 2000 : 4000 });
+  const warm: RunResult = await reads.call('run', {
+    port,
+    connections: CONNECTIONS,
+    mode: 'closed',
+    window: WINDOW,
+    durationMs: ctx.quick ? 2000 : 4000,
+  });
   if (!warm.sample) throw new Error(`no successful route answer in warm-up: codes ${JSON.stringify(warm.codes)}`);
   const ceiling = ctx.own(Child.start('ceiling', 'ceiling'));
   const { port: ceilingPort } = await ceiling.call('start', { response: warm.sample });
@@ -82,7 +88,12 @@ export async function setupReads(ctx: BenchContext): Promise<ReadSetup> {
 }
 
 /** One read run against xnamesrv ('x') or the ceiling ('c'): closed loop (WINDOW outstanding) or open loop at `rate`. */
-async function readRun(s: ReadSetup, target: 'x' | 'c', load: { mode: 'closed' } | { mode: 'open'; rate: number }, durationMs: number): Promise<Measured> {
+async function readRun(
+  s: ReadSetup,
+  target: 'x' | 'c',
+  load: { mode: 'closed' } | { mode: 'open'; rate: number },
+  durationMs: number,
+): Promise<Measured> {
   const server = target === 'x' ? s.ns : s.ceiling;
   await server.call('phase');
   const r: RunResult = await s.reads.call('run', {
@@ -95,8 +106,10 @@ async function readRun(s: ReadSetup, target: 'x' | 'c', load: { mode: 'closed' }
   return measured(r, await server.call('phase'));
 }
 
-const closedRun = (s: ReadSetup, target: 'x' | 'c', durationMs: number) => readRun(s, target, { mode: 'closed' }, durationMs);
-const openRun = (s: ReadSetup, target: 'x' | 'c', rate: number, durationMs: number) => readRun(s, target, { mode: 'open', rate }, durationMs);
+const closedRun = (s: ReadSetup, target: 'x' | 'c', durationMs: number) =>
+  readRun(s, target, { mode: 'closed' }, durationMs);
+const openRun = (s: ReadSetup, target: 'x' | 'c', rate: number, durationMs: number) =>
+  readRun(s, target, { mode: 'open', rate }, durationMs);
 
 function describe(m: Measured): string {
   return `${fmt(m.rps)} req/s p50 ${fmt(m.latency.p50Ms)} p99 ${fmt(m.latency.p99Ms)} max ${fmt(m.latency.maxMs)} ms, server cpu ${fmt(m.serverCpu * 100, 0)}%, client cpu ${fmt(m.clientCpu * 100, 0)}%, ${fmt(m.perWrite, 1)} answers/write, sleeps per 1k answers: server ${fmt(m.serverSleepsPerK, 0)}, client ${fmt(m.clientSleepsPerK, 0)}`;
@@ -135,10 +148,38 @@ export async function figure1(ctx: BenchContext, s: ReadSetup): Promise<void> {
   }
   const { rate, xnamesrv: x80, ceiling: c80 } = curve[curve.length - 1]!;
 
-  ctx.details.figure1 = { topology: READ_TOPOLOGY, topics: topicCount(READ_TOPOLOGY), entries: entryCount(READ_TOPOLOGY), connections: CONNECTIONS, window: WINDOW, responseBytes: s.responseBytes, rounds: xs.map((x, i) => ({ xnamesrv: x, ceiling: cs[i] })), ratio, effRatio, at80: { rate, xnamesrv: x80, ceiling: c80 }, curve };
+  ctx.details.figure1 = {
+    topology: READ_TOPOLOGY,
+    topics: topicCount(READ_TOPOLOGY),
+    entries: entryCount(READ_TOPOLOGY),
+    connections: CONNECTIONS,
+    window: WINDOW,
+    responseBytes: s.responseBytes,
+    rounds: xs.map((x, i) => ({ xnamesrv: x, ceiling: cs[i] })),
+    ratio,
+    effRatio,
+    at80: { rate, xnamesrv: x80, ceiling: c80 },
+    curve,
+  };
   ctx.rows.push(
-    { figure: '1 reads', metric: 'GET_ROUTEINFO_BY_TOPIC max req/s', value: fmt(xMax), reference: `ceiling ${fmt(cMax)}`, ratio: fmt(ratio), target: '>= 0.8', met: ratio >= 0.8 ? 'yes' : 'no' },
-    { figure: '1 reads', metric: 'same, per server CPU-second', value: fmt(median(xs.map((x) => x.rps / x.serverCpu))), reference: `ceiling ${fmt(median(cs.map((c) => c.rps / c.serverCpu)))}`, ratio: fmt(effRatio), target: '-', met: '-' },
+    {
+      figure: '1 reads',
+      metric: 'GET_ROUTEINFO_BY_TOPIC max req/s',
+      value: fmt(xMax),
+      reference: `ceiling ${fmt(cMax)}`,
+      ratio: fmt(ratio),
+      target: '>= 0.8',
+      met: ratio >= 0.8 ? 'yes' : 'no',
+    },
+    {
+      figure: '1 reads',
+      metric: 'same, per server CPU-second',
+      value: fmt(median(xs.map((x) => x.rps / x.serverCpu))),
+      reference: `ceiling ${fmt(median(cs.map((c) => c.rps / c.serverCpu)))}`,
+      ratio: fmt(effRatio),
+      target: '-',
+      met: '-',
+    },
     ...curve.slice(0, -1).map((point) => ({
       figure: '1 reads',
       metric: `p50 / p99 at ${point.share * 100} % (${fmt(point.rate)} req/s), ms`,
@@ -148,7 +189,15 @@ export async function figure1(ctx: BenchContext, s: ReadSetup): Promise<void> {
       target: '-',
       met: '-' as const,
     })),
-    { figure: '1 reads', metric: `p50 / p99 at 80 % (${fmt(rate)} req/s), ms`, value: `${fmt(x80.latency.p50Ms)} / ${fmt(x80.latency.p99Ms)}`, reference: `ceiling ${fmt(c80.latency.p50Ms)} / ${fmt(c80.latency.p99Ms)}`, ratio: fmt(x80.latency.p99Ms / c80.latency.p99Ms), target: 'p99 < 5', met: x80.latency.p99Ms < 5 ? 'yes' : 'no' },
+    {
+      figure: '1 reads',
+      metric: `p50 / p99 at 80 % (${fmt(rate)} req/s), ms`,
+      value: `${fmt(x80.latency.p50Ms)} / ${fmt(x80.latency.p99Ms)}`,
+      reference: `ceiling ${fmt(c80.latency.p50Ms)} / ${fmt(c80.latency.p99Ms)}`,
+      ratio: fmt(x80.latency.p99Ms / c80.latency.p99Ms),
+      target: 'p99 < 5',
+      met: x80.latency.p99Ms < 5 ? 'yes' : 'no',
+    },
   );
 }
 
@@ -167,7 +216,9 @@ export async function figure2(ctx: BenchContext, s: ReadSetup): Promise<void> {
     cs.push(c);
     xs.push(x);
     ctx.log(`  round ${r + 1}: ceiling ${describe(c)}`);
-    ctx.log(`  round ${r + 1}: xnamesrv+rereg ${describe(x)} -> ${fmt(x.rps / c.rps)}; registrations ${JSON.stringify({ changed: reg.changed, unchanged: reg.unchanged, failed: reg.failed })} rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms`);
+    ctx.log(
+      `  round ${r + 1}: xnamesrv+rereg ${describe(x)} -> ${fmt(x.rps / c.rps)}; registrations ${JSON.stringify({ changed: reg.changed, unchanged: reg.unchanged, failed: reg.failed })} rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms`,
+    );
   }
   const ratio = median(xs.map((x, i) => x.rps / cs[i]!.rps));
   const cMax = median(cs.map((c) => c.rps));
@@ -182,10 +233,32 @@ export async function figure2(ctx: BenchContext, s: ReadSetup): Promise<void> {
   const x80 = await openRun(s, 'x', rate, latDur);
   const reg = await s.brokers.call('stopReregister');
   ctx.log(`  80 % (${fmt(rate)} req/s) xnamesrv alone ${describe(base)}`);
-  ctx.log(`  80 % (${fmt(rate)} req/s) xnamesrv+rereg ${describe(x80)}, event loop max block ${fmt(x80.loopMaxMs)} ms; registrations rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms`);
-  ctx.details.figure2 = { rounds: xs.map((x, i) => ({ xnamesrv: x, ceiling: cs[i], registrations: regs[i] })), ratio, at80: { rate, alone: base, reregistering: x80, registrations: reg } };
+  ctx.log(
+    `  80 % (${fmt(rate)} req/s) xnamesrv+rereg ${describe(x80)}, event loop max block ${fmt(x80.loopMaxMs)} ms; registrations rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms`,
+  );
+  ctx.details.figure2 = {
+    rounds: xs.map((x, i) => ({ xnamesrv: x, ceiling: cs[i], registrations: regs[i] })),
+    ratio,
+    at80: { rate, alone: base, reregistering: x80, registrations: reg },
+  };
   ctx.rows.push(
-    { figure: '2 reads+rereg', metric: 'max req/s, 32 brokers re-registering 1/s', value: fmt(xMax), reference: `ceiling ${fmt(cMax)}`, ratio: fmt(ratio), target: '>= 0.7', met: ratio >= 0.7 ? 'yes' : 'no' },
-    { figure: '2 reads+rereg', metric: `p99 / max read at ${fmt(rate)} req/s, ms`, value: `${fmt(x80.latency.p99Ms)} / ${fmt(x80.latency.maxMs)}`, reference: `no rereg ${fmt(base.latency.p99Ms)} / ${fmt(base.latency.maxMs)}`, ratio: fmt(x80.latency.maxMs / base.latency.maxMs), target: 'no read behind a whole registration', met: '-' },
+    {
+      figure: '2 reads+rereg',
+      metric: 'max req/s, 32 brokers re-registering 1/s',
+      value: fmt(xMax),
+      reference: `ceiling ${fmt(cMax)}`,
+      ratio: fmt(ratio),
+      target: '>= 0.7',
+      met: ratio >= 0.7 ? 'yes' : 'no',
+    },
+    {
+      figure: '2 reads+rereg',
+      metric: `p99 / max read at ${fmt(rate)} req/s, ms`,
+      value: `${fmt(x80.latency.p99Ms)} / ${fmt(x80.latency.maxMs)}`,
+      reference: `no rereg ${fmt(base.latency.p99Ms)} / ${fmt(base.latency.maxMs)}`,
+      ratio: fmt(x80.latency.maxMs / base.latency.maxMs),
+      target: 'no read behind a whole registration',
+      met: '-',
+    },
   );
 }

@@ -18,7 +18,10 @@ export interface BenchContext {
   rows: Row[];
   details: Record<string, unknown>;
   log(message: string): void;
-  startServer(name: string, settings?: Record<string, string>): Promise<{ child: Child; port: number; httpPort: number }>;
+  startServer(
+    name: string,
+    settings?: Record<string, string>,
+  ): Promise<{ child: Child; port: number; httpPort: number }>;
   /** Children to stop at the end whatever happens. */
   own(child: Child): Child;
 }

@@ -5,7 +5,9 @@ import { MQVersion, RequestCode } from '../../src/remoting/requestCode.js';
 
 /** GET_ROUTEINFO_BY_TOPIC as a 4.9.8 Java client sends it (JSON header). */
 export function routeRequestFrame(topic: string, opaque: number): Buffer {
-  return encodeCommand(createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }, null, { opaque, version: MQVersion.V4_9_8 }));
+  return encodeCommand(
+    createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }, null, { opaque, version: MQVersion.V4_9_8 }),
+  );
 }
 
 /**

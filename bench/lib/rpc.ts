@@ -38,7 +38,8 @@ export function serveParent(handlers: Handlers): void {
       .then(() => handler(msg.args))
       .then(
         (value) => reply({ ok: true, value: value ?? null }),
-        (err: unknown) => reply({ ok: false, error: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) }),
+        (err: unknown) =>
+          reply({ ok: false, error: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) }),
       );
   });
 }
@@ -72,7 +73,11 @@ export class Child {
   }
 
   /** Forks bench/procs/<module>.js (compiled) with extra node flags. */
-  static start(name: string, module: string, options: { execArgv?: string[]; env?: Record<string, string> } = {}): Child {
+  static start(
+    name: string,
+    module: string,
+    options: { execArgv?: string[]; env?: Record<string, string> } = {},
+  ): Child {
     const path = fileURLToPath(new URL(`../procs/${module}.js`, import.meta.url));
     const proc = fork(path, [], {
       execArgv: options.execArgv ?? [],

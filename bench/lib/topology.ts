@@ -30,7 +30,12 @@ export interface BrokerSpec {
 }
 
 export const READ_TOPOLOGY: Topology = { clusters: 4, brokersPerCluster: 8, topicsPerBroker: 10_000, replication: 8 };
-export const STORM_TOPOLOGY: Topology = { clusters: 30, brokersPerCluster: 10, topicsPerBroker: 10_000, replication: 8 };
+export const STORM_TOPOLOGY: Topology = {
+  clusters: 30,
+  brokersPerCluster: 10,
+  topicsPerBroker: 10_000,
+  replication: 8,
+};
 
 export function brokerCount(t: Topology): number {
   return t.clusters * t.brokersPerCluster;
@@ -108,7 +113,10 @@ export function registerRequest(
   }
   const body = encodeRegisterBrokerBody(
     {
-      topicConfigSerializeWrapper: { topicConfigTable: table, dataVersion: { counter: options.counter, timestamp: 1_700_000_000_000 + broker.index } },
+      topicConfigSerializeWrapper: {
+        topicConfigTable: table,
+        dataVersion: { counter: options.counter, timestamp: 1_700_000_000_000 + broker.index },
+      },
       filterServerList: [],
     },
     { compressed: options.compressed ?? false, generation: options.generation ?? '4.9' },

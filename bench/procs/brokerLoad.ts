@@ -22,7 +22,10 @@ async function connectMany(port: number, n: number): Promise<RemotingClient[]> {
   return out;
 }
 
-async function register(client: RemotingClient, req: RegisterRequest): Promise<{ ms: number; code: number; remark?: string | null }> {
+async function register(
+  client: RemotingClient,
+  req: RegisterRequest,
+): Promise<{ ms: number; code: number; remark?: string | null }> {
   const t0 = performance.now();
   const response = await client.invoke(RequestCode.REGISTER_BROKER, req.extFields, req.body, REGISTER_TIMEOUT_MS);
   return { ms: performance.now() - t0, code: response.code, remark: response.remark };
@@ -79,7 +82,14 @@ serveParent({
     cpu.read();
     await Promise.all(conns.flatMap((c) => Array.from({ length: args.window }, () => worker(c))));
     const totalMs = performance.now() - t0;
-    return { totalMs, firstDoneMs, registrations: prepared.length, codes, rtt: summarize(rtt), clientCpu: cpu.read().cpu };
+    return {
+      totalMs,
+      firstDoneMs,
+      registrations: prepared.length,
+      codes,
+      rtt: summarize(rtt),
+      clientCpu: cpu.read().cpu,
+    };
   },
 
   /**
@@ -239,7 +249,12 @@ serveParent({
         times.push(performance.timeOrigin + performance.now());
         brokerClient
           .get(b.index)!
-          .invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: b.clusterName, brokerAddr: b.brokerAddr, brokerName: b.brokerName, brokerId: '0' })
+          .invoke(RequestCode.BROKER_HEARTBEAT, {
+            clusterName: b.clusterName,
+            brokerAddr: b.brokerAddr,
+            brokerName: b.brokerName,
+            brokerId: '0',
+          })
           .then(
             (r) => (r.code === 0 ? answered++ : failed++),
             () => failed++,
@@ -255,8 +270,16 @@ serveParent({
         const seconds = (performance.now() - t0) / 1000;
         // Wait (bounded) for the answers still on their way.
         const waitFrom = performance.now();
-        while (answered + failed < sent && performance.now() - waitFrom < 20_000) await new Promise((r) => setTimeout(r, 20));
-        return { sent, answered, failed, rate: sent / seconds, drainMs: performance.now() - waitFrom, sentAt: Object.fromEntries(sentAt) };
+        while (answered + failed < sent && performance.now() - waitFrom < 20_000)
+          await new Promise((r) => setTimeout(r, 20));
+        return {
+          sent,
+          answered,
+          failed,
+          rate: sent / seconds,
+          drainMs: performance.now() - waitFrom,
+          sentAt: Object.fromEntries(sentAt),
+        };
       },
     };
     return null;

@@ -30,17 +30,36 @@ function gcNow(): void {
 }
 
 serveParent({
-  async run(args: { clusters: number; brokersPerCluster: number; topicsPerBroker: number; replication: number; expireEvery: number }) {
-    const topology: Topology = { clusters: args.clusters, brokersPerCluster: args.brokersPerCluster, topicsPerBroker: args.topicsPerBroker, replication: args.replication, topicPrefix: 'ExpTopic_' };
+  async run(args: {
+    clusters: number;
+    brokersPerCluster: number;
+    topicsPerBroker: number;
+    replication: number;
+    expireEvery: number;
+  }) {
+    const topology: Topology = {
+      clusters: args.clusters,
+      brokersPerCluster: args.brokersPerCluster,
+      topicsPerBroker: args.topicsPerBroker,
+      replication: args.replication,
+      topicPrefix: 'ExpTopic_',
+    };
     const list = brokers(topology);
     const expiring = (i: number) => i % args.expireEvery === 0;
     const requests = list.map((b, i) => {
       const r = registerRequest(topology, b, { counter: 1 });
-      return { ...r, extFields: { ...r.extFields, heartbeatTimeoutMillis: String(expiring(i) ? SHORT_TIMEOUT_MS : LONG_TIMEOUT_MS) } };
+      return {
+        ...r,
+        extFields: { ...r.extFields, heartbeatTimeoutMillis: String(expiring(i) ? SHORT_TIMEOUT_MS : LONG_TIMEOUT_MS) },
+      };
     });
 
     const dataDir = mkdtempSync(join(tmpdir(), 'xnamesrv-bench-expiry-'));
-    const loaded = loadConfig({ argv: ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'], env: {}, homeDir: dataDir });
+    const loaded = loadConfig({
+      argv: ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'],
+      env: {},
+      homeDir: dataDir,
+    });
     if (!loaded.ok) throw new Error(loaded.errors.join('; '));
     const clock = new SimulatedClock() as SimulatedClock & ServerClock;
     clock.set(Date.UTC(2026, 0, 1));
@@ -55,7 +74,10 @@ serveParent({
           send: () => true,
           close: () => undefined,
         };
-        const response = await server.invokeProcessor(createRequest(RequestCode.REGISTER_BROKER, requests[i]!.extFields, requests[i]!.body), conn);
+        const response = await server.invokeProcessor(
+          createRequest(RequestCode.REGISTER_BROKER, requests[i]!.extFields, requests[i]!.body),
+          conn,
+        );
         if (response.code !== 0) throw new Error(`registration ${i} failed: ${response.code} ${response.remark}`);
       }
       const registerMs = performance.now() - t0;
@@ -87,7 +109,19 @@ serveParent({
       // Reference, same process: the route table alone removing the same brokers.
       const table = new RouteTable({ supportActingMaster: false, deleteTopicWithBrokerRegistration: false });
       list.forEach((b, i) =>
-        table.registerBroker({ clusterName: b.clusterName, brokerAddr: b.brokerAddr, brokerName: b.brokerName, brokerId: 0, haServerAddr: b.haServerAddr, connectionId: i + 1, now: 1, clientVersion: 409, body: requests[i]!.body, compressed: false, bodyCrc32: 0 }),
+        table.registerBroker({
+          clusterName: b.clusterName,
+          brokerAddr: b.brokerAddr,
+          brokerName: b.brokerName,
+          brokerId: 0,
+          haServerAddr: b.haServerAddr,
+          connectionId: i + 1,
+          now: 1,
+          clientVersion: 409,
+          body: requests[i]!.body,
+          compressed: false,
+          bodyCrc32: 0,
+        }),
       );
       let tableChanges = 0;
       table.onChange(() => tableChanges++);

@@ -28,7 +28,12 @@ new PerformanceObserver((list) => {
     gc.count++;
     gc.totalMs += e.duration;
     if (e.duration > gc.maxMs) gc.maxMs = e.duration;
-    if (e.duration >= 20 && gc.long.length < 50) gc.long.push([performance.timeOrigin + e.startTime, e.duration, ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
+    if (e.duration >= 20 && gc.long.length < 50)
+      gc.long.push([
+        performance.timeOrigin + e.startTime,
+        e.duration,
+        (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0,
+      ]);
   }
 }).observe({ entryTypes: ['gc'] });
 function takeGc() {
@@ -73,7 +78,16 @@ serveParent({
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
     // mainThreadMs: time the event loop spent running callbacks (not waiting), worker threads excluded.
-    const result = { cpu: c.cpu, wallMs: c.wallMs, sleeps: c.sleeps, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, mainThreadMs: u.active, ...socketWrites.take(), ...takeGc() };
+    const result = {
+      cpu: c.cpu,
+      wallMs: c.wallMs,
+      sleeps: c.sleeps,
+      loopMaxMs: loop.max / 1e6,
+      loopP99Ms: loop.percentile(99) / 1e6,
+      mainThreadMs: u.active,
+      ...socketWrites.take(),
+      ...takeGc(),
+    };
     loop.reset();
     return result;
   },

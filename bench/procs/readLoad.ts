@@ -102,7 +102,12 @@ async function openConnections(port: number, n: number): Promise<Conn[]> {
       { length: n },
       () =>
         new Promise<Conn>((resolve, reject) => {
-          const conn: Conn = { socket: undefined as unknown as Socket, pending: undefined, sent: new Fifo(), onBytes: () => undefined };
+          const conn: Conn = {
+            socket: undefined as unknown as Socket,
+            pending: undefined,
+            sent: new Fifo(),
+            onBytes: () => undefined,
+          };
           const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
           const socket = connect({
             host: '127.0.0.1',

@@ -54,7 +54,10 @@ export function parseAddressList(text: string, what = 'name server address'): Ad
 }
 
 /** -n wins, then NAMESRV_ADDR (as for mqadmin and brokers), then 127.0.0.1:9876. */
-export function nameServerListFrom(flag: string | undefined, env: Record<string, string | undefined>): AddressListResult {
+export function nameServerListFrom(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): AddressListResult {
   if (flag !== undefined) return parseAddressList(flag);
   const fromEnv = env.NAMESRV_ADDR;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {

@@ -33,7 +33,11 @@ export type ParsedArgv = { ok: true; values: OptionValues; positionals: string[]
 export function parseToolArgv(argv: string[], specs: OptionSpecs): ParsedArgv {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const values: OptionValues = {};
@@ -56,7 +60,10 @@ export function parseToolArgv(argv: string[], specs: OptionSpecs): ParsedArgv {
     const value = token.value;
     if (value === undefined) return { ok: false, error: `option ${shown} needs a value` };
     if (!token.inlineValue && /^--?[A-Za-z]/.test(value)) {
-      return { ok: false, error: `option ${shown} needs a value, got the option ${value} (write ${shown}=${value} if that is the value)` };
+      return {
+        ok: false,
+        error: `option ${shown} needs a value, got the option ${value} (write ${shown}=${value} if that is the value)`,
+      };
     }
     if (spec.multiple) {
       const list = (values[token.name] as string[] | undefined) ?? [];

@@ -8,7 +8,14 @@ import type { HostPort } from './address.js';
 import type { OptionSpecs, OptionValues } from './argv.js';
 import { compareText, formatTable, json, permString, sortedIds } from './format.js';
 import { ToolError, type ToolIo } from './io.js';
-import { describeResponse, expectSuccess, onEveryServer, onFirstReachable, unreachableText, type ServerOutcome } from './nameServers.js';
+import {
+  describeResponse,
+  expectSuccess,
+  onEveryServer,
+  onFirstReachable,
+  unreachableText,
+  type ServerOutcome,
+} from './nameServers.js';
 import { runWatch, WATCH_OPTIONS } from './watch.js';
 
 export interface CommandContext {
@@ -35,8 +42,12 @@ export interface CommandDef {
 }
 
 const TOPIC: OptionSpecs = { topic: { type: 'string', short: 't', value: '<topic>', description: 'topic name' } };
-const BROKER: OptionSpecs = { brokerName: { type: 'string', short: 'b', value: '<brokerName>', description: 'broker name' } };
-const NAMESPACE: OptionSpecs = { namespace: { type: 'string', short: 's', value: '<namespace>', description: 'KV namespace' } };
+const BROKER: OptionSpecs = {
+  brokerName: { type: 'string', short: 'b', value: '<brokerName>', description: 'broker name' },
+};
+const NAMESPACE: OptionSpecs = {
+  namespace: { type: 'string', short: 's', value: '<namespace>', description: 'KV namespace' },
+};
 const KEY: OptionSpecs = { key: { type: 'string', short: 'k', value: '<key>', description: 'key' } };
 const VALUE: OptionSpecs = { value: { type: 'string', short: 'v', value: '<value>', description: 'value' } };
 
@@ -54,12 +65,24 @@ function parseBody<T>(addr: HostPort, response: RemotingCommand, what: string): 
 }
 
 /** One request to the first reachable server; an error answer is exit 1. */
-async function read(ctx: CommandContext, code: number, extFields?: Record<string, string>): Promise<{ addr: HostPort; response: RemotingCommand }> {
-  const { addr, value } = await onFirstReachable(ctx.addrs, ctx, (client) => client.invoke(code, extFields ?? null, null, ctx.timeoutMs));
+async function read(
+  ctx: CommandContext,
+  code: number,
+  extFields?: Record<string, string>,
+): Promise<{ addr: HostPort; response: RemotingCommand }> {
+  const { addr, value } = await onFirstReachable(ctx.addrs, ctx, (client) =>
+    client.invoke(code, extFields ?? null, null, ctx.timeoutMs),
+  );
   return { addr, response: expectSuccess(addr, code, value) };
 }
 
-async function invokeOk(client: RemotingClient, addr: HostPort, ctx: CommandContext, code: number, extFields?: Record<string, string>): Promise<RemotingCommand> {
+async function invokeOk(
+  client: RemotingClient,
+  addr: HostPort,
+  ctx: CommandContext,
+  code: number,
+  extFields?: Record<string, string>,
+): Promise<RemotingCommand> {
   return expectSuccess(addr, code, await client.invoke(code, extFields ?? null, null, ctx.timeoutMs));
 }
 
@@ -96,13 +119,32 @@ async function writeAll(
 }
 
 function outcomeEntry(outcome: ServerOutcome): Record<string, unknown> {
-  if (outcome.kind === 'unreachable') return { nameServer: outcome.addr.text, ok: false, unreachable: true, error: outcome.error, ...(outcome.http ? { http: true } : {}) };
+  if (outcome.kind === 'unreachable')
+    return {
+      nameServer: outcome.addr.text,
+      ok: false,
+      unreachable: true,
+      error: outcome.error,
+      ...(outcome.http ? { http: true } : {}),
+    };
   const r = outcome.response;
-  return { nameServer: outcome.addr.text, ok: r.code === ResponseCode.SUCCESS, code: r.code, codeName: responseCodeName(r.code), remark: r.remark ?? null };
+  return {
+    nameServer: outcome.addr.text,
+    ok: r.code === ResponseCode.SUCCESS,
+    code: r.code,
+    codeName: responseCodeName(r.code),
+    remark: r.remark ?? null,
+  };
 }
 
 function brokerAddrsText(addrs: Record<string, string>): string {
-  return '{' + sortedIds(addrs).map((id) => `${id}=${addrs[id]}`).join(', ') + '}';
+  return (
+    '{' +
+    sortedIds(addrs)
+      .map((id) => `${id}=${addrs[id]}`)
+      .join(', ') +
+    '}'
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -126,8 +168,11 @@ const clusterList: CommandDef = {
     }
     if (ctx.json) {
       const shownBrokers: Record<string, BrokerData> = {};
-      for (const names of Object.values(clusterAddrTable)) for (const name of names) if (brokerAddrTable[name]) shownBrokers[name] = brokerAddrTable[name]!;
-      ctx.io.stdout.write(json({ brokerAddrTable: only === undefined ? brokerAddrTable : shownBrokers, clusterAddrTable }));
+      for (const names of Object.values(clusterAddrTable))
+        for (const name of names) if (brokerAddrTable[name]) shownBrokers[name] = brokerAddrTable[name]!;
+      ctx.io.stdout.write(
+        json({ brokerAddrTable: only === undefined ? brokerAddrTable : shownBrokers, clusterAddrTable }),
+      );
       return 0;
     }
     const rows: string[][] = [];
@@ -176,7 +221,9 @@ const topicRoute: CommandDef = {
       ];
     });
     rows.push(['Total:', `${brokers.length} broker(s)`, '', String(totalRead), String(totalWrite), '']);
-    ctx.io.stdout.write(formatTable(['#ClusterName', '#BrokerName', '#BrokerAddrs', '#ReadQueue', '#WriteQueue', '#Perm'], rows));
+    ctx.io.stdout.write(
+      formatTable(['#ClusterName', '#BrokerName', '#BrokerAddrs', '#ReadQueue', '#WriteQueue', '#Perm'], rows),
+    );
     if (route.orderTopicConf) ctx.io.stdout.write(`orderTopicConf: ${route.orderTopicConf}\n`);
     return 0;
   },
@@ -211,7 +258,11 @@ const topicClusterList: CommandDef = {
   async run(ctx) {
     const topic = str(ctx, 'topic');
     const { value: clusters } = await onFirstReachable(ctx.addrs, ctx, async (client, addr) => {
-      const route = parseBody<TopicRouteData>(addr, await invokeOk(client, addr, ctx, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }), 'route');
+      const route = parseBody<TopicRouteData>(
+        addr,
+        await invokeOk(client, addr, ctx, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }),
+        'route',
+      );
       const found = new Set<string>();
       const unnamed: string[] = [];
       for (const b of route.brokerDatas ?? []) {
@@ -220,7 +271,11 @@ const topicClusterList: CommandDef = {
       }
       if (unnamed.length > 0) {
         // Route data without the cluster field: look the broker names up, as mqadmin does.
-        const info = parseBody<ClusterInfo>(addr, await invokeOk(client, addr, ctx, RequestCode.GET_BROKER_CLUSTER_INFO), 'cluster info');
+        const info = parseBody<ClusterInfo>(
+          addr,
+          await invokeOk(client, addr, ctx, RequestCode.GET_BROKER_CLUSTER_INFO),
+          'cluster info',
+        );
         for (const [cluster, names] of Object.entries(info.clusterAddrTable ?? {})) {
           if (unnamed.some((n) => names.includes(n))) found.add(cluster);
         }
@@ -244,7 +299,11 @@ const getNamesrvConfig: CommandDef = {
     const configs: Array<{ addr: HostPort; entries: Array<[string, string]> }> = [];
     const toEntries = (addr: HostPort, response: RemotingCommand): Array<[string, string]> => {
       const parsed = parseProperties(response.body?.toString('utf8') ?? '');
-      if (!parsed.ok) throw new ToolError(`${addr.text} sent unreadable properties: line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, 1);
+      if (!parsed.ok)
+        throw new ToolError(
+          `${addr.text} sent unreadable properties: line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`,
+          1,
+        );
       return [...parsed.values.entries()];
     };
     let exit = 0;
@@ -290,7 +349,10 @@ const updateNamesrvConfig: CommandDef = {
     const key = str(ctx, 'key');
     const value = str(ctx, 'value');
     const body = Buffer.from(formatProperties([[key, value]]), 'utf8');
-    return writeAll(ctx, { code: RequestCode.UPDATE_NAMESRV_CONFIG, body }, () => ({ text: `${key} = ${value}`, data: { key, value } }));
+    return writeAll(ctx, { code: RequestCode.UPDATE_NAMESRV_CONFIG, body }, () => ({
+      text: `${key} = ${value}`,
+      data: { key, value },
+    }));
   },
 };
 
@@ -316,7 +378,10 @@ const deleteTopic: CommandDef = {
   name: 'deleteTopic',
   summary: 'Delete a topic from every listed name server (brokers are not touched).',
   usage: '-t <topic> [-c <cluster>]',
-  options: { ...TOPIC, clusterName: { type: 'string', short: 'c', value: '<cluster>', description: 'only the queues of this cluster' } },
+  options: {
+    ...TOPIC,
+    clusterName: { type: 'string', short: 'c', value: '<cluster>', description: 'only the queues of this cluster' },
+  },
   required: ['topic'],
   kind: 'write',
   run(ctx) {
@@ -364,7 +429,12 @@ const kvList: CommandDef = {
       return 0;
     }
     const keys = Object.keys(table).sort(compareText);
-    ctx.io.stdout.write(formatTable(['#Key', '#Value'], keys.map((k) => [k, table[k]!])));
+    ctx.io.stdout.write(
+      formatTable(
+        ['#Key', '#Value'],
+        keys.map((k) => [k, table[k]!]),
+      ),
+    );
     return 0;
   },
 };
@@ -406,7 +476,8 @@ const kvDelete: CommandDef = {
 
 const watch: CommandDef = {
   name: 'watch',
-  summary: 'Follow the gateway (ws://<host>:<httpPort>/ws, httpPort asked of -n): lifecycle and broker transitions, route changes.',
+  summary:
+    'Follow the gateway (ws://<host>:<httpPort>/ws, httpPort asked of -n): lifecycle and broker transitions, route changes.',
   usage: '[--gateway ws://host:port/ws] [-t <topic>] [--changes] [--count <n>]',
   options: WATCH_OPTIONS,
   required: [],

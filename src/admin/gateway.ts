@@ -1,6 +1,13 @@
 import { parseHostPort } from './address.js';
 import type { CommandContext } from './commands.js';
-import { answersHttp, askRemoting, DEFAULT_HTTP_PORT, DEFAULT_LISTEN_PORT, HTTP_PORT_HINT, urlHost } from './portProbe.js';
+import {
+  answersHttp,
+  askRemoting,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_LISTEN_PORT,
+  HTTP_PORT_HINT,
+  urlHost,
+} from './portProbe.js';
 
 /**
  * Where `admin watch` finds the gateway (ws://<host>:<httpPort>/ws), first
@@ -35,7 +42,11 @@ export async function chooseGateway(ctx: CommandContext): Promise<GatewayChoice>
       continue;
     }
     if (answer.httpPort !== undefined) {
-      return { url: gatewayUrl(addr.host, answer.httpPort), source: 'discovered', how: `the httpPort ${addr.text} reported` };
+      return {
+        url: gatewayUrl(addr.host, answer.httpPort),
+        source: 'discovered',
+        how: `the httpPort ${addr.text} reported`,
+      };
     }
     reasons.push(
       answer.configuredHttpPort === undefined
@@ -68,6 +79,9 @@ export async function explainGatewayFailure(url: URL, timeoutMs: number): Promis
   if (typeof addr === 'string') return undefined;
   const answer = await askRemoting(addr, timeoutMs);
   if (!answer.remoting) return undefined;
-  const right = answer.httpPort !== undefined ? `its gateway is ${gatewayUrl(host, answer.httpPort)} (its httpPort)` : `the gateway is on the httpPort (default ${DEFAULT_HTTP_PORT})`;
+  const right =
+    answer.httpPort !== undefined
+      ? `its gateway is ${gatewayUrl(host, answer.httpPort)} (its httpPort)`
+      : `the gateway is on the httpPort (default ${DEFAULT_HTTP_PORT})`;
   return `${addr.text} speaks the remoting protocol, not HTTP: is that the listenPort (default ${DEFAULT_LISTEN_PORT})? ${right}`;
 }

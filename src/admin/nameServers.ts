@@ -39,19 +39,34 @@ export function describeTransportError(err: unknown): string {
  * A transport failure in words, with its likely cause: a connection that
  * closed without an answer is checked for HTTP (an httpPort given as -n).
  */
-export async function explainTransportError(addr: HostPort, err: unknown, options: CallOptions): Promise<{ error: string; http: boolean }> {
-  if (failedAfterConnecting(err) && (await answersHttp(addr, options.timeoutMs))) return { error: HTTP_PORT_HINT, http: true };
+export async function explainTransportError(
+  addr: HostPort,
+  err: unknown,
+  options: CallOptions,
+): Promise<{ error: string; http: boolean }> {
+  if (failedAfterConnecting(err) && (await answersHttp(addr, options.timeoutMs)))
+    return { error: HTTP_PORT_HINT, http: true };
   return { error: describeTransportError(err), http: false };
 }
 
 /** `<addr>: answered HTTP, ...` or `<addr>: unreachable (connection refused)`, for per-server reports. */
 export function unreachableText(outcome: { addr: HostPort; error: string; http?: boolean }): string {
-  return outcome.http ? `${outcome.addr.text}: ${outcome.error}` : `${outcome.addr.text}: unreachable (${outcome.error})`;
+  return outcome.http
+    ? `${outcome.addr.text}: ${outcome.error}`
+    : `${outcome.addr.text}: unreachable (${outcome.error})`;
 }
 
 /** Connects, runs `fn`, closes; transport errors propagate. */
-export async function withConnection<T>(addr: HostPort, options: CallOptions, fn: (client: RemotingClient) => Promise<T>): Promise<T> {
-  const client = await RemotingClient.connect({ host: addr.host, port: addr.port, connectTimeoutMs: options.timeoutMs });
+export async function withConnection<T>(
+  addr: HostPort,
+  options: CallOptions,
+  fn: (client: RemotingClient) => Promise<T>,
+): Promise<T> {
+  const client = await RemotingClient.connect({
+    host: addr.host,
+    port: addr.port,
+    connectTimeoutMs: options.timeoutMs,
+  });
   try {
     return await fn(client);
   } finally {
@@ -81,7 +96,8 @@ export async function onFirstReachable<T>(
     }
     return { addr, value };
   }
-  if (problems.length === 1 && problems[0]!.http) throw new ToolError(`${problems[0]!.addr.text} ${problems[0]!.error}`, 2);
+  if (problems.length === 1 && problems[0]!.http)
+    throw new ToolError(`${problems[0]!.addr.text} ${problems[0]!.error}`, 2);
   const what = addrs.length === 1 ? 'cannot reach name server' : 'no name server reachable:';
   throw new ToolError(`${what} ${problems.map((p) => `${p.addr.text} (${p.error})`).join('; ')}`, 2);
 }

@@ -25,11 +25,34 @@ export const WATCH_OPTIONS: OptionSpecs = {
     description: `gateway URL (default $${GATEWAY_ENV}, else ws://<host>:<httpPort>/ws with the httpPort the first reachable -n name server reports, else port ${DEFAULT_HTTP_PORT})`,
   },
   token: { type: 'string', value: '<token>', description: 'gateway token (Authorization: Bearer); reading needs none' },
-  topic: { type: 'string', short: 't', multiple: true, value: '<topic>', description: 'also print route changes of this topic' },
-  cluster: { type: 'string', multiple: true, value: '<cluster>', description: 'only broker transitions of this cluster' },
-  broker: { type: 'string', multiple: true, value: '<name|addr>', description: 'only broker transitions of this broker name or address' },
-  streams: { type: 'string', value: '<list>', description: 'streams to receive, comma-separated: lifecycle,brokers,routes (default lifecycle,brokers)' },
-  changes: { type: 'boolean', description: 'only state changes: hide refreshes (registered -> registered on every registration or heartbeat)' },
+  topic: {
+    type: 'string',
+    short: 't',
+    multiple: true,
+    value: '<topic>',
+    description: 'also print route changes of this topic',
+  },
+  cluster: {
+    type: 'string',
+    multiple: true,
+    value: '<cluster>',
+    description: 'only broker transitions of this cluster',
+  },
+  broker: {
+    type: 'string',
+    multiple: true,
+    value: '<name|addr>',
+    description: 'only broker transitions of this broker name or address',
+  },
+  streams: {
+    type: 'string',
+    value: '<list>',
+    description: 'streams to receive, comma-separated: lifecycle,brokers,routes (default lifecycle,brokers)',
+  },
+  changes: {
+    type: 'boolean',
+    description: 'only state changes: hide refreshes (registered -> registered on every registration or heartbeat)',
+  },
   count: { type: 'string', value: '<n>', description: 'exit after n messages (the first is the hello snapshot)' },
 };
 
@@ -52,7 +75,8 @@ function brokerLabel(context: Record<string, unknown>): string {
 }
 
 function contextExtras(machine: string, context: Record<string, unknown>): string {
-  const skip = machine === 'broker' ? new Set(['clusterName', 'brokerName', 'brokerId', 'brokerAddr']) : new Set<string>();
+  const skip =
+    machine === 'broker' ? new Set(['clusterName', 'brokerName', 'brokerId', 'brokerAddr']) : new Set<string>();
   const parts = Object.entries(context)
     .filter(([k, v]) => !skip.has(k) && v !== undefined && v !== null)
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : text(v)}`);
@@ -61,13 +85,18 @@ function contextExtras(machine: string, context: Record<string, unknown>): strin
 
 function routeSummary(route: unknown): string {
   if (route === null || typeof route !== 'object') return 'no route';
-  const r = route as { brokerDatas?: Array<{ brokerName?: string; brokerAddrs?: Record<string, string> }>; queueDatas?: Array<{ brokerName?: string; readQueueNums?: number; writeQueueNums?: number; perm?: number }> };
+  const r = route as {
+    brokerDatas?: Array<{ brokerName?: string; brokerAddrs?: Record<string, string> }>;
+    queueDatas?: Array<{ brokerName?: string; readQueueNums?: number; writeQueueNums?: number; perm?: number }>;
+  };
   const queues = new Map((r.queueDatas ?? []).map((q) => [q.brokerName, q]));
   const brokers = [...(r.brokerDatas ?? [])].sort((a, b) => text(a.brokerName).localeCompare(text(b.brokerName)));
   if (brokers.length === 0) return 'no brokers';
   return brokers
     .map((b) => {
-      const ids = Object.keys(b.brokerAddrs ?? {}).sort((x, y) => Number(x) - Number(y)).join(',');
+      const ids = Object.keys(b.brokerAddrs ?? {})
+        .sort((x, y) => Number(x) - Number(y))
+        .join(',');
       const q = queues.get(b.brokerName);
       return `${text(b.brokerName)}[${ids}]${q ? ` r${q.readQueueNums}/w${q.writeQueueNums}/perm${q.perm}` : ''}`;
     })
@@ -80,20 +109,29 @@ function routeSummary(route: unknown): string {
  * (older servers without those fields: what they still miss).
  */
 function snapshotSummary(m: Message): string {
-  const lifecycle = (m.lifecycle ?? {}) as { state?: string; detail?: string; waitTarget?: { missing?: string[] }; routesRefused?: string; degraded?: string[] };
+  const lifecycle = (m.lifecycle ?? {}) as {
+    state?: string;
+    detail?: string;
+    waitTarget?: { missing?: string[] };
+    routesRefused?: string;
+    degraded?: string[];
+  };
   const brokers = Array.isArray(m.brokers) ? m.brokers.length : 0;
   const missing = lifecycle.waitTarget?.missing ?? [];
   const detail = lifecycle.detail && lifecycle.detail !== lifecycle.state ? ` (${lifecycle.detail})` : '';
   let why = '';
   if (typeof lifecycle.routesRefused === 'string') why = `, routes refused: ${lifecycle.routesRefused}`;
-  else if (Array.isArray(lifecycle.degraded) && lifecycle.degraded.length > 0) why = `, degraded: ${lifecycle.degraded.join('; ')}`;
+  else if (Array.isArray(lifecycle.degraded) && lifecycle.degraded.length > 0)
+    why = `, degraded: ${lifecycle.degraded.join('; ')}`;
   else if (missing.length > 0) why = `, waiting for ${missing.join(', ')}`;
   return `state ${text(lifecycle.state)}${detail}, ${brokers} live broker(s)${why}`;
 }
 
 function snapshotBrokers(m: Message): string[] {
   if (!Array.isArray(m.brokers)) return [];
-  return (m.brokers as Array<Record<string, unknown>>).map((b) => `  ${brokerLabel(b)}  ${text(b.state)}  generation=${text(b.generation)} topics=${text(b.topicCount)}`);
+  return (m.brokers as Array<Record<string, unknown>>).map(
+    (b) => `  ${brokerLabel(b)}  ${text(b.state)}  generation=${text(b.generation)} topics=${text(b.topicCount)}`,
+  );
 }
 
 /** One message as the lines a person reads; '' for messages not worth a line. */
@@ -102,7 +140,10 @@ export function formatGatewayMessage(m: Message): string {
   switch (m.type) {
     case 'hello': {
       const server = (m.server ?? {}) as { name?: string; version?: string; instanceId?: string };
-      const lines = [`${timeText((m.lifecycle as { since?: unknown } | undefined)?.since)}  connected to ${text(server.name)} ${text(server.version)}, ${snapshotSummary(m)}`, ...snapshotBrokers(m)];
+      const lines = [
+        `${timeText((m.lifecycle as { since?: unknown } | undefined)?.since)}  connected to ${text(server.name)} ${text(server.version)}, ${snapshotSummary(m)}`,
+        ...snapshotBrokers(m),
+      ];
       return lines.join('\n') + '\n';
     }
     case 'reset':
@@ -155,7 +196,11 @@ export async function runWatch(ctx: CommandContext): Promise<number> {
   const choice = await chooseGateway(ctx);
   const base = checkGatewayUrl(choice.url, named);
   const topics = (v.topic as string[] | undefined) ?? [];
-  for (const [name, param] of [['topic', 'topics'], ['cluster', 'clusters'], ['broker', 'brokers']] as const) {
+  for (const [name, param] of [
+    ['topic', 'topics'],
+    ['cluster', 'clusters'],
+    ['broker', 'brokers'],
+  ] as const) {
     for (const item of (v[name] as string[] | undefined) ?? []) base.searchParams.append(param, item);
   }
   if (v.streams !== undefined) base.searchParams.set('streams', v.streams as string);
@@ -178,14 +223,21 @@ export async function runWatch(ctx: CommandContext): Promise<number> {
       // Once it has worked, a 503 (shutting down, too many clients) is worth waiting out.
       const retryable = outcome.kind === 'refused' && outcome.status === 503 && state.lastSeq !== undefined;
       if (outcome.kind === 'refused' && !retryable) {
-        throw new ToolError(`gateway ${base.origin}${base.pathname} refused the connection: ${outcome.message}${outcome.status === 404 ? gatewayHint(choice) : ''}`, 2);
+        throw new ToolError(
+          `gateway ${base.origin}${base.pathname} refused the connection: ${outcome.message}${outcome.status === 404 ? gatewayHint(choice) : ''}`,
+          2,
+        );
       }
       if (outcome.kind === 'unreachable' && state.lastSeq === undefined) {
         const remoting = await explainGatewayFailure(base, ctx.timeoutMs);
-        throw new ToolError(`cannot reach the gateway at ${base.origin}${base.pathname} (${outcome.message})${remoting ? `: ${remoting}` : gatewayHint(choice)}`, 2);
+        throw new ToolError(
+          `cannot reach the gateway at ${base.origin}${base.pathname} (${outcome.message})${remoting ? `: ${remoting}` : gatewayHint(choice)}`,
+          2,
+        );
       }
       // Lost after it worked: say so once, then keep trying quietly.
-      if (attempt === 0) ctx.io.stderr.write(`xnamesrv admin watch: gateway connection lost (${outcome.message}); reconnecting\n`);
+      if (attempt === 0)
+        ctx.io.stderr.write(`xnamesrv admin watch: gateway connection lost (${outcome.message}); reconnecting\n`);
       const delay = RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]!;
       attempt = outcome.kind === 'closed' && outcome.hadMessages ? 0 : attempt + 1;
       if (await aborted(stop.signal, delay)) return 0;
@@ -202,7 +254,8 @@ function checkGatewayUrl(raw: string, named: string): URL {
   } catch {
     throw new ToolError(`${named}: ${JSON.stringify(raw)} is not a URL (expected ws://host:port/ws)`, 2);
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ToolError(`${named}: expected a ws:// or wss:// URL, got ${JSON.stringify(raw)}`, 2);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new ToolError(`${named}: expected a ws:// or wss:// URL, got ${JSON.stringify(raw)}`, 2);
   return url;
 }
 
@@ -267,7 +320,14 @@ function aborted(signal: AbortSignal, ms: number): Promise<boolean> {
   });
 }
 
-function followOnce(url: URL, headers: Record<string, string>, ctx: CommandContext, state: WatchState, limit: number | undefined, signal: AbortSignal): Promise<FollowOutcome> {
+function followOnce(
+  url: URL,
+  headers: Record<string, string>,
+  ctx: CommandContext,
+  state: WatchState,
+  limit: number | undefined,
+  signal: AbortSignal,
+): Promise<FollowOutcome> {
   return new Promise((resolve) => {
     let opened = false;
     let messages = 0;
@@ -300,7 +360,11 @@ function followOnce(url: URL, headers: Record<string, string>, ctx: CommandConte
           // plain text body
         }
         const hint = res.statusCode === 404 ? ' (no gateway at this URL: is it an xnamesrv HTTP port?)' : '';
-        finish({ kind: 'refused', status: res.statusCode ?? 0, message: `HTTP ${res.statusCode}${reason ? `: ${reason}` : ''}${hint}` });
+        finish({
+          kind: 'refused',
+          status: res.statusCode ?? 0,
+          message: `HTTP ${res.statusCode}${reason ? `: ${reason}` : ''}${hint}`,
+        });
         ws.terminate();
       });
     });
@@ -341,7 +405,9 @@ function followOnce(url: URL, headers: Record<string, string>, ctx: CommandConte
     });
     ws.on('close', (code, reason) => {
       const why = reason.toString() || (code === 1006 ? 'connection dropped' : `close code ${code}`);
-      finish(opened ? { kind: 'closed', message: why, hadMessages: messages > 0 } : { kind: 'unreachable', message: why });
+      finish(
+        opened ? { kind: 'closed', message: why, hadMessages: messages > 0 } : { kind: 'unreachable', message: why },
+      );
     });
   });
 }

@@ -166,7 +166,8 @@ export class BrokerLiveness {
         state: actor ? stateName(actor.getSnapshot().value) : 'unknown',
         generation: view.generation,
         lastRefresh: this.lastRefresh.get(brokerKey) ?? view.lastUpdateTimestamp,
-        heartbeatTimeoutMillis: actor?.getSnapshot().context.heartbeatTimeoutMillis ?? view.heartbeatTimeoutMillis ?? null,
+        heartbeatTimeoutMillis:
+          actor?.getSnapshot().context.heartbeatTimeoutMillis ?? view.heartbeatTimeoutMillis ?? null,
         dataVersion: view.dataVersion,
         topicCount: view.topicCount,
       };

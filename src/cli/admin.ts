@@ -14,7 +14,12 @@ import { processIo, ToolError, type ToolIo } from '../admin/io.js';
  */
 
 const COMMON_OPTIONS: OptionSpecs = {
-  namesrvAddr: { type: 'string', short: 'n', value: '<host:port;...>', description: 'name servers (default $NAMESRV_ADDR, else 127.0.0.1:9876)' },
+  namesrvAddr: {
+    type: 'string',
+    short: 'n',
+    value: '<host:port;...>',
+    description: 'name servers (default $NAMESRV_ADDR, else 127.0.0.1:9876)',
+  },
   json: { type: 'boolean', description: 'machine-readable JSON on stdout' },
   timeout: { type: 'string', value: '<ms>', description: 'connect and request timeout (default 3000)' },
   help: { type: 'boolean', short: 'h', description: 'help' },
@@ -67,7 +72,9 @@ function allOptions(): OptionSpecs {
   for (const def of COMMANDS) {
     for (const [name, spec] of Object.entries(def.options)) {
       const seen = specs[name];
-      specs[name] = seen ? { ...seen, short: seen.short ?? spec.short, multiple: (seen.multiple ?? false) || (spec.multiple ?? false) } : spec;
+      specs[name] = seen
+        ? { ...seen, short: seen.short ?? spec.short, multiple: (seen.multiple ?? false) || (spec.multiple ?? false) }
+        : spec;
     }
   }
   return specs;
@@ -81,7 +88,9 @@ function findCommand(positionals: string[]): { def: CommandDef; used: number } |
   if (first === 'kv') {
     if (second === undefined) return { error: 'kv needs a subcommand: get, put, delete or list' };
     const def = COMMANDS.find((c) => c.name === `kv ${second}`);
-    return def ? { def, used: 2 } : { error: `unknown kv subcommand ${JSON.stringify(second)} (get, put, delete, list)` };
+    return def
+      ? { def, used: 2 }
+      : { error: `unknown kv subcommand ${JSON.stringify(second)} (get, put, delete, list)` };
   }
   const def = COMMANDS.find((c) => c.name === first);
   if (def) return { def, used: 1 };
@@ -140,7 +149,8 @@ export async function runAdmin(
     io.stdout.write(commandUsage(def));
     return 0;
   }
-  if (positionals.length > used) return usageError(`unexpected argument ${JSON.stringify(positionals[used])}`, commandHint);
+  if (positionals.length > used)
+    return usageError(`unexpected argument ${JSON.stringify(positionals[used])}`, commandHint);
   for (const name of Object.keys(values)) {
     if (!(name in COMMON_OPTIONS) && !(name in def.options)) {
       const spec = union[name]!;
@@ -154,7 +164,10 @@ export async function runAdmin(
     const value = values[name];
     if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
       const spec = def.options[name]!;
-      return usageError(`${def.name} needs ${spec.short ? `-${spec.short} ` : `--${name} `}${spec.value ?? '<value>'}`, commandHint);
+      return usageError(
+        `${def.name} needs ${spec.short ? `-${spec.short} ` : `--${name} `}${spec.value ?? '<value>'}`,
+        commandHint,
+      );
     }
   }
   const addrs = nameServerListFrom(values.namesrvAddr as string | undefined, env);
@@ -166,7 +179,15 @@ export async function runAdmin(
     timeoutMs = n;
   }
   try {
-    return await def.run({ values, addrs: addrs.addrs, json: values.json === true, timeoutMs, io, env, defaultHttpPort: defaults.httpPort });
+    return await def.run({
+      values,
+      addrs: addrs.addrs,
+      json: values.json === true,
+      timeoutMs,
+      io,
+      env,
+      defaultHttpPort: defaults.httpPort,
+    });
   } catch (err) {
     if (err instanceof ToolError) {
       io.stderr.write(`xnamesrv admin: ${err.message}\n`);

@@ -39,10 +39,17 @@ export async function runConform(argv: string[], io: ConformIo = cliIo()): Promi
     return 0;
   }
   const stop = stopSignal(io);
-  const bar = cli.progress && io.stderrColumns !== undefined ? progressBar({ write: (t) => io.stderr.write(t), columns: io.stderrColumns }) : undefined;
+  const bar =
+    cli.progress && io.stderrColumns !== undefined
+      ? progressBar({ write: (t) => io.stderr.write(t), columns: io.stderrColumns })
+      : undefined;
   let report: ConformReport;
   try {
-    report = await runConformance({ ...runOptions(cli, launcherFor(cli)), signal: stop.signal, onProgress: bar ? (p) => bar.update(p) : undefined });
+    report = await runConformance({
+      ...runOptions(cli, launcherFor(cli)),
+      signal: stop.signal,
+      onProgress: bar ? (p) => bar.update(p) : undefined,
+    });
   } catch (err) {
     bar?.finish();
     if (err instanceof TargetUnreachable || err instanceof ConformUsageError) {
@@ -61,8 +68,12 @@ export async function runConform(argv: string[], io: ConformIo = cliIo()): Promi
 }
 
 function launcherFor(cli: ConformCliOptions): TargetLauncher {
-  if (cli.self) return inProcessLauncher({ description: 'xnamesrv started by conform in this process (simulated clock)' });
-  return remoteLauncher({ host: cli.target!.host, port: cli.target!.port }, cli.http ? httpEvidence(`http://${cli.http.text}`) : undefined);
+  if (cli.self)
+    return inProcessLauncher({ description: 'xnamesrv started by conform in this process (simulated clock)' });
+  return remoteLauncher(
+    { host: cli.target!.host, port: cli.target!.port },
+    cli.http ? httpEvidence(`http://${cli.http.text}`) : undefined,
+  );
 }
 
 function runOptions(cli: ConformCliOptions, launcher: TargetLauncher): ConformOptions {

@@ -7,8 +7,17 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 
 const OPTIONS: OptionSpecs = {
-  port: { type: 'string', short: 'p', value: '<port>', description: `port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)` },
-  host: { type: 'string', value: '<address>', description: `address to listen on (default ${DEFAULT_HOST}; the relay has no authentication)` },
+  port: {
+    type: 'string',
+    short: 'p',
+    value: '<port>',
+    description: `port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
+  },
+  host: {
+    type: 'string',
+    value: '<address>',
+    description: `address to listen on (default ${DEFAULT_HOST}; the relay has no authentication)`,
+  },
   quiet: { type: 'boolean', short: 'q', description: 'relay only: no line per message on stdout' },
   help: { type: 'boolean', short: 'h', description: 'this text' },
 };
@@ -35,7 +44,8 @@ function parse(argv: string[]): Parsed {
   if (!args.ok) return args;
   const v = args.values;
   if (v.help) return { ok: 'help' };
-  if (args.positionals.length > 0) return { ok: false, error: `unexpected argument ${JSON.stringify(args.positionals[0])}` };
+  if (args.positionals.length > 0)
+    return { ok: false, error: `unexpected argument ${JSON.stringify(args.positionals[0])}` };
   const port = v.port === undefined ? DEFAULT_PORT : parseCount(v.port as string, '--port', 0, 65535);
   if (typeof port === 'string') return { ok: false, error: port };
   const host = v.host === undefined ? DEFAULT_HOST : (v.host as string).trim();
@@ -90,7 +100,9 @@ export async function runInspector(argv: string[], io: ToolIo = processIo()): Pr
             },
       });
     } catch (err) {
-      io.stderr.write(`xnamesrv inspector: cannot listen on ${parsed.host}:${parsed.port}: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr.write(
+        `xnamesrv inspector: cannot listen on ${parsed.host}:${parsed.port}: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       return 1;
     }
     const url = `ws://${urlHost(parsed.host)}:${relay.port}`;

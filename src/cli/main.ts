@@ -16,10 +16,26 @@ import { homedir } from 'node:os';
 
 /** The subcommands, one line each, as `xnamesrv --help` lists them. */
 const SUBCOMMANDS: ReadonlyArray<{ name: string; usage: string; summary: string }> = [
-  { name: 'admin', usage: 'admin <command> [options]', summary: "mqadmin's name server commands (clusterList, topicRoute, updateNamesrvConfig, ...) and watch" },
-  { name: 'sim', usage: 'sim [options]', summary: 'simulated brokers that register with name servers, with crashes, partitions and restarts' },
-  { name: 'conform', usage: 'conform [options]', summary: "check a name server (xnamesrv or Java) against xnamesrv's lifecycle and broker charts, with reports" },
-  { name: 'inspector', usage: 'inspector [options]', summary: "a local inspector for 'xnamesrv --inspect': prints every actor event and snapshot" },
+  {
+    name: 'admin',
+    usage: 'admin <command> [options]',
+    summary: "mqadmin's name server commands (clusterList, topicRoute, updateNamesrvConfig, ...) and watch",
+  },
+  {
+    name: 'sim',
+    usage: 'sim [options]',
+    summary: 'simulated brokers that register with name servers, with crashes, partitions and restarts',
+  },
+  {
+    name: 'conform',
+    usage: 'conform [options]',
+    summary: "check a name server (xnamesrv or Java) against xnamesrv's lifecycle and broker charts, with reports",
+  },
+  {
+    name: 'inspector',
+    usage: 'inspector [options]',
+    summary: "a local inspector for 'xnamesrv --inspect': prints every actor event and snapshot",
+  },
   { name: 'help', usage: 'help [command]', summary: "this text, or a command's help" },
 ];
 
@@ -34,7 +50,11 @@ async function version(): Promise<string> {
 /** `xnamesrv --help`: the subcommands, then the server's own options (serve.ts's USAGE). */
 async function topLevelHelp(): Promise<string> {
   const { USAGE } = await import('./serve.js');
-  const rows = [{ usage: '[options]', summary: 'start a name server (options below)' }, ...SUBCOMMANDS, { usage: '--version, -v', summary: 'print the version' }];
+  const rows = [
+    { usage: '[options]', summary: 'start a name server (options below)' },
+    ...SUBCOMMANDS,
+    { usage: '--version, -v', summary: 'print the version' },
+  ];
   const width = Math.max(...rows.map((r) => r.usage.length)) + 'xnamesrv '.length;
   const lines = rows.map((r) => `  ${`xnamesrv ${r.usage}`.padEnd(width)}  ${r.summary}\n`).join('');
   return `xnamesrv ${await version()}: an Apache RocketMQ name server, and tools to run beside one.
@@ -68,7 +88,9 @@ async function helpFor(command: string | undefined, rest: string[]): Promise<num
       return 0;
     }
     default:
-      process.stderr.write(`xnamesrv: no help for ${JSON.stringify(command)}: commands are ${SUBCOMMANDS.map((c) => c.name).join(', ')}\n`);
+      process.stderr.write(
+        `xnamesrv: no help for ${JSON.stringify(command)}: commands are ${SUBCOMMANDS.map((c) => c.name).join(', ')}\n`,
+      );
       return 2;
   }
 }
@@ -112,7 +134,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`xnamesrv: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`xnamesrv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

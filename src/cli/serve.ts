@@ -24,7 +24,11 @@ Signals: SIGTERM, SIGINT and SIGHUP stop gracefully (exit 0); a second one durin
 the stop exits at once with 128 + its number (130 for SIGINT).
 `;
 
-export async function runServe(argv: string[], env: Record<string, string | undefined>, homeDir: string): Promise<number> {
+export async function runServe(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  homeDir: string,
+): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(USAGE);
     return 0;

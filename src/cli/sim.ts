@@ -7,24 +7,67 @@ import { systemTimer, type SimTimer } from '../sim/timer.js';
 import { DEFAULT_BASE_PORT } from '../sim/topology.js';
 
 const OPTIONS: OptionSpecs = {
-  namesrvAddr: { type: 'string', short: 'n', value: '<host:port;...>', description: 'name servers; every broker registers with all (default $NAMESRV_ADDR, else 127.0.0.1:9876)' },
+  namesrvAddr: {
+    type: 'string',
+    short: 'n',
+    value: '<host:port;...>',
+    description: 'name servers; every broker registers with all (default $NAMESRV_ADDR, else 127.0.0.1:9876)',
+  },
   clusters: { type: 'string', value: '<n>', description: 'clusters (default 1)' },
   brokers: { type: 'string', value: '<n>', description: 'broker names per cluster (default 2)' },
-  replicas: { type: 'string', value: '<n>', description: 'instances per broker name: master + slaves with brokerId 1.. (default 1)' },
-  topics: { type: 'string', value: '<n>', description: 'topics per broker, SimTopic-0.. shared by all brokers (default 4; the cluster and broker name topics come on top)' },
+  replicas: {
+    type: 'string',
+    value: '<n>',
+    description: 'instances per broker name: master + slaves with brokerId 1.. (default 1)',
+  },
+  topics: {
+    type: 'string',
+    value: '<n>',
+    description:
+      'topics per broker, SimTopic-0.. shared by all brokers (default 4; the cluster and broker name topics come on top)',
+  },
   queues: { type: 'string', value: '<n>', description: 'read/write queues per topic (default 4)' },
   interval: { type: 'string', value: '<seconds>', description: 're-registration period (default 30)' },
-  heartbeat: { type: 'boolean', description: 'send BROKER_HEARTBEAT between registrations (5.x, enableSlaveActingMaster style)' },
-  heartbeatInterval: { type: 'string', value: '<seconds>', description: 'with --heartbeat: seconds between heartbeats (default 1)' },
-  heartbeatTimeout: { type: 'string', value: '<seconds>', description: 'with --heartbeat: heartbeatTimeoutMillis sent with registrations, in seconds (default 10)' },
+  heartbeat: {
+    type: 'boolean',
+    description: 'send BROKER_HEARTBEAT between registrations (5.x, enableSlaveActingMaster style)',
+  },
+  heartbeatInterval: {
+    type: 'string',
+    value: '<seconds>',
+    description: 'with --heartbeat: seconds between heartbeats (default 1)',
+  },
+  heartbeatTimeout: {
+    type: 'string',
+    value: '<seconds>',
+    description: 'with --heartbeat: heartbeatTimeoutMillis sent with registrations, in seconds (default 10)',
+  },
   compressed: { type: 'boolean', description: 'compressed register bodies instead of JSON' },
-  brokerVersion: { type: 'string', value: '5.x|4.9', description: 'broker generation to imitate on the wire (default 5.x)' },
-  basePort: { type: 'string', value: '<port>', description: `port of the first fake broker address (default ${DEFAULT_BASE_PORT}; nothing listens there)` },
+  brokerVersion: {
+    type: 'string',
+    value: '5.x|4.9',
+    description: 'broker generation to imitate on the wire (default 5.x)',
+  },
+  basePort: {
+    type: 'string',
+    value: '<port>',
+    description: `port of the first fake broker address (default ${DEFAULT_BASE_PORT}; nothing listens there)`,
+  },
   duration: { type: 'string', value: '<seconds>', description: 'stop after this long (default: until SIGINT/SIGTERM)' },
   crash: { type: 'string', multiple: true, value: '<broker>@<sec>', description: 'drop the connections and stop' },
-  partition: { type: 'string', multiple: true, value: '<broker>@<sec>', description: 'stop refreshing, keep the sockets (expires on the name server)' },
+  partition: {
+    type: 'string',
+    multiple: true,
+    value: '<broker>@<sec>',
+    description: 'stop refreshing, keep the sockets (expires on the name server)',
+  },
   restart: { type: 'string', multiple: true, value: '<broker>@<sec>', description: 'reconnect and register afresh' },
-  bump: { type: 'string', multiple: true, value: '<broker>@<sec>', description: 'add a topic, bump the DataVersion, register at once' },
+  bump: {
+    type: 'string',
+    multiple: true,
+    value: '<broker>@<sec>',
+    description: 'add a topic, bump the DataVersion, register at once',
+  },
   timeout: { type: 'string', value: '<ms>', description: 'connect and request timeout (default 3000)' },
   help: { type: 'boolean', short: 'h', description: 'this text' },
 };
@@ -94,14 +137,18 @@ export function formatSummary(summary: SimSummary, why: string): string {
   return `[sim] stopped after ${seconds(summary.elapsedMs)} (${why}): ${parts.join('; ')}\n`;
 }
 
-type Parsed = { ok: true; sim: ConstructorParameters<typeof BrokerSimulator>[0]; durationMs?: number } | { ok: false; error: string } | { ok: 'help' };
+type Parsed =
+  | { ok: true; sim: ConstructorParameters<typeof BrokerSimulator>[0]; durationMs?: number }
+  | { ok: false; error: string }
+  | { ok: 'help' };
 
 function parse(argv: string[], env: Record<string, string | undefined>): Parsed {
   const args = parseToolArgv(argv, OPTIONS);
   if (!args.ok) return args;
   const v = args.values;
   if (v.help) return { ok: 'help' };
-  if (args.positionals.length > 0) return { ok: false, error: `unexpected argument ${JSON.stringify(args.positionals[0])}` };
+  if (args.positionals.length > 0)
+    return { ok: false, error: `unexpected argument ${JSON.stringify(args.positionals[0])}` };
   const addrs = nameServerListFrom(v.namesrvAddr as string | undefined, env);
   if (!addrs.ok) return addrs;
 
@@ -132,8 +179,10 @@ function parse(argv: string[], env: Record<string, string | undefined>): Parsed 
   const heartbeatTimeout = secs('heartbeatTimeout', 10, 0.001);
   const duration = v.duration === undefined ? undefined : secs('duration', 0, 0);
   const brokerVersion = (v.brokerVersion as string | undefined) ?? '5.x';
-  if (brokerVersion !== '5.x' && brokerVersion !== '4.9') errors.push(`--brokerVersion: expected 5.x or 4.9, got ${JSON.stringify(brokerVersion)}`);
-  if (v.heartbeat && brokerVersion === '4.9') errors.push('--heartbeat needs --brokerVersion 5.x: 4.9 brokers do not send BROKER_HEARTBEAT');
+  if (brokerVersion !== '5.x' && brokerVersion !== '4.9')
+    errors.push(`--brokerVersion: expected 5.x or 4.9, got ${JSON.stringify(brokerVersion)}`);
+  if (v.heartbeat && brokerVersion === '4.9')
+    errors.push('--heartbeat needs --brokerVersion 5.x: 4.9 brokers do not send BROKER_HEARTBEAT');
   if (!v.heartbeat && (v.heartbeatInterval !== undefined || v.heartbeatTimeout !== undefined)) {
     errors.push('--heartbeatInterval and --heartbeatTimeout only apply with --heartbeat');
   }
@@ -186,7 +235,11 @@ function noBrokerRegistered(summary: SimSummary, lastErrors: string[]): string {
  * keep retrying every interval, as real ones do, and the progress lines say
  * what failed.
  */
-export async function runSimulator(argv: string[], env: Record<string, string | undefined>, io: SimIo = processIo()): Promise<number> {
+export async function runSimulator(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: SimIo = processIo(),
+): Promise<number> {
   const parsed = parse(argv, env);
   if (parsed.ok === 'help') {
     io.stdout.write(SIM_USAGE);
@@ -209,7 +262,9 @@ export async function runSimulator(argv: string[], env: Record<string, string | 
       },
     });
   } catch (err) {
-    io.stderr.write(`xnamesrv sim: ${err instanceof Error ? err.message : String(err)}\nRun 'xnamesrv sim --help' for usage.\n`);
+    io.stderr.write(
+      `xnamesrv sim: ${err instanceof Error ? err.message : String(err)}\nRun 'xnamesrv sim --help' for usage.\n`,
+    );
     return 2;
   }
   const o = parsed.sim;

@@ -12,7 +12,10 @@ function cell(text: string): string {
 export function renderConfigTable(): string {
   const rows = CONFIG_KEYS.map((key) => {
     const shown = key.defaultText ?? (formatConfigValue(key.default as never) || '(empty)');
-    const notes = [key.description, key.notApplicable ? `Accepted for compatibility; no effect: ${key.notApplicable}.` : '']
+    const notes = [
+      key.description,
+      key.notApplicable ? `Accepted for compatibility; no effect: ${key.notApplicable}.` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     return `| \`${key.name}\` | ${cell(shown)} | ${key.origin} | ${key.runtimeUpdatable ? 'yes' : 'no'} | ${cell(notes)} |`;

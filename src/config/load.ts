@@ -87,7 +87,8 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const env = readEnv(input.env, errors);
   const configFile = cli.configFile ?? env.configFile;
   const file = configFile === undefined ? new Map<ConfigKey, Setting>() : readConfigFile(configFile, errors);
-  const storePath = configFile === undefined ? storePathOf(new Map([...env.settings, ...cli.settings]), input) : undefined;
+  const storePath =
+    configFile === undefined ? storePathOf(new Map([...env.settings, ...cli.settings]), input) : undefined;
   const stored = storePath === undefined ? new Map<ConfigKey, Setting>() : readStoredSettings(storePath, errors);
 
   const chosen = new Map<ConfigKey, Setting>([...file, ...stored, ...env.settings, ...cli.settings]);
@@ -121,7 +122,10 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
 
   const defaults = defaultsFor({ homeDir: input.homeDir, env: input.env, dataDir });
   const restored = [...stored]
-    .filter(([key, setting]) => chosen.get(key) === setting && formatConfigValue(effective[key]) !== formatConfigValue(defaults[key]))
+    .filter(
+      ([key, setting]) =>
+        chosen.get(key) === setting && formatConfigValue(effective[key]) !== formatConfigValue(defaults[key]),
+    )
     .map(([key]) => key);
   return {
     ok: true,
@@ -158,17 +162,22 @@ function readStoredSettings(path: string, errors: string[]): Map<ConfigKey, Sett
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') errors.push(`stored config file ${path} (configStorePath): cannot read it: ${(err as Error).message}`);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      errors.push(`stored config file ${path} (configStorePath): cannot read it: ${(err as Error).message}`);
     return settings;
   }
   const parsed = parseProperties(decodeText(bytes));
   if (!parsed.ok) {
-    for (const e of parsed.errors) errors.push(`stored config file ${path} (configStorePath) line ${e.line}: ${e.message}; fix or delete the file`);
+    for (const e of parsed.errors)
+      errors.push(`stored config file ${path} (configStorePath) line ${e.line}: ${e.message}; fix or delete the file`);
     return settings;
   }
   for (const entry of parsed.entries) {
     if (isConfigKey(entry.key) && keyDef(entry.key).runtimeUpdatable) {
-      settings.set(entry.key, { raw: entry.value, source: `stored config file ${path} (configStorePath) line ${entry.line}` });
+      settings.set(entry.key, {
+        raw: entry.value,
+        source: `stored config file ${path} (configStorePath) line ${entry.line}`,
+      });
     }
   }
   return settings;
@@ -225,7 +234,9 @@ function readArgv(argv: string[], errors: string[]): CliResult {
       continue;
     }
     if (!token.inlineValue && /^--?[A-Za-z]/.test(value)) {
-      errors.push(`flag ${rawName} needs a value, got the flag ${value} (write ${rawName}=${value} if that is the value)`);
+      errors.push(
+        `flag ${rawName} needs a value, got the flag ${value} (write ${rawName}=${value} if that is the value)`,
+      );
       continue;
     }
     if (name === 'configFile') {

@@ -27,7 +27,11 @@ export type ConfigUpdateResult =
       blackListed: boolean;
     };
 
-export type ConfigChangeListener = (next: NamesrvOptions, changed: readonly ConfigKey[], previous: NamesrvOptions) => void;
+export type ConfigChangeListener = (
+  next: NamesrvOptions,
+  changed: readonly ConfigKey[],
+  previous: NamesrvOptions,
+) => void;
 
 export type ConfigFileWriter = (path: string, data: string, options?: WriteFileAtomicOptions) => Promise<void>;
 
@@ -142,7 +146,11 @@ export class RuntimeConfig {
       // The stored file is what a restart with -c reads back, so secrets go in
       // clear; keep such a file to its owner.
       const holdsSecret = next.gatewayToken !== '' || next.adminToken !== '';
-      await this.writeFile(path, formatProperties(configEntries(next, { maskSecrets: false })), holdsSecret ? { mode: 0o600 } : {});
+      await this.writeFile(
+        path,
+        formatProperties(configEntries(next, { maskSecrets: false })),
+        holdsSecret ? { mode: 0o600 } : {},
+      );
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.logger?.error({ err, path }, 'name server config not persisted; update refused');

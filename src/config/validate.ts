@@ -29,19 +29,25 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
   const show = (key: ConfigKey): string => `${key} (${displayValue(key, config[key]) || '""'}, ${sourceOf(key)})`;
 
   if (config.enableControllerInNamesrv) {
-    errors.push(`${show('enableControllerInNamesrv')}: xnamesrv embeds no controller; run the RocketMQ controller on its own and set this to false`);
+    errors.push(
+      `${show('enableControllerInNamesrv')}: xnamesrv embeds no controller; run the RocketMQ controller on its own and set this to false`,
+    );
   }
 
   for (const entry of config.waitForBrokerNames) {
     if (!BROKER_NAME_ENTRY.test(entry)) {
-      errors.push(`waitForBrokerNames (${sourceOf('waitForBrokerNames')}): entry ${JSON.stringify(entry)} is not cluster/brokerName`);
+      errors.push(
+        `waitForBrokerNames (${sourceOf('waitForBrokerNames')}): entry ${JSON.stringify(entry)} is not cluster/brokerName`,
+      );
     }
   }
 
   const hasWaitTarget = config.waitForBrokers > 0 || config.waitForBrokerNames.length > 0;
   if (hasWaitTarget && !config.needWaitForService) {
     const target = config.waitForBrokers > 0 ? show('waitForBrokers') : show('waitForBrokerNames');
-    errors.push(`${target} is a wait target but ${show('needWaitForService')} means no wait: set needWaitForService=true or remove the target`);
+    errors.push(
+      `${target} is a wait target but ${show('needWaitForService')} means no wait: set needWaitForService=true or remove the target`,
+    );
   }
   if (config.needWaitForService && config.waitTimeoutSeconds < config.waitSecondsForService) {
     errors.push(
@@ -57,7 +63,9 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
     if (config[key] === '') errors.push(`${key} (${sourceOf(key)}): must not be empty`);
   }
   if (config.kvConfigPath !== '' && resolve(config.kvConfigPath) === resolve(config.configStorePath)) {
-    errors.push(`${show('kvConfigPath')} and ${show('configStorePath')} are the same file; each write would destroy the other`);
+    errors.push(
+      `${show('kvConfigPath')} and ${show('configStorePath')} are the same file; each write would destroy the other`,
+    );
   }
   if (config.logFile !== '') {
     // The rotating writer refuses these (they are not portable file name characters).
@@ -70,24 +78,34 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
   }
 
   if (!isIP(config.bindAddress) && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(config.bindAddress)) {
-    errors.push(`bindAddress (${sourceOf('bindAddress')}): ${JSON.stringify(config.bindAddress)} is neither an IP address nor a host name`);
+    errors.push(
+      `bindAddress (${sourceOf('bindAddress')}): ${JSON.stringify(config.bindAddress)} is neither an IP address nor a host name`,
+    );
   }
 
   if (config.remotingMaxBufferedBytes < config.maxFrameLength) {
-    errors.push(`${show('remotingMaxBufferedBytes')} must be >= ${show('maxFrameLength')}: a frame of the largest accepted size could never arrive`);
+    errors.push(
+      `${show('remotingMaxBufferedBytes')} must be >= ${show('maxFrameLength')}: a frame of the largest accepted size could never arrive`,
+    );
   }
   if (config.httpMaxConnections <= config.gatewayMaxClients) {
-    errors.push(`${show('httpMaxConnections')} must be greater than ${show('gatewayMaxClients')}: gateway clients are HTTP connections, and probes need room beside them`);
+    errors.push(
+      `${show('httpMaxConnections')} must be greater than ${show('gatewayMaxClients')}: gateway clients are HTTP connections, and probes need room beside them`,
+    );
   }
 
   for (const entry of config.consoleNameServers) {
     if (!HOST_PORT_ENTRY.test(entry)) {
-      errors.push(`consoleNameServers (${sourceOf('consoleNameServers')}): entry ${JSON.stringify(entry)} is not host:httpPort`);
+      errors.push(
+        `consoleNameServers (${sourceOf('consoleNameServers')}): entry ${JSON.stringify(entry)} is not host:httpPort`,
+      );
     }
   }
   for (const entry of config.gatewayAllowedOrigins) {
     if (entry !== '*' && !isOrigin(entry)) {
-      errors.push(`gatewayAllowedOrigins (${sourceOf('gatewayAllowedOrigins')}): entry ${JSON.stringify(entry)} is not an origin like http://host:port, nor *`);
+      errors.push(
+        `gatewayAllowedOrigins (${sourceOf('gatewayAllowedOrigins')}): entry ${JSON.stringify(entry)} is not an origin like http://host:port, nor *`,
+      );
     }
   }
 

@@ -8,25 +8,83 @@ import { TARGET_KINDS, type TargetKind } from './target/profile.js';
  * connects, and every mistake named in words (exit code 2).
  */
 export const CONFORM_OPTIONS: OptionSpecs = {
-  target: { type: 'string', short: 't', value: '<host:port>', description: "the name server's remoting address (required, unless --self)" },
-  http: { type: 'string', value: '<host:port>', description: 'its HTTP port, if it has one (xnamesrv): /readyz and the /ws gateway\'s lifecycle are then checked too, as extra evidence' },
-  self: { type: 'boolean', description: 'check an xnamesrv started inside this command, on a simulated clock (a demonstration: no target needed)' },
-  flavor: { type: 'string', value: '<kind>', description: `what the target is: ${TARGET_KINDS.join(', ')} (default: inferred from its answers)` },
-  'wait-seconds': { type: 'string', value: '<N>', description: 'the target was just started with needWaitForService=true and waitSecondsForService=N (0: started without a wait); lifecycle paths run only with this' },
-  'wait-for-brokers': { type: 'string', value: '<N>', description: "xnamesrv's waitForBrokers the target was started with" },
-  'wait-for-broker-names': { type: 'string', value: '<cluster/name,...>', description: "xnamesrv's waitForBrokerNames the target was started with" },
-  'wait-timeout-seconds': { type: 'string', value: '<N>', description: "xnamesrv's waitTimeoutSeconds the target was started with (default 300)" },
-  'wait-timeout-action': { type: 'string', value: '<serve|refuse>', description: "xnamesrv's waitTimeoutAction the target was started with (default serve)" },
-  'heartbeat-timeout': { type: 'string', value: '<ms>', description: 'heartbeatTimeoutMillis the test brokers register with (default 10000; 5.x and xnamesrv expire them after it)' },
-  long: { type: 'boolean', description: 'also run the expiry paths on a target with a fixed 120 s expiry (RocketMQ 4.9): minutes per path' },
-  settle: { type: 'string', value: '<ms>', description: 'how long a check may take to come true on the target (default 3000)' },
+  target: {
+    type: 'string',
+    short: 't',
+    value: '<host:port>',
+    description: "the name server's remoting address (required, unless --self)",
+  },
+  http: {
+    type: 'string',
+    value: '<host:port>',
+    description:
+      "its HTTP port, if it has one (xnamesrv): /readyz and the /ws gateway's lifecycle are then checked too, as extra evidence",
+  },
+  self: {
+    type: 'boolean',
+    description:
+      'check an xnamesrv started inside this command, on a simulated clock (a demonstration: no target needed)',
+  },
+  flavor: {
+    type: 'string',
+    value: '<kind>',
+    description: `what the target is: ${TARGET_KINDS.join(', ')} (default: inferred from its answers)`,
+  },
+  'wait-seconds': {
+    type: 'string',
+    value: '<N>',
+    description:
+      'the target was just started with needWaitForService=true and waitSecondsForService=N (0: started without a wait); lifecycle paths run only with this',
+  },
+  'wait-for-brokers': {
+    type: 'string',
+    value: '<N>',
+    description: "xnamesrv's waitForBrokers the target was started with",
+  },
+  'wait-for-broker-names': {
+    type: 'string',
+    value: '<cluster/name,...>',
+    description: "xnamesrv's waitForBrokerNames the target was started with",
+  },
+  'wait-timeout-seconds': {
+    type: 'string',
+    value: '<N>',
+    description: "xnamesrv's waitTimeoutSeconds the target was started with (default 300)",
+  },
+  'wait-timeout-action': {
+    type: 'string',
+    value: '<serve|refuse>',
+    description: "xnamesrv's waitTimeoutAction the target was started with (default serve)",
+  },
+  'heartbeat-timeout': {
+    type: 'string',
+    value: '<ms>',
+    description:
+      'heartbeatTimeoutMillis the test brokers register with (default 10000; 5.x and xnamesrv expire them after it)',
+  },
+  long: {
+    type: 'boolean',
+    description: 'also run the expiry paths on a target with a fixed 120 s expiry (RocketMQ 4.9): minutes per path',
+  },
+  settle: {
+    type: 'string',
+    value: '<ms>',
+    description: 'how long a check may take to come true on the target (default 3000)',
+  },
   timeout: { type: 'string', value: '<ms>', description: 'connect and request timeout (default 3000)' },
   parallel: { type: 'string', value: '<N>', description: 'broker paths run at once against a real target (default 4)' },
   paths: { type: 'string', value: '<regex>', description: 'run only the paths whose name matches' },
-  'read-only': { type: 'boolean', description: 'run only the checks that register nothing (safe against any name server)' },
+  'read-only': {
+    type: 'boolean',
+    description: 'run only the checks that register nothing (safe against any name server)',
+  },
   'shortest-only': { type: 'boolean', description: 'generated shortest paths only, not also the simple ones' },
   junit: { type: 'string', value: '<file>', description: 'write JUnit XML here' },
-  html: { type: 'string', value: '<file>', description: 'write the HTML report here (self-contained: each path drawn on its chart)' },
+  html: {
+    type: 'string',
+    value: '<file>',
+    description: 'write the HTML report here (self-contained: each path drawn on its chart)',
+  },
   json: { type: 'string', value: '<file>', description: 'write the report as JSON here' },
   'problems-only': { type: 'boolean', description: 'on the terminal, list only the paths that did not pass' },
   'no-progress': { type: 'boolean', description: 'no progress bar (there is none when stderr is not a terminal)' },
@@ -76,12 +134,18 @@ export interface ConformCliOptions {
 
 export type ParsedConformArgs = { ok: true; options: ConformCliOptions } | { ok: false; error: string };
 
-const XNAMESRV_WAIT_FLAGS = ['wait-for-brokers', 'wait-for-broker-names', 'wait-timeout-seconds', 'wait-timeout-action'] as const;
+const XNAMESRV_WAIT_FLAGS = [
+  'wait-for-brokers',
+  'wait-for-broker-names',
+  'wait-timeout-seconds',
+  'wait-timeout-action',
+] as const;
 
 export function parseConformArgs(argv: string[]): ParsedConformArgs {
   const parsed = parseToolArgv(argv, CONFORM_OPTIONS);
   if (!parsed.ok) return parsed;
-  if (parsed.positionals.length > 0) return { ok: false, error: `unexpected argument ${JSON.stringify(parsed.positionals[0])} (options start with --)` };
+  if (parsed.positionals.length > 0)
+    return { ok: false, error: `unexpected argument ${JSON.stringify(parsed.positionals[0])} (options start with --)` };
   const v = parsed.values;
   const str = (name: string) => v[name] as string | undefined;
   const flag = (name: string) => v[name] === true;
@@ -97,8 +161,16 @@ export function parseConformArgs(argv: string[]): ParsedConformArgs {
   if (options.help) return { ok: true, options };
 
   const target = str('target');
-  if (target !== undefined && options.self) return { ok: false, error: '--target and --self exclude each other: check a name server at an address, or one started here' };
-  if (target === undefined && !options.self) return { ok: false, error: 'no target: give --target host:port (or --self for a demonstration against an xnamesrv started here)' };
+  if (target !== undefined && options.self)
+    return {
+      ok: false,
+      error: '--target and --self exclude each other: check a name server at an address, or one started here',
+    };
+  if (target === undefined && !options.self)
+    return {
+      ok: false,
+      error: 'no target: give --target host:port (or --self for a demonstration against an xnamesrv started here)',
+    };
   if (target !== undefined) {
     const address = parseHostPort(target);
     if (typeof address === 'string') return { ok: false, error: `--target: ${address}` };
@@ -106,14 +178,19 @@ export function parseConformArgs(argv: string[]): ParsedConformArgs {
   }
   const http = str('http');
   if (http !== undefined) {
-    if (options.self) return { ok: false, error: '--http is for a target at an address; with --self the HTTP port is known' };
+    if (options.self)
+      return { ok: false, error: '--http is for a target at an address; with --self the HTTP port is known' };
     const address = parseHostPort(http);
     if (typeof address === 'string') return { ok: false, error: `--http: ${address}` };
     options.http = address;
   }
   const flavor = str('flavor');
   if (flavor !== undefined) {
-    if (!(TARGET_KINDS as readonly string[]).includes(flavor)) return { ok: false, error: `--flavor: expected one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(flavor)}` };
+    if (!(TARGET_KINDS as readonly string[]).includes(flavor))
+      return {
+        ok: false,
+        error: `--flavor: expected one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(flavor)}`,
+      };
     options.flavor = flavor as TargetKind;
   }
 
@@ -155,16 +232,21 @@ export function parseConformArgs(argv: string[]): ParsedConformArgs {
   return { ok: true, options };
 }
 
-function lifecycleSettingsFrom(str: (name: string) => string | undefined, self: boolean): LifecycleSettings | undefined | string {
+function lifecycleSettingsFrom(
+  str: (name: string) => string | undefined,
+  self: boolean,
+): LifecycleSettings | undefined | string {
   const seconds = str('wait-seconds');
   const given = XNAMESRV_WAIT_FLAGS.filter((name) => str(name) !== undefined);
   if (seconds === undefined) {
     return given.length > 0 ? `--${given[0]} describes how the target was started: give --wait-seconds too` : undefined;
   }
-  if (self) return '--wait-seconds describes a target someone started; --self starts its own, once for every lifecycle configuration';
+  if (self)
+    return '--wait-seconds describes a target someone started; --self starts its own, once for every lifecycle configuration';
   const wait = parseCount(seconds, '--wait-seconds', 0, 86_400);
   if (typeof wait === 'string') return wait;
-  if (wait === 0 && given.length > 0) return `--${given[0]} needs a wait: --wait-seconds 0 says the target was started without one`;
+  if (wait === 0 && given.length > 0)
+    return `--${given[0]} needs a wait: --wait-seconds 0 says the target was started without one`;
   const settings: LifecycleSettings = {
     needWaitForService: wait > 0,
     waitSecondsForService: wait,
@@ -181,23 +263,29 @@ function lifecycleSettingsFrom(str: (name: string) => string | undefined, self: 
   }
   const names = str('wait-for-broker-names');
   if (names !== undefined) {
-    const list = names.split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+    const list = names
+      .split(/[,;]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.find((entry) => !/^[^/\s]+\/[^/\s]+$/.test(entry));
-    if (bad !== undefined || list.length === 0) return `--wait-for-broker-names: expected cluster/brokerName entries separated by ",", got ${JSON.stringify(bad ?? names)}`;
+    if (bad !== undefined || list.length === 0)
+      return `--wait-for-broker-names: expected cluster/brokerName entries separated by ",", got ${JSON.stringify(bad ?? names)}`;
     settings.waitForBrokerNames = list;
   }
   const timeout = str('wait-timeout-seconds');
   if (timeout !== undefined) {
     const n = parseCount(timeout, '--wait-timeout-seconds', 1, 86_400);
     if (typeof n === 'string') return n;
-    if (n < wait) return `--wait-timeout-seconds (${n}) must be at least --wait-seconds (${wait}), as xnamesrv requires`;
+    if (n < wait)
+      return `--wait-timeout-seconds (${n}) must be at least --wait-seconds (${wait}), as xnamesrv requires`;
     settings.waitTimeoutSeconds = n;
   } else if (settings.waitTimeoutSeconds < wait) {
     settings.waitTimeoutSeconds = wait;
   }
   const action = str('wait-timeout-action');
   if (action !== undefined) {
-    if (action !== 'serve' && action !== 'refuse') return `--wait-timeout-action: expected serve or refuse, got ${JSON.stringify(action)}`;
+    if (action !== 'serve' && action !== 'refuse')
+      return `--wait-timeout-action: expected serve or refuse, got ${JSON.stringify(action)}`;
     settings.waitTimeoutAction = action as WaitTimeoutAction;
   }
   return settings;

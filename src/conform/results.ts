@@ -61,7 +61,15 @@ export interface ConformReport {
   tool: { name: 'xnamesrv conform'; version: string };
   target: { remoting: string; http?: string; description: string };
   profile: Pick<TargetProfile, 'kind' | 'detectedFrom' | 'version' | 'refresh' | 'expiry'>;
-  run: { runId: string; clusterName: string; clock: 'real' | 'simulated'; heartbeatTimeoutMillis: number; startedAt: string; finishedAt: string; durationMs: number };
+  run: {
+    runId: string;
+    clusterName: string;
+    clock: 'real' | 'simulated';
+    heartbeatTimeoutMillis: number;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+  };
   /** What the lifecycle paths assumed about how the target was started. */
   lifecycle: string;
   paths: PathRecord[];

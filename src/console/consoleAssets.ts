@@ -55,7 +55,8 @@ export function consolePageDir(): string {
     const candidate = join(dir, 'src', 'console', 'page');
     if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('the console page directory (src/console/page) is missing from this installation');
+    if (parent === dir)
+      throw new Error('the console page directory (src/console/page) is missing from this installation');
     dir = parent;
   }
 }
@@ -75,7 +76,9 @@ async function assetOf(content: Buffer, contentType: string, cacheControl: strin
   const quality = content.length <= BROTLI_BEST_QUALITY_UP_TO ? zlibConstants.BROTLI_MAX_QUALITY : 5;
   const [gzipped, brotli] = await Promise.all([
     gzipAsync(content, { level: 9 }),
-    brotliAsync(content, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length } }),
+    brotliAsync(content, {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length },
+    }),
   ]);
   return {
     contentType,

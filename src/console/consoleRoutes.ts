@@ -64,10 +64,23 @@ function serveAsset(request: IncomingMessage, asset: ConsoleAsset | undefined): 
     'referrer-policy': 'no-referrer',
   };
   if (asset.contentType.startsWith('text/html')) headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
-  if (request.headers['if-none-match'] === asset.etag) return { status: 304, headers, contentType: asset.contentType, body: '' };
+  if (request.headers['if-none-match'] === asset.etag)
+    return { status: 304, headers, contentType: asset.contentType, body: '' };
   const accepted = acceptedEncodings(request.headers['accept-encoding']);
-  if (accepted.has('br')) return { status: 200, headers: { ...headers, 'content-encoding': 'br' }, contentType: asset.contentType, body: asset.br };
-  if (accepted.has('gzip')) return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, contentType: asset.contentType, body: asset.gzip };
+  if (accepted.has('br'))
+    return {
+      status: 200,
+      headers: { ...headers, 'content-encoding': 'br' },
+      contentType: asset.contentType,
+      body: asset.br,
+    };
+  if (accepted.has('gzip'))
+    return {
+      status: 200,
+      headers: { ...headers, 'content-encoding': 'gzip' },
+      contentType: asset.contentType,
+      body: asset.gzip,
+    };
   return { status: 200, headers, contentType: asset.contentType, body: asset.identity };
 }
 

@@ -5,7 +5,13 @@ import { TokenVerifier } from './auth.js';
 import type { GatewayHost } from './host.js';
 import { PingTimer } from './pingTimer.js';
 import { createServerIdentity, type ServerIdentity } from './serverIdentity.js';
-import { ClientSession, type GatewayCounters, type GatewayLimits, type SessionEnvironment, type SessionOpening } from './session.js';
+import {
+  ClientSession,
+  type GatewayCounters,
+  type GatewayLimits,
+  type SessionEnvironment,
+  type SessionOpening,
+} from './session.js';
 import { originAllowed } from './origin.js';
 import { GatewayStream, type StreamSources } from './stream.js';
 import { readUpgradeRequest } from './upgradeRequest.js';
@@ -43,7 +49,13 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly stream: GatewayStream;
   private readonly sessions = new Set<ClientSession>();
-  private readonly counters: GatewayCounters = { messagesSent: 0, droppedSlowClients: 0, deadClients: 0, oversizedMessages: 0, rejectedUpgrades: 0 };
+  private readonly counters: GatewayCounters = {
+    messagesSent: 0,
+    droppedSlowClients: 0,
+    deadClients: 0,
+    oversizedMessages: 0,
+    rejectedUpgrades: 0,
+  };
   private readonly environment: SessionEnvironment;
   private readonly pings: PingTimer;
   private readonly maxClients: number;
@@ -61,7 +73,12 @@ export class Gateway {
       maxMessageBytes: config.gatewayMaxMessageBytes,
       pingIntervalMs: config.gatewayPingIntervalSeconds * 1000,
     };
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     this.stream = new GatewayStream(streamSourcesOf(host), config.replayBufferSize);
     this.environment = {
       host,
@@ -97,7 +114,10 @@ export class Gateway {
           detail: { client: request.socket.remoteAddress },
         });
       }
-      this.host.logger.info({ status: decision.status, reason: decision.message, client: request.socket.remoteAddress }, 'gateway upgrade refused');
+      this.host.logger.info(
+        { status: decision.status, reason: decision.message, client: request.socket.remoteAddress },
+        'gateway upgrade refused',
+      );
       rejectUpgrade(socket, decision.status, decision.message, decision.headers);
       return;
     }
@@ -114,10 +134,15 @@ export class Gateway {
     return this.closing;
   }
 
-  private refusalOf(request: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | undefined {
+  private refusalOf(
+    request: IncomingMessage,
+  ): { status: number; message: string; headers?: Record<string, string> } | undefined {
     if (this.closing) return { status: 503, message: 'name server shutting down' };
     if (!originAllowed(request, this.allowedOrigins)) {
-      this.host.logger.info({ origin: request.headers.origin, client: request.socket.remoteAddress }, 'gateway upgrade refused: origin not allowed');
+      this.host.logger.info(
+        { origin: request.headers.origin, client: request.socket.remoteAddress },
+        'gateway upgrade refused: origin not allowed',
+      );
       return { status: 403, message: `origin ${request.headers.origin} is not allowed (gatewayAllowedOrigins)` };
     }
     if (this.sessions.size >= this.maxClients) {
@@ -128,7 +153,11 @@ export class Gateway {
         action: 'gateway upgrade refused with 503',
         detail: { client: request.socket.remoteAddress },
       });
-      return { status: 503, message: `too many gateway clients (gatewayMaxClients=${this.maxClients})`, headers: { 'retry-after': '30' } };
+      return {
+        status: 503,
+        message: `too many gateway clients (gatewayMaxClients=${this.maxClients})`,
+        headers: { 'retry-after': '30' },
+      };
     }
     return undefined;
   }
@@ -140,10 +169,16 @@ export class Gateway {
     }
     const session = new ClientSession(ws, opening, this.environment, (closed) => {
       this.sessions.delete(closed);
-      this.host.logger.debug({ client: opening.remoteAddress, connectionId: closed.connectionId }, 'gateway client disconnected');
+      this.host.logger.debug(
+        { client: opening.remoteAddress, connectionId: closed.connectionId },
+        'gateway client disconnected',
+      );
     });
     this.sessions.add(session);
-    this.host.logger.debug({ client: opening.remoteAddress, connectionId: session.connectionId }, 'gateway client connected');
+    this.host.logger.debug(
+      { client: opening.remoteAddress, connectionId: session.connectionId },
+      'gateway client connected',
+    );
     session.open();
     this.pings.ensureRunning();
   }

@@ -68,28 +68,34 @@ export class RequestError extends Error {
   }
 }
 
-export type ParsedClientMessage = { ok: true; request: ClientRequest } | { ok: false; error: Omit<ErrorMessage, 'type'> };
+export type ParsedClientMessage =
+  { ok: true; request: ClientRequest } | { ok: false; error: Omit<ErrorMessage, 'type'> };
 
 export function parseClientMessage(text: string): ParsedClientMessage {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: { code: 'invalid_json', message: `message is not valid JSON: ${(err as Error).message}` } };
+    return {
+      ok: false,
+      error: { code: 'invalid_json', message: `message is not valid JSON: ${(err as Error).message}` },
+    };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, error: { code: 'bad_request', message: 'a message must be a JSON object with an "op" field' } };
   }
   const fields = value as Record<string, unknown>;
   const rawId = fields.id;
-  const idIsValid = rawId === undefined || typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId));
+  const idIsValid =
+    rawId === undefined || typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId));
   // An id of the wrong type is not echoed: the client could not match it anyway.
   const id = idIsValid ? (rawId as RequestId | undefined) : undefined;
   const op = fields.op;
   if (typeof op !== 'string' || op === '') {
     return { ok: false, error: withId(id, { code: 'bad_request', message: 'field "op" is required (string)' }) };
   }
-  if (!idIsValid) return { ok: false, error: { op, code: 'bad_request', message: 'field "id" must be a string or a number' } };
+  if (!idIsValid)
+    return { ok: false, error: { op, code: 'bad_request', message: 'field "id" must be a string or a number' } };
   return { ok: true, request: withId(id, { op, fields }) };
 }
 

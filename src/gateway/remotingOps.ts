@@ -84,14 +84,49 @@ export const REMOTING_OPS: Readonly<Record<string, RemotingOp>> = {
     result: routeResult,
   }),
   getClusterInfo: defineOp({ kind: 'read', code: RequestCode.GET_BROKER_CLUSTER_INFO, fields: {}, result: jsonBody }),
-  getAllTopics: defineOp({ kind: 'read', code: RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, fields: {}, result: jsonBody }),
-  getTopicsByCluster: defineOp({ kind: 'read', code: RequestCode.GET_TOPICS_BY_CLUSTER, fields: { cluster: 'string' }, result: jsonBody }),
-  getSystemTopics: defineOp({ kind: 'read', code: RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, fields: {}, result: jsonBody }),
+  getAllTopics: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+    fields: {},
+    result: jsonBody,
+  }),
+  getTopicsByCluster: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_TOPICS_BY_CLUSTER,
+    fields: { cluster: 'string' },
+    result: jsonBody,
+  }),
+  getSystemTopics: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS,
+    fields: {},
+    result: jsonBody,
+  }),
   getUnitTopics: defineOp({ kind: 'read', code: RequestCode.GET_UNIT_TOPIC_LIST, fields: {}, result: jsonBody }),
-  getHasUnitSubTopics: defineOp({ kind: 'read', code: RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, fields: {}, result: jsonBody }),
-  getHasUnitSubUnUnitTopics: defineOp({ kind: 'read', code: RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, fields: {}, result: jsonBody }),
-  getKv: defineOp({ kind: 'read', code: RequestCode.GET_KV_CONFIG, fields: { namespace: 'string', key: 'string' }, result: headerFields('value') }),
-  getKvList: defineOp({ kind: 'read', code: RequestCode.GET_KVLIST_BY_NAMESPACE, fields: { namespace: 'string' }, result: jsonBody }),
+  getHasUnitSubTopics: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST,
+    fields: {},
+    result: jsonBody,
+  }),
+  getHasUnitSubUnUnitTopics: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST,
+    fields: {},
+    result: jsonBody,
+  }),
+  getKv: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_KV_CONFIG,
+    fields: { namespace: 'string', key: 'string' },
+    result: headerFields('value'),
+  }),
+  getKvList: defineOp({
+    kind: 'read',
+    code: RequestCode.GET_KVLIST_BY_NAMESPACE,
+    fields: { namespace: 'string' },
+    result: jsonBody,
+  }),
 
   // ---- control ------------------------------------------------------------
   wipeWritePerm: defineOp({
@@ -106,9 +141,21 @@ export const REMOTING_OPS: Readonly<Record<string, RemotingOp>> = {
     fields: { brokerName: 'string' },
     result: countField('addTopicCount'),
   }),
-  deleteTopic: defineOp({ kind: 'control', code: RequestCode.DELETE_TOPIC_IN_NAMESRV, fields: { topic: 'string', clusterName: 'string?' } }),
-  putKv: defineOp({ kind: 'control', code: RequestCode.PUT_KV_CONFIG, fields: { namespace: 'string', key: 'string', value: 'string' } }),
-  deleteKv: defineOp({ kind: 'control', code: RequestCode.DELETE_KV_CONFIG, fields: { namespace: 'string', key: 'string' } }),
+  deleteTopic: defineOp({
+    kind: 'control',
+    code: RequestCode.DELETE_TOPIC_IN_NAMESRV,
+    fields: { topic: 'string', clusterName: 'string?' },
+  }),
+  putKv: defineOp({
+    kind: 'control',
+    code: RequestCode.PUT_KV_CONFIG,
+    fields: { namespace: 'string', key: 'string', value: 'string' },
+  }),
+  deleteKv: defineOp({
+    kind: 'control',
+    code: RequestCode.DELETE_KV_CONFIG,
+    fields: { namespace: 'string', key: 'string' },
+  }),
   updateConfig: defineOp({
     kind: 'control',
     code: RequestCode.UPDATE_NAMESRV_CONFIG,
@@ -150,7 +197,10 @@ export const REMOTING_OPS: Readonly<Record<string, RemotingOp>> = {
     body: (f) =>
       encodeRegisterBrokerBody(
         {
-          topicConfigSerializeWrapper: { topicConfigTable: topicConfigsOf(f.topics), dataVersion: dataVersionOf(f.dataVersion) },
+          topicConfigSerializeWrapper: {
+            topicConfigTable: topicConfigsOf(f.topics),
+            dataVersion: dataVersionOf(f.dataVersion),
+          },
           filterServerList: [],
         },
         { compressed: false, generation: '5.x' },

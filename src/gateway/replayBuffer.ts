@@ -15,7 +15,8 @@ export class ReplayBuffer<T extends Sequenced> {
   private size = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`replay buffer capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`replay buffer capacity must be a positive integer, got ${capacity}`);
     this.ring = new Array(capacity);
   }
 

@@ -161,7 +161,10 @@ export class ClientSession implements StreamSink {
     }
     if (!this.heardSinceLastPing) {
       this.env.counters.deadClients++;
-      this.env.host.logger.info({ client: this.opening.remoteAddress }, 'gateway client did not answer ping: disconnected');
+      this.env.host.logger.info(
+        { client: this.opening.remoteAddress },
+        'gateway client did not answer ping: disconnected',
+      );
       this.phase = 'closing';
       this.release();
       this.ws.terminate();
@@ -188,7 +191,11 @@ export class ClientSession implements StreamSink {
     this.heardSinceLastPing = true;
     if (this.phase !== 'open') return;
     if (isBinary) {
-      this.send({ type: 'error', code: 'bad_request', message: 'binary messages are not supported: send JSON text' } satisfies ErrorMessage);
+      this.send({
+        type: 'error',
+        code: 'bad_request',
+        message: 'binary messages are not supported: send JSON text',
+      } satisfies ErrorMessage);
       return;
     }
     const parsed = parseClientMessage(textOf(data));
@@ -258,7 +265,13 @@ export class ClientSession implements StreamSink {
   }
 
   private fail(request: ClientRequest, err: unknown): void {
-    const error: ErrorMessage = { type: 'error', ...(request.id === undefined ? {} : { id: request.id }), op: request.op, code: 'internal_error', message: '' };
+    const error: ErrorMessage = {
+      type: 'error',
+      ...(request.id === undefined ? {} : { id: request.id }),
+      op: request.op,
+      code: 'internal_error',
+      message: '',
+    };
     if (err instanceof RequestError) {
       error.code = err.code;
       error.message = err.message;
@@ -269,7 +282,8 @@ export class ClientSession implements StreamSink {
       error.message = err instanceof Error ? err.message : String(err);
     }
     this.send(error);
-    if (err instanceof RequestError && err.details.closeWith !== undefined) this.closeWith(err.details.closeWith, err.message);
+    if (err instanceof RequestError && err.details.closeWith !== undefined)
+      this.closeWith(err.details.closeWith, err.message);
   }
 
   // ---------------------------------------------------------------------------
@@ -287,7 +301,10 @@ export class ClientSession implements StreamSink {
         action: 'subscribe refused with limit_exceeded',
         detail: { client: this.opening.remoteAddress, held, growth },
       });
-      throw new RequestError('limit_exceeded', `at most ${limit} cluster, broker and topic filters per client (holds ${held}, this adds ${growth})`);
+      throw new RequestError(
+        'limit_exceeded',
+        `at most ${limit} cluster, broker and topic filters per client (holds ${held}, this adds ${growth})`,
+      );
     }
     this.watch(this.subscription.add(change));
     const result: Record<string, unknown> = { seq: this.env.stream.currentSeq, subscription: this.subscription.view() };
@@ -328,7 +345,11 @@ export class ClientSession implements StreamSink {
           offender: `gateway client ${this.opening.remoteAddress}`,
           value: this.env.host.config.get().replayBufferSize,
           action: 'resume answered with a reset (the messages it missed are no longer kept)',
-          detail: { client: this.opening.remoteAddress, lastSeq: point.lastSeq, oldestAvailable: replay.oldestAvailable },
+          detail: {
+            client: this.opening.remoteAddress,
+            lastSeq: point.lastSeq,
+            oldestAvailable: replay.oldestAvailable,
+          },
         });
       } else {
         let replayed = 0;
@@ -344,7 +365,13 @@ export class ClientSession implements StreamSink {
         return result;
       }
     }
-    this.send({ type: 'reset', ...reset, lastSeq: point.lastSeq, server: this.env.identity, ...takeSnapshot(this.env.host, stream, this.subscription) });
+    this.send({
+      type: 'reset',
+      ...reset,
+      lastSeq: point.lastSeq,
+      server: this.env.identity,
+      ...takeSnapshot(this.env.host, stream, this.subscription),
+    });
     return { seq, replayed: 0, reset: true, reason: reset.reason };
   }
 
@@ -358,9 +385,14 @@ export class ClientSession implements StreamSink {
     // A wrong token takes away what a right one gave: the client's credentials are in doubt.
     this.authorized = false;
     this.failedAuths++;
-    this.env.host.logger.warn({ client: this.opening.remoteAddress, failedAuths: this.failedAuths }, 'gateway auth failed: wrong token');
+    this.env.host.logger.warn(
+      { client: this.opening.remoteAddress, failedAuths: this.failedAuths },
+      'gateway auth failed: wrong token',
+    );
     if (this.failedAuths >= MAX_FAILED_AUTHS) {
-      throw new RequestError('unauthorized', 'wrong gateway token; too many failed attempts', { closeWith: CloseCode.POLICY_VIOLATION });
+      throw new RequestError('unauthorized', 'wrong gateway token; too many failed attempts', {
+        closeWith: CloseCode.POLICY_VIOLATION,
+      });
     }
     throw new RequestError('unauthorized', 'wrong gateway token');
   }

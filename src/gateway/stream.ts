@@ -116,7 +116,12 @@ export class GatewayStream {
     const routes: Record<string, unknown> = {};
     for (const topic of topics) {
       const encoded = this.sources.encodedRoute(topic);
-      Object.defineProperty(routes, topic, { value: encoded === undefined ? null : JSON.parse(encoded), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(routes, topic, {
+        value: encoded === undefined ? null : JSON.parse(encoded),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return routes;
   }
@@ -203,5 +208,9 @@ export class GatewayStream {
 
 function brokerKeysOf(context: Record<string, unknown>): BrokerKeys {
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
-  return { clusterName: text(context.clusterName), brokerName: text(context.brokerName), brokerAddr: text(context.brokerAddr) };
+  return {
+    clusterName: text(context.clusterName),
+    brokerName: text(context.brokerName),
+    brokerAddr: text(context.brokerAddr),
+  };
 }

@@ -49,7 +49,9 @@ export class Subscription {
   /** How many filters `change` would add that are not held yet. */
   growthOf(change: SubscriptionChange): number {
     const fresh = (held: Set<string>, items: string[]) => new Set(items.filter((item) => !held.has(item))).size;
-    return fresh(this.clusters, change.clusters) + fresh(this.brokers, change.brokers) + fresh(this.topics, change.topics);
+    return (
+      fresh(this.clusters, change.clusters) + fresh(this.brokers, change.brokers) + fresh(this.topics, change.topics)
+    );
   }
 
   /** Adds the change; topics imply the routes stream. Returns the topics that are new. */
@@ -85,7 +87,11 @@ export class Subscription {
 
   acceptsBroker(broker: BrokerKeys): boolean {
     if (this.clusters.size === 0 && this.brokers.size === 0) return true;
-    return this.clusters.has(broker.clusterName) || this.brokers.has(broker.brokerName) || this.brokers.has(broker.brokerAddr);
+    return (
+      this.clusters.has(broker.clusterName) ||
+      this.brokers.has(broker.brokerName) ||
+      this.brokers.has(broker.brokerAddr)
+    );
   }
 
   accepts(entry: StreamEntry): boolean {
@@ -120,7 +126,12 @@ export function readSubscriptionChange(fields: Readonly<Record<string, unknown>>
   if (unknown !== undefined) {
     throw new RequestError('bad_request', `unknown stream "${unknown}" (streams: ${STREAM_NAMES.join(', ')})`);
   }
-  const change = { streams: streams as StreamName[], clusters: list('clusters'), brokers: list('brokers'), topics: list('topics') };
+  const change = {
+    streams: streams as StreamName[],
+    clusters: list('clusters'),
+    brokers: list('brokers'),
+    topics: list('topics'),
+  };
   if (Object.values(change).every((items) => items.length === 0)) {
     throw new RequestError('bad_request', 'name at least one of "streams", "clusters", "brokers" or "topics"');
   }

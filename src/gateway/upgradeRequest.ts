@@ -21,12 +21,24 @@ export type UpgradeDecision =
  * (`streams`, `topics`, `clusters`, `brokers`: comma-separated or repeated)
  * and where to resume (`lastSeq`, `instanceId`).
  */
-export function readUpgradeRequest(request: IncomingMessage, tokens: TokenVerifier, maxSubscriptions: number): UpgradeDecision {
+export function readUpgradeRequest(
+  request: IncomingMessage,
+  tokens: TokenVerifier,
+  maxSubscriptions: number,
+): UpgradeDecision {
   const authorized = readAuthorization(request.headers.authorization, tokens);
   if (!authorized.ok) return authorized;
 
   const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
-  const list = (name: string) => [...new Set(query.getAll(name).flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item !== ''))];
+  const list = (name: string) => [
+    ...new Set(
+      query
+        .getAll(name)
+        .flatMap((value) => value.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  ];
 
   const opening: SessionOpening = { remoteAddress: remoteAddressOf(request), authorized: authorized.authorized };
   if (query.has('streams')) {
@@ -35,7 +47,12 @@ export function readUpgradeRequest(request: IncomingMessage, tokens: TokenVerifi
     if (unknown !== undefined) return badRequest(`unknown stream "${unknown}" (streams: ${STREAM_NAMES.join(', ')})`);
     opening.streams = streams as StreamName[];
   }
-  const filters: SubscriptionChange = { streams: [], clusters: list('clusters'), brokers: list('brokers'), topics: list('topics') };
+  const filters: SubscriptionChange = {
+    streams: [],
+    clusters: list('clusters'),
+    brokers: list('brokers'),
+    topics: list('topics'),
+  };
   const filterCount = filters.clusters.length + filters.brokers.length + filters.topics.length;
   if (filterCount > maxSubscriptions) {
     return {
@@ -49,7 +66,8 @@ export function readUpgradeRequest(request: IncomingMessage, tokens: TokenVerifi
 
   const lastSeq = query.get('lastSeq');
   if (lastSeq !== null) {
-    if (!/^\d+$/.test(lastSeq) || !Number.isSafeInteger(Number(lastSeq))) return badRequest('lastSeq must be a non-negative integer');
+    if (!/^\d+$/.test(lastSeq) || !Number.isSafeInteger(Number(lastSeq)))
+      return badRequest('lastSeq must be a non-negative integer');
     const resume: ResumePoint = { lastSeq: Number(lastSeq) };
     const instanceId = query.get('instanceId');
     if (instanceId !== null) resume.instanceId = instanceId;
@@ -61,14 +79,17 @@ export function readUpgradeRequest(request: IncomingMessage, tokens: TokenVerifi
 function readAuthorization(
   header: string | undefined,
   tokens: TokenVerifier,
-): { ok: true; authorized: boolean } | { ok: false; status: number; message: string; headers?: Record<string, string> } {
+):
+  { ok: true; authorized: boolean } | { ok: false; status: number; message: string; headers?: Record<string, string> } {
   const bearer = readBearer(header);
   const challenge = { 'www-authenticate': 'Bearer realm="xnamesrv gateway"' };
   if (bearer.kind === 'absent') return { ok: true, authorized: false };
-  if (bearer.kind === 'malformed') return { ok: false, status: 401, message: 'Authorization must be "Bearer <token>"', headers: challenge };
+  if (bearer.kind === 'malformed')
+    return { ok: false, status: 401, message: 'Authorization must be "Bearer <token>"', headers: challenge };
   // Without a configured token nothing can match; reads still work and hello says control ops are disabled.
   if (!tokens.configured) return { ok: true, authorized: false };
-  if (!tokens.verify(bearer.token)) return { ok: false, status: 401, message: 'wrong gateway token', headers: challenge };
+  if (!tokens.verify(bearer.token))
+    return { ok: false, status: 401, message: 'wrong gateway token', headers: challenge };
   return { ok: true, authorized: true };
 }
 

@@ -33,10 +33,18 @@ function probeBody(status: LifecycleStatus) {
     routesRefused: status.routesRefused ?? null,
     degraded: status.degraded.length > 0,
     degradedReasons: status.degraded,
-    waitTarget: { met: status.waitTarget.met, liveBrokers: status.waitTarget.liveBrokers, missing: status.waitTarget.missing },
+    waitTarget: {
+      met: status.waitTarget.met,
+      liveBrokers: status.waitTarget.liveBrokers,
+      missing: status.waitTarget.missing,
+    },
     waitTimeoutAction: status.waitTimeoutAction,
     wait: status.wait
-      ? { startedAt: iso(status.wait.startedAt), holdingEndsAt: iso(status.wait.holdingEndsAt), timeoutAt: iso(status.wait.timeoutAt) }
+      ? {
+          startedAt: iso(status.wait.startedAt),
+          holdingEndsAt: iso(status.wait.holdingEndsAt),
+          timeoutAt: iso(status.wait.timeoutAt),
+        }
       : null,
   };
 }

@@ -9,7 +9,13 @@ export interface MetricsSource {
   /** Tags of the name server's current state (live, ready, servingRoutes, degraded). */
   lifecycleTags?(): readonly string[];
   brokerStates(): Iterable<string>;
-  routeStats(): { topics: number; brokerNames: number; clusters: number; cachedRoutes: number; cachedRouteBytes: number };
+  routeStats(): {
+    topics: number;
+    brokerNames: number;
+    clusters: number;
+    cachedRoutes: number;
+    cachedRouteBytes: number;
+  };
   /** Open remoting connections. */
   remotingConnections?(): number;
   /** Requests waiting for their answer, all connections together. */
@@ -152,7 +158,7 @@ export class NameServerMetrics {
     });
     new Counter({
       name: 'xnamesrv_limit_hits_total',
-      help: 'Times a configured limit refused something, by the limit\'s configuration key (each offender is logged once)',
+      help: "Times a configured limit refused something, by the limit's configuration key (each offender is logged once)",
       labelNames: ['limit'],
       registers,
       collect() {

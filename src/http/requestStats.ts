@@ -35,7 +35,13 @@ export class RequestStats {
   record(code: number, responseCode: number | undefined, seconds: number): void {
     let stats = code === this.lastCode ? this.lastStats : this.byCode.get(code);
     if (stats === undefined) {
-      stats = { request: requestCodeName(code), results: new Map(), buckets: new Float64Array(REQUEST_DURATION_BUCKETS.length + 1), sum: 0, count: 0 };
+      stats = {
+        request: requestCodeName(code),
+        results: new Map(),
+        buckets: new Float64Array(REQUEST_DURATION_BUCKETS.length + 1),
+        sum: 0,
+        count: 0,
+      };
       this.byCode.set(code, stats);
     }
     this.lastCode = code;
@@ -53,7 +59,14 @@ export class RequestStats {
   *requestCounts(): Generator<{ labels: { code: string; request: string; result: string }; value: number }> {
     for (const [code, stats] of this.byCode) {
       for (const [result, value] of stats.results) {
-        yield { labels: { code: String(code), request: stats.request, result: result === -1 ? 'ONEWAY' : responseCodeName(result) }, value };
+        yield {
+          labels: {
+            code: String(code),
+            request: stats.request,
+            result: result === -1 ? 'ONEWAY' : responseCodeName(result),
+          },
+          value,
+        };
       }
     }
   }
@@ -94,7 +107,13 @@ export function registerRequestDurations(registry: Registry, stats: RequestStats
     help: 'Time from a request frame decoded to its answer handed to the connection, by request',
     type: 'histogram',
     aggregator: 'sum',
-    get: async () => ({ name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values: stats.durationValues(name) }),
+    get: async () => ({
+      name: metric.name,
+      help: metric.help,
+      type: metric.type,
+      aggregator: metric.aggregator,
+      values: stats.durationValues(name),
+    }),
     reset: () => stats.reset(),
   };
   registry.registerMetric(metric as unknown as Histogram);

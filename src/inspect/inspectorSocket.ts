@@ -106,7 +106,10 @@ export class InspectorSocket {
   private connect(): void {
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.url, { handshakeTimeout: this.settings.handshakeTimeoutMs, perMessageDeflate: false });
+      socket = new WebSocket(this.url, {
+        handshakeTimeout: this.settings.handshakeTimeoutMs,
+        perMessageDeflate: false,
+      });
     } catch (err) {
       // A URL the ws client rejects outright: retrying will not help.
       this.warnOnce(describeError(err), false);
@@ -172,7 +175,10 @@ export class InspectorSocket {
     const then = retrying
       ? `keeps serving; the latest ${this.settings.maxQueued} inspection events wait while it retries in the background`
       : 'keeps serving without inspection';
-    this.logger.warn({ inspectUrl: this.url, reason }, `inspector ${this.url} unreachable (${reason}): the name server ${then}`);
+    this.logger.warn(
+      { inspectUrl: this.url, reason },
+      `inspector ${this.url} unreachable (${reason}): the name server ${then}`,
+    );
   }
 }
 

@@ -6,7 +6,13 @@ import type { InspectionEvent } from 'xstate';
  * the shape @statelyai/inspect's `createWebSocketInspector` sends.
  */
 export type InspectorMessage =
-  | (MessageBase & { type: '@xstate.actor'; name: string; parentId: string | undefined; definition: string | undefined; snapshot: unknown })
+  | (MessageBase & {
+      type: '@xstate.actor';
+      name: string;
+      parentId: string | undefined;
+      definition: string | undefined;
+      snapshot: unknown;
+    })
   | (MessageBase & { type: '@xstate.event'; event: unknown; sourceId: string | undefined })
   | (MessageBase & { type: '@xstate.snapshot'; event: unknown; snapshot: unknown });
 
@@ -39,9 +45,18 @@ interface InspectedRef {
  * the kinds inspectors do not show (microsteps, actions, transitions).
  * `summarizeContext` replaces each context: contexts hold maps and actor refs.
  */
-export function toInspectorMessage(event: InspectionEvent, summarizeContext: (context: unknown) => unknown): InspectorMessage | undefined {
+export function toInspectorMessage(
+  event: InspectionEvent,
+  summarizeContext: (context: unknown) => unknown,
+): InspectorMessage | undefined {
   const ref = event.actorRef as unknown as InspectedRef;
-  const base: MessageBase = { sessionId: ref.sessionId, rootId: event.rootId, createdAt: String(Date.now()), id: null, _version: INSPECT_PROTOCOL_VERSION };
+  const base: MessageBase = {
+    sessionId: ref.sessionId,
+    rootId: event.rootId,
+    createdAt: String(Date.now()),
+    id: null,
+    _version: INSPECT_PROTOCOL_VERSION,
+  };
   switch (event.type) {
     case '@xstate.actor': {
       const config = ref.logic?.config;
@@ -60,7 +75,12 @@ export function toInspectorMessage(event: InspectionEvent, summarizeContext: (co
       return { ...base, type: '@xstate.event', event: toPlain(event.event), sourceId: source?.sessionId };
     }
     case '@xstate.snapshot':
-      return { ...base, type: '@xstate.snapshot', event: toPlain(event.event), snapshot: snapshotOf(event.snapshot, summarizeContext) };
+      return {
+        ...base,
+        type: '@xstate.snapshot',
+        event: toPlain(event.event),
+        snapshot: snapshotOf(event.snapshot, summarizeContext),
+      };
     default:
       return undefined;
   }
@@ -86,8 +106,12 @@ function definitionOf(config: unknown, name: string): string {
 function snapshotOf(snapshot: unknown, summarizeContext: (context: unknown) => unknown): unknown {
   if (typeof snapshot !== 'object' || snapshot === null) return toPlain(snapshot);
   // Machine snapshots drop their machine and methods in toJSON; promise snapshots are plain.
-  const json = typeof (snapshot as { toJSON?: unknown }).toJSON === 'function' ? (snapshot as { toJSON(): object }).toJSON() : snapshot;
-  const withContext = 'context' in json ? { ...json, context: summarizeContext((json as { context: unknown }).context) } : json;
+  const json =
+    typeof (snapshot as { toJSON?: unknown }).toJSON === 'function'
+      ? (snapshot as { toJSON(): object }).toJSON()
+      : snapshot;
+  const withContext =
+    'context' in json ? { ...json, context: summarizeContext((json as { context: unknown }).context) } : json;
   return toPlain({ status: 'active', ...withContext });
 }
 
@@ -119,7 +143,8 @@ export function toPlain(value: unknown, depth = 0, ancestors: object[] = []): un
   const inner = [...ancestors, object];
   const copy = (v: unknown) => toPlain(v, depth + 1, inner);
   // toJSON may hand back the object itself: counting it as an ancestor stops that loop.
-  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return toPlain((object as { toJSON(): unknown }).toJSON(), depth + 1, inner);
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function')
+    return toPlain((object as { toJSON(): unknown }).toJSON(), depth + 1, inner);
   if (Array.isArray(object)) return listCapped(object, object.length, copy);
   if (object instanceof Set) return listCapped(object, object.size, copy);
   if (object instanceof Map) return recordCapped(object, object.size, copy);
@@ -141,7 +166,11 @@ function listCapped(values: Iterable<unknown>, size: number, copy: (v: unknown) 
   return list;
 }
 
-function recordCapped(entries: Iterable<readonly [unknown, unknown]>, size: number, copy: (v: unknown) => unknown): Record<string, unknown> {
+function recordCapped(
+  entries: Iterable<readonly [unknown, unknown]>,
+  size: number,
+  copy: (v: unknown) => unknown,
+): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   let kept = 0;
   for (const [k, v] of entries) {

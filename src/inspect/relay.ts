@@ -47,7 +47,9 @@ export class InspectorRelay {
     private readonly wss: WebSocketServer,
     private readonly options: InspectorRelayOptions,
   ) {
-    wss.on('connection', (ws, request) => this.accept(ws, `${request.socket.remoteAddress}:${request.socket.remotePort}`));
+    wss.on('connection', (ws, request) =>
+      this.accept(ws, `${request.socket.remoteAddress}:${request.socket.remotePort}`),
+    );
   }
 
   static listen(options: InspectorRelayOptions): Promise<InspectorRelay> {
@@ -86,7 +88,12 @@ export class InspectorRelay {
     // Protocol errors from a client end that client only.
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
-      this.options.onClient?.({ type: 'disconnected', client, role: this.inspectors.has(ws) ? 'inspector' : 'receiver', messages });
+      this.options.onClient?.({
+        type: 'disconnected',
+        client,
+        role: this.inspectors.has(ws) ? 'inspector' : 'receiver',
+        messages,
+      });
     });
     ws.on('message', (data, isBinary) => {
       const relayed = isBinary ? undefined : parseInspectionMessage(data.toString());

@@ -17,7 +17,8 @@ export function createSummaryLines(): (message: { type: string; [key: string]: u
       names.set(sessionId, message.name);
       if (names.size > MAX_NAMES) names.delete(names.keys().next().value!);
     }
-    const who = names.has(sessionId) && names.get(sessionId) !== sessionId ? `${sessionId} ${names.get(sessionId)}` : sessionId;
+    const who =
+      names.has(sessionId) && names.get(sessionId) !== sessionId ? `${sessionId} ${names.get(sessionId)}` : sessionId;
     switch (message.type) {
       case '@xstate.actor':
         return `${who}: actor in ${stateOf(message.snapshot)}`;
@@ -40,7 +41,8 @@ function eventTypeOf(event: unknown): string {
 
 /** The state value as dotted paths (`stopping.serving`); the status when not active; promise actors have only that. */
 function stateOf(snapshot: unknown): string {
-  const s = typeof snapshot === 'object' && snapshot !== null ? (snapshot as { value?: unknown; status?: unknown }) : {};
+  const s =
+    typeof snapshot === 'object' && snapshot !== null ? (snapshot as { value?: unknown; status?: unknown }) : {};
   const value = s.value === undefined ? undefined : statePaths(s.value).join(', ');
   const status = typeof s.status === 'string' && s.status !== 'active' ? s.status : undefined;
   if (value && status) return `${value} [${status}]`;

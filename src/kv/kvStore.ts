@@ -82,7 +82,10 @@ export class KvStore {
         () => false,
       );
       const hint = hasBackup ? `; a previous version may be in ${backup}` : '';
-      return { ok: false, error: `KV config file ${this.path} is corrupt (${parsed.error})${hint}; refusing to start rather than lose it` };
+      return {
+        ok: false,
+        error: `KV config file ${this.path} is corrupt (${parsed.error})${hint}; refusing to start rather than lose it`,
+      };
     }
     this.table = parsed.table;
     let items = 0;

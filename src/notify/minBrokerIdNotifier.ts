@@ -26,7 +26,15 @@ export class MinBrokerIdNotifier {
     };
     if (change.offlineBrokerAddr !== undefined) extFields.offlineBrokerAddr = change.offlineBrokerAddr;
     if (change.haBrokerAddr !== undefined) extFields.haBrokerAddr = change.haBrokerAddr;
-    this.options.logger.info({ brokerName: change.brokerName, minBrokerId: change.minBrokerId, notify: change.notifyAddrs, offline: change.offlineBrokerAddr }, 'min broker id changed');
+    this.options.logger.info(
+      {
+        brokerName: change.brokerName,
+        minBrokerId: change.minBrokerId,
+        notify: change.notifyAddrs,
+        offline: change.offlineBrokerAddr,
+      },
+      'min broker id changed',
+    );
     for (const address of change.notifyAddrs) void this.send(address, extFields);
   }
 
@@ -43,7 +51,10 @@ export class MinBrokerIdNotifier {
     try {
       client.oneway({ code: RequestCode.NOTIFY_MIN_BROKER_ID_CHANGE, extFields });
     } catch (err) {
-      this.options.logger.warn({ broker: address, err: (err as Error).message }, 'NOTIFY_MIN_BROKER_ID_CHANGE not sent');
+      this.options.logger.warn(
+        { broker: address, err: (err as Error).message },
+        'NOTIFY_MIN_BROKER_ID_CHANGE not sent',
+      );
       this.clients.delete(address);
     }
   }
@@ -54,13 +65,20 @@ export class MinBrokerIdNotifier {
     const separator = address.lastIndexOf(':');
     const host = address.slice(0, separator);
     const port = Number(address.slice(separator + 1));
-    const connecting = RemotingClient.connect({ host, port, connectTimeoutMs: this.options.connectTimeoutMs ?? 300 }).then(
+    const connecting = RemotingClient.connect({
+      host,
+      port,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 300,
+    }).then(
       (client) => {
         client.onClose(() => this.clients.delete(address));
         return client;
       },
       (err: Error) => {
-        this.options.logger.warn({ broker: address, err: err.message }, 'cannot reach broker to notify min broker id change');
+        this.options.logger.warn(
+          { broker: address, err: err.message },
+          'cannot reach broker to notify min broker id change',
+        );
         this.clients.delete(address);
         return undefined;
       },

@@ -5,8 +5,20 @@ export function summarizeContext(machine: string, context: unknown): Record<stri
     return { liveBrokers: c.liveBrokers.size, ...(c.reason ? { reason: c.reason } : {}) };
   }
   if (machine === 'broker') {
-    const c = context as { clusterName: string; brokerName: string; brokerAddr: string; brokerId: number; generation: number };
-    return { clusterName: c.clusterName, brokerName: c.brokerName, brokerAddr: c.brokerAddr, brokerId: c.brokerId, generation: c.generation };
+    const c = context as {
+      clusterName: string;
+      brokerName: string;
+      brokerAddr: string;
+      brokerId: number;
+      generation: number;
+    };
+    return {
+      clusterName: c.clusterName,
+      brokerName: c.brokerName,
+      brokerAddr: c.brokerAddr,
+      brokerId: c.brokerId,
+      generation: c.generation,
+    };
   }
   return {};
 }

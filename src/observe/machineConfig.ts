@@ -121,7 +121,12 @@ export function exportMachineConfig(machine: AnyStateMachine): ExportedMachine {
 }
 
 export function referencedNames(config: StateNodeJson): ReferencedNames {
-  const names = { actions: new Set<string>(), guards: new Set<string>(), delays: new Set<string>(), actors: new Set<string>() };
+  const names = {
+    actions: new Set<string>(),
+    guards: new Set<string>(),
+    delays: new Set<string>(),
+    actors: new Set<string>(),
+  };
   const refName = (ref: NamedRef) => (typeof ref === 'string' ? ref : ref.type);
   const addActions = (actions: NamedRef | NamedRef[] | undefined) => {
     for (const action of asArray(actions)) names.actions.add(refName(action));
@@ -154,7 +159,12 @@ export function referencedNames(config: StateNodeJson): ReferencedNames {
   };
   visit(config);
   const sorted = (set: Set<string>) => [...set].sort();
-  return { actions: sorted(names.actions), guards: sorted(names.guards), delays: sorted(names.delays), actors: sorted(names.actors) };
+  return {
+    actions: sorted(names.actions),
+    guards: sorted(names.guards),
+    delays: sorted(names.delays),
+    actors: sorted(names.actors),
+  };
 }
 
 function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): StateNodeJson {
@@ -166,7 +176,12 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
     out.history = node.history === 'deep' ? 'deep' : 'shallow';
     // As written: it resolves from the same place in the same tree.
     if (typeof raw.target === 'string') out.target = raw.target;
-    else if (raw.target !== undefined) omitted.push({ at: join(at, 'target'), kind: 'logic', reason: 'a history default that is not one target by name' });
+    else if (raw.target !== undefined)
+      omitted.push({
+        at: join(at, 'target'),
+        kind: 'logic',
+        reason: 'a history default that is not one target by name',
+      });
   }
   if (typeof node.description === 'string') out.description = node.description;
   if (raw.initial !== undefined) {
@@ -191,12 +206,22 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
     } else {
       // The invoke's id is the only name it has; keeping the invoke keeps its onDone/onError.
       src = definition.id;
-      omitted.push({ at: join(invokeAt, 'src'), kind: 'logic', reason: `inline actor logic; exported as src '${src}'` });
+      omitted.push({
+        at: join(invokeAt, 'src'),
+        kind: 'logic',
+        reason: `inline actor logic; exported as src '${src}'`,
+      });
     }
     const invoke: InvokeJson = { src };
     if (typeof invokeRaw.id === 'string') invoke.id = invokeRaw.id;
     if (typeof invokeRaw.systemId === 'string') invoke.systemId = invokeRaw.systemId;
-    const input = jsonOrOmit(invokeRaw.input, join(invokeAt, 'input'), 'data', 'the input is computed by a function', omitted);
+    const input = jsonOrOmit(
+      invokeRaw.input,
+      join(invokeAt, 'input'),
+      'data',
+      'the input is computed by a function',
+      omitted,
+    );
     if (input !== undefined) invoke.input = input;
     invoke.onDone = transitions(node, `xstate.done.actor.${definition.id}`, join(invokeAt, 'onDone'), omitted);
     invoke.onError = transitions(node, `xstate.error.actor.${definition.id}`, join(invokeAt, 'onError'), omitted);
@@ -219,7 +244,8 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
     }
     out.on = on;
   }
-  if (raw.onDone !== undefined) out.onDone = transitions(node, `xstate.done.state.${node.id}`, join(at, 'onDone'), omitted);
+  if (raw.onDone !== undefined)
+    out.onDone = transitions(node, `xstate.done.state.${node.id}`, join(at, 'onDone'), omitted);
   if (raw.route) out.route = transitionBody(raw.route, join(at, 'route'), omitted);
   if (node.type === 'final' || !node.parent) {
     const output = jsonOrOmit(node.output, join(at, 'output'), 'data', 'the output is computed by a function', omitted);
@@ -227,17 +253,28 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
   }
   const children = Object.values(node.states) as AnyStateNode[];
   if (children.length > 0) {
-    out.states = Object.fromEntries(children.map((child) => [child.key, stateNodeConfig(child, join(at, `states.${child.key}`), omitted)]));
+    out.states = Object.fromEntries(
+      children.map((child) => [child.key, stateNodeConfig(child, join(at, `states.${child.key}`), omitted)]),
+    );
   }
   return withoutUndefined(out) as StateNodeJson;
 }
 
-function transitions(node: AnyStateNode, descriptor: string, at: string, omitted: Omission[]): TransitionsJson | undefined {
+function transitions(
+  node: AnyStateNode,
+  descriptor: string,
+  at: string,
+  omitted: Omission[],
+): TransitionsJson | undefined {
   const list = node.transitions.get(descriptor);
   return list && list.length > 0 ? transitionList(list, at, omitted) : undefined;
 }
 
-function transitionList(list: readonly AnyTransitionDefinition[], at: string, omitted: Omission[]): TransitionsJson | undefined {
+function transitionList(
+  list: readonly AnyTransitionDefinition[],
+  at: string,
+  omitted: Omission[],
+): TransitionsJson | undefined {
   const configs = list.map((t, i) => transitionConfig(t, list.length === 1 ? at : `${at}[${i}]`, omitted));
   return configs.length === 1 ? configs[0] : configs;
 }
@@ -270,7 +307,11 @@ function targetRef(source: AnyStateNode, target: AnyStateNode): string {
 function guardRef(guard: unknown, at: string, omitted: Omission[]): NamedRef | undefined {
   if (typeof guard === 'function') {
     // Also the higher-order guards (and/or/not/stateIn): they are functions too.
-    omitted.push({ at, kind: 'logic', reason: 'inline guard: xstate has no name for it; the transition is exported unguarded' });
+    omitted.push({
+      at,
+      kind: 'logic',
+      reason: 'inline guard: xstate has no name for it; the transition is exported unguarded',
+    });
     return undefined;
   }
   return namedRef(guard, at, omitted);
@@ -285,7 +326,11 @@ function actionRefs(actions: readonly unknown[], at: string, omitted: Omission[]
       const name = builtIn ? (action as unknown as { type: string }).type : action.name;
       if (name) {
         refs.push(name);
-        omitted.push({ at: actionAt, kind: 'logic', reason: `inline action, exported by xstate's name for it ('${name}')` });
+        omitted.push({
+          at: actionAt,
+          kind: 'logic',
+          reason: `inline action, exported by xstate's name for it ('${name}')`,
+        });
       } else {
         omitted.push({ at: actionAt, kind: 'logic', reason: 'anonymous inline action: xstate has no name for it' });
       }
@@ -307,11 +352,21 @@ function namedRef(ref: unknown, at: string, omitted: Omission[]): NamedRef | und
   const { type, params } = ref as { type: string; params?: unknown };
   if (params === undefined) return type;
   if (isJson(params)) return { type, params };
-  omitted.push({ at: join(at, 'params'), kind: 'logic', reason: `params of '${type}' are computed by a function; exported as '${type}' without them` });
+  omitted.push({
+    at: join(at, 'params'),
+    kind: 'logic',
+    reason: `params of '${type}' are computed by a function; exported as '${type}' without them`,
+  });
   return type;
 }
 
-function jsonOrOmit(value: unknown, at: string, kind: Omission['kind'], reason: string, omitted: Omission[]): Json | undefined {
+function jsonOrOmit(
+  value: unknown,
+  at: string,
+  kind: Omission['kind'],
+  reason: string,
+  omitted: Omission[],
+): Json | undefined {
   if (value === undefined) return undefined;
   if (isJson(value)) return value;
   omitted.push({ at, kind, reason });

@@ -22,8 +22,15 @@ export function requireAdminToken(ctx: ProcessorContext, code: number, handler: 
     if (expected) {
       const given = request.extFields?.[ADMIN_TOKEN_FIELD];
       if (given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
-        ctx.logger.warn({ client: connection.remoteAddress, request: requestCodeName(code) }, 'write request refused: admin token missing or wrong');
-        return failure(request, ResponseCode.NO_PERMISSION, `${requestCodeName(code)} requires the admin token (ext field ${ADMIN_TOKEN_FIELD})`);
+        ctx.logger.warn(
+          { client: connection.remoteAddress, request: requestCodeName(code) },
+          'write request refused: admin token missing or wrong',
+        );
+        return failure(
+          request,
+          ResponseCode.NO_PERMISSION,
+          `${requestCodeName(code)} requires the admin token (ext field ${ADMIN_TOKEN_FIELD})`,
+        );
       }
     }
     return handler(request, connection);

@@ -54,7 +54,8 @@ export function registerBroker(ctx: ProcessorContext): RequestHandler {
       body: request.body ?? undefined,
       compressed: header.compressed ?? false,
       bodyCrc32: header.bodyCrc32 ?? 0,
-      beforeAnnounce: (result) => startBrokerLiveness(ctx, connection, header, heartbeatTimeoutMillis, result.generation),
+      beforeAnnounce: (result) =>
+        startBrokerLiveness(ctx, connection, header, heartbeatTimeoutMillis, result.generation),
     });
     // A large body is decoded off the event loop and applied in arrival order:
     // the answer then comes when it is applied.
@@ -89,7 +90,8 @@ function startBrokerLiveness(
       heartbeatTimeoutMillis,
     },
   });
-  if (connection.closed) ctx.sendToLifecycle({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId: connection.id });
+  if (connection.closed)
+    ctx.sendToLifecycle({ type: 'BROKER.CONNECTION_CLOSED', brokerKey, connectionId: connection.id });
 }
 
 /** Why a registration was refused, in the log's words (the broker itself gets Java's remark). */
@@ -109,12 +111,22 @@ function registered(
 ): RemotingCommand {
   if (!result.ok && result.reason === 'stateVersionConflict') {
     // Java answers an outdated broker with a bare SUCCESS and changes nothing.
-    ctx.logger.warn({ broker: header.brokerAddr, cluster: header.clusterName }, 'broker registration ignored: older stateVersion');
+    ctx.logger.warn(
+      { broker: header.brokerAddr, cluster: header.clusterName },
+      'broker registration ignored: older stateVersion',
+    );
     return success(request);
   }
   if (!result.ok) {
     ctx.logger.warn(
-      { broker: header.brokerAddr, brokerName: header.brokerName, brokerId: header.brokerId, cluster: header.clusterName, reason: result.reason, remark: result.remark },
+      {
+        broker: header.brokerAddr,
+        brokerName: header.brokerName,
+        brokerId: header.brokerId,
+        cluster: header.clusterName,
+        reason: result.reason,
+        remark: result.remark,
+      },
       `broker ${header.brokerAddr} registration refused: ${REFUSAL_EXPLANATION[result.reason](result.remark)}`,
     );
     return failure(request, result.code, result.remark);
@@ -136,7 +148,12 @@ function registered(
  */
 export function unregisterBroker(ctx: ProcessorContext): RequestHandler {
   return (request) => {
-    const read = readHeader(request, { brokerName: 'string', brokerAddr: 'string', clusterName: 'string', brokerId: 'long' });
+    const read = readHeader(request, {
+      brokerName: 'string',
+      brokerAddr: 'string',
+      clusterName: 'string',
+      brokerId: 'long',
+    });
     if (!read.ok) return systemError(request, read.remark);
     const { clusterName, brokerAddr, brokerName, brokerId } = read.header;
     const done = ctx.routes.afterQueuedRegistrations(() => {
@@ -153,7 +170,10 @@ export function brokerHeartbeat(ctx: ProcessorContext): RequestHandler {
   return (request) => {
     const read = readHeader(request, { clusterName: 'string', brokerAddr: 'string', brokerName: 'string' });
     if (!read.ok) return systemError(request, read.remark);
-    ctx.sendToLifecycle({ type: 'BROKER.HEARTBEAT', brokerKey: brokerKeyOf(read.header.clusterName, read.header.brokerAddr) });
+    ctx.sendToLifecycle({
+      type: 'BROKER.HEARTBEAT',
+      brokerKey: brokerKeyOf(read.header.clusterName, read.header.brokerAddr),
+    });
     return success(request);
   };
 }
@@ -161,20 +181,29 @@ export function brokerHeartbeat(ctx: ProcessorContext): RequestHandler {
 /** QUERY_DATA_VERSION: tells a broker whether its topic config changed, and counts as a refresh. */
 export function queryDataVersion(ctx: ProcessorContext): RequestHandler {
   return (request) => {
-    const read = readHeader(request, { brokerName: 'string', brokerAddr: 'string', clusterName: 'string', brokerId: 'long' });
+    const read = readHeader(request, {
+      brokerName: 'string',
+      brokerAddr: 'string',
+      clusterName: 'string',
+      brokerId: 'long',
+    });
     if (!read.ok) return systemError(request, read.remark);
     const { clusterName, brokerAddr } = read.header;
     const parsed = parseDataVersion(request.body);
     if (!parsed.ok) return systemError(request, parsed.remark);
     const answer = ctx.routes.queryDataVersion({ clusterName, brokerAddr, dataVersion: parsed.dataVersion });
     ctx.sendToLifecycle({ type: 'BROKER.HEARTBEAT', brokerKey: brokerKeyOf(clusterName, brokerAddr) });
-    return success(request, answer.current ? encodeDataVersion(answer.current) : undefined, { changed: String(answer.changed) });
+    return success(request, answer.current ? encodeDataVersion(answer.current) : undefined, {
+      changed: String(answer.changed),
+    });
   };
 }
 
 function parseDataVersion(
   body: Buffer | null | undefined,
-): { ok: true; dataVersion: { stateVersion?: number; timestamp: number; counter: number } | undefined } | { ok: false; remark: string } {
+):
+  | { ok: true; dataVersion: { stateVersion?: number; timestamp: number; counter: number } | undefined }
+  | { ok: false; remark: string } {
   if (!body || body.length === 0) return { ok: true, dataVersion: undefined };
   try {
     const value = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -208,7 +237,10 @@ export function wipeWritePermOfBroker(ctx: ProcessorContext): RequestHandler {
     const read = readHeader(request, { brokerName: 'string' });
     if (!read.ok) return systemError(request, read.remark);
     const count = ctx.routes.wipeWritePermOfBroker(read.header.brokerName);
-    ctx.logger.info({ brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count }, 'wiped write permission of broker');
+    ctx.logger.info(
+      { brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count },
+      'wiped write permission of broker',
+    );
     return success(request, undefined, { wipeTopicCount: String(count) });
   };
 }
@@ -219,7 +251,10 @@ export function addWritePermOfBroker(ctx: ProcessorContext): RequestHandler {
     const read = readHeader(request, { brokerName: 'string' });
     if (!read.ok) return systemError(request, read.remark);
     const count = ctx.routes.addWritePermOfBroker(read.header.brokerName);
-    ctx.logger.info({ brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count }, 'added write permission of broker');
+    ctx.logger.info(
+      { brokerName: read.header.brokerName, client: connection.remoteAddress, topics: count },
+      'added write permission of broker',
+    );
     return success(request, undefined, { addTopicCount: String(count) });
   };
 }

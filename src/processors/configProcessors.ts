@@ -27,7 +27,10 @@ export function getNamesrvConfig(ctx: ProcessorContext): RequestHandler {
   return (request) => {
     const { listenPort, httpPort } = ctx.config.get();
     const bound = ctx.boundPorts();
-    const shown = { listenPort: listenPort === 0 ? bound.listenPort : listenPort, httpPort: httpPort === 0 ? bound.httpPort : httpPort };
+    const shown = {
+      listenPort: listenPort === 0 ? bound.listenPort : listenPort,
+      httpPort: httpPort === 0 ? bound.httpPort : httpPort,
+    };
     return success(request, Buffer.from(ctx.config.toPropertiesText(shown), 'utf8'));
   };
 }

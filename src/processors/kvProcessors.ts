@@ -46,7 +46,8 @@ export function getKvListByNamespace(ctx: ProcessorContext): RequestHandler {
     const read = readHeader(request, { namespace: 'string' });
     if (!read.ok) return systemError(request, read.remark);
     const table = ctx.kv.getKVListByNamespace(read.header.namespace);
-    if (!table) return failure(request, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${read.header.namespace}`);
+    if (!table)
+      return failure(request, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${read.header.namespace}`);
     return success(request, jsonBody({ table }));
   };
 }

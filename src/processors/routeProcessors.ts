@@ -40,7 +40,11 @@ export function getRouteInfoByTopic(ctx: ProcessorContext): RequestHandler {
 }
 
 function topicNotExist(request: Parameters<RequestHandler>[0], topic: string) {
-  return failure(request, ResponseCode.TOPIC_NOT_EXIST, `No topic route info in name server for the topic: ${topic}${TOPIC_ROUTE_FAQ}`);
+  return failure(
+    request,
+    ResponseCode.TOPIC_NOT_EXIST,
+    `No topic route info in name server for the topic: ${topic}${TOPIC_ROUTE_FAQ}`,
+  );
 }
 
 /** GET_BROKER_CLUSTER_INFO: ClusterInfo {brokerAddrTable, clusterAddrTable}. */
@@ -74,7 +78,10 @@ export function getSystemTopicList(ctx: ProcessorContext): RequestHandler {
 }
 
 /** GET_UNIT_TOPIC_LIST, GET_HAS_UNIT_SUB_TOPIC_LIST, GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST. */
-export function getUnitTopicList(ctx: ProcessorContext, kind: 'unit' | 'hasUnitSub' | 'hasUnitSubUnUnit'): RequestHandler {
+export function getUnitTopicList(
+  ctx: ProcessorContext,
+  kind: 'unit' | 'hasUnitSub' | 'hasUnitSubUnUnit',
+): RequestHandler {
   return (request) => {
     if (!ctx.config.get().enableTopicList) return systemError(request, 'disable');
     const list =

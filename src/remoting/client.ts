@@ -91,7 +91,11 @@ export class RemotingClient {
       const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new RemotingConnectionClosedError(`connect to ${options.host}:${options.port} timed out after ${timeoutMs} ms`));
+        reject(
+          new RemotingConnectionClosedError(
+            `connect to ${options.host}:${options.port} timed out after ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
@@ -133,7 +137,12 @@ export class RemotingClient {
     });
   }
 
-  invoke(code: number, extFields?: Record<string, string> | null, body?: Buffer | null, timeoutMs?: number): Promise<RemotingCommand> {
+  invoke(
+    code: number,
+    extFields?: Record<string, string> | null,
+    body?: Buffer | null,
+    timeoutMs?: number,
+  ): Promise<RemotingCommand> {
     return this.request({ code, extFields: extFields ?? null, body: body ?? null }, timeoutMs);
   }
 
@@ -233,7 +242,11 @@ export class RemotingClient {
     for (const [opaque, waiting] of this.pending) {
       clearTimeout(waiting.timer);
       this.pending.delete(opaque);
-      waiting.reject(new RemotingConnectionClosedError(`${message} before the response to ${requestCodeName(waiting.code)} (${waiting.code})`));
+      waiting.reject(
+        new RemotingConnectionClosedError(
+          `${message} before the response to ${requestCodeName(waiting.code)} (${waiting.code})`,
+        ),
+      );
     }
   }
 }

@@ -64,7 +64,15 @@ export interface PreparedFrame {
 export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
   if (cmd.serializeType === SerializeType.ROCKETMQ) {
     const whole = encodeBinaryFrame(cmd);
-    return { length: whole.length, headerLength: 0, header: undefined, ascii: true, numeric: undefined, body: null, whole };
+    return {
+      length: whole.length,
+      headerLength: 0,
+      header: undefined,
+      ascii: true,
+      numeric: undefined,
+      body: null,
+      whole,
+    };
   }
   return prepareJsonFrame(cmd);
 }
@@ -134,15 +142,29 @@ function prepareJsonFrame(cmd: RemotingCommand): PreparedFrame {
     Number.isSafeInteger(cmd.opaque) &&
     Number.isSafeInteger(cmd.version)
   ) {
-    const headerLength = NUMERIC_FIXED + decimalLength(cmd.code) + decimalLength(cmd.flag) + decimalLength(cmd.opaque) + decimalLength(cmd.version);
-    return { length: FRAME_PREFIX_LENGTH + headerLength + bodyLength, headerLength, header: undefined, ascii: true, numeric: cmd, body, whole: undefined };
+    const headerLength =
+      NUMERIC_FIXED +
+      decimalLength(cmd.code) +
+      decimalLength(cmd.flag) +
+      decimalLength(cmd.opaque) +
+      decimalLength(cmd.version);
+    return {
+      length: FRAME_PREFIX_LENGTH + headerLength + bodyLength,
+      headerLength,
+      header: undefined,
+      ascii: true,
+      numeric: cmd,
+      body,
+      whole: undefined,
+    };
   }
   const header = jsonHeaderText(cmd);
   // Without extFields and remark the header is numbers and the language name:
   // no need to count UTF-8 bytes.
   const ascii = cmd.extFields == null && cmd.remark == null && isAsciiText(cmd.language);
   const headerLength = ascii ? header.length : Buffer.byteLength(header, 'utf8');
-  if (headerLength > MAX_HEADER_LENGTH) throw new RangeError(`header of ${headerLength} bytes exceeds ${MAX_HEADER_LENGTH}`);
+  if (headerLength > MAX_HEADER_LENGTH)
+    throw new RangeError(`header of ${headerLength} bytes exceeds ${MAX_HEADER_LENGTH}`);
   return {
     length: FRAME_PREFIX_LENGTH + headerLength + bodyLength,
     headerLength,
@@ -215,7 +237,8 @@ function encodeBinaryFrame(cmd: RemotingCommand): Buffer {
       const value = ext[key];
       if (value == null) continue;
       const keyLength = Buffer.byteLength(key, 'utf8');
-      if (keyLength > MAX_BINARY_KEY_LENGTH) throw new RangeError(`ext field key of ${keyLength} bytes exceeds ${MAX_BINARY_KEY_LENGTH}`);
+      if (keyLength > MAX_BINARY_KEY_LENGTH)
+        throw new RangeError(`ext field key of ${keyLength} bytes exceeds ${MAX_BINARY_KEY_LENGTH}`);
       extLength += 2 + keyLength + 4 + Buffer.byteLength(String(value), 'utf8');
     }
   }
@@ -253,7 +276,8 @@ function encodeBinaryFrame(cmd: RemotingCommand): Buffer {
 }
 
 function allocateFrame(type: SerializeType, headerLength: number, bodyLength: number): Buffer {
-  if (headerLength > MAX_HEADER_LENGTH) throw new RangeError(`header of ${headerLength} bytes exceeds ${MAX_HEADER_LENGTH}`);
+  if (headerLength > MAX_HEADER_LENGTH)
+    throw new RangeError(`header of ${headerLength} bytes exceeds ${MAX_HEADER_LENGTH}`);
   const frame = Buffer.allocUnsafe(FRAME_PREFIX_LENGTH + headerLength + bodyLength);
   frame.writeInt32BE(4 + headerLength + bodyLength, 0);
   frame.writeInt32BE((type << 24) | headerLength, 4);
@@ -286,7 +310,9 @@ export function decodeFrameAt(buffer: Buffer, start: number, end: number): Remot
   const body = headerEnd < end ? buffer.subarray(headerEnd, end) : null;
   let decoded: HeaderResult;
   if (type === SerializeType.JSON) {
-    const fast = matchJavaClientHeader(buffer, headerStart, headerEnd, body) ?? scanJsonCommand(buffer, headerStart, headerEnd, body);
+    const fast =
+      matchJavaClientHeader(buffer, headerStart, headerEnd, body) ??
+      scanJsonCommand(buffer, headerStart, headerEnd, body);
     if (fast !== undefined) return fast;
     decoded = parseJsonHeader(buffer, headerStart, headerEnd);
   } else if (type === SerializeType.ROCKETMQ) {
@@ -322,7 +348,10 @@ function parseJsonHeader(frame: Buffer, start: number, end: number): HeaderResul
   try {
     parsed = JSON.parse(frame.toString('utf8', start, end));
   } catch (err) {
-    return { ok: false, error: `undecodable JSON header: ${truncate(err instanceof Error ? err.message : String(err))}` };
+    return {
+      ok: false,
+      error: `undecodable JSON header: ${truncate(err instanceof Error ? err.message : String(err))}`,
+    };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, error: 'JSON header is not an object' };
@@ -330,7 +359,8 @@ function parseJsonHeader(frame: Buffer, start: number, end: number): HeaderResul
   const fields = parsed as Record<string, unknown>;
 
   const code = fields.code;
-  if (!isInteger(code, INT32_MIN, INT32_MAX)) return { ok: false, error: `JSON header code is not an int32: ${truncate(String(code))}` };
+  if (!isInteger(code, INT32_MIN, INT32_MAX))
+    return { ok: false, error: `JSON header code is not an int32: ${truncate(String(code))}` };
 
   const version = integerField(fields, 'version', INT32_MAX);
   if (typeof version === 'string') return { ok: false, error: version };
@@ -344,7 +374,8 @@ function parseJsonHeader(frame: Buffer, start: number, end: number): HeaderResul
   const rawLanguage = fields.language;
   if (rawLanguage == null) language = 'JAVA';
   else if (typeof rawLanguage === 'string') language = rawLanguage;
-  else if (isInteger(rawLanguage, 0, 255) && languageNameOf(rawLanguage) !== undefined) language = languageNameOf(rawLanguage)!;
+  else if (isInteger(rawLanguage, 0, 255) && languageNameOf(rawLanguage) !== undefined)
+    language = languageNameOf(rawLanguage)!;
   else return { ok: false, error: `JSON header language is invalid: ${truncate(JSON.stringify(rawLanguage))}` };
 
   let remark: string | null;
@@ -357,7 +388,8 @@ function parseJsonHeader(frame: Buffer, start: number, end: number): HeaderResul
   let extFields: Record<string, string> | null;
   const rawExt = fields.extFields;
   if (rawExt == null) extFields = null;
-  else if (typeof rawExt !== 'object' || Array.isArray(rawExt)) return { ok: false, error: 'JSON header extFields is not an object' };
+  else if (typeof rawExt !== 'object' || Array.isArray(rawExt))
+    return { ok: false, error: 'JSON header extFields is not an object' };
   else {
     const normalized = normalizeExtFields(rawExt as Record<string, unknown>);
     if (typeof normalized === 'string') return { ok: false, error: normalized };
@@ -544,7 +576,9 @@ function scanExtFields(s: HeaderScanner): Record<string, string> | null | undefi
     const keyEnd = s.strEnd;
     if (!s.byte(COLON) || !s.string()) return undefined;
     // The route read's one field gets a shared string; others are read out.
-    const key = bytesEqual(s.frame, keyStart, keyEnd, EXT_TOPIC) ? 'topic' : s.frame.toString('latin1', keyStart, keyEnd);
+    const key = bytesEqual(s.frame, keyStart, keyEnd, EXT_TOPIC)
+      ? 'topic'
+      : s.frame.toString('latin1', keyStart, keyEnd);
     // JSON.parse makes "__proto__" an own data property; assignment would not.
     if (key === '__proto__') return undefined;
     ext[key] = s.text();
@@ -607,7 +641,12 @@ function plainStringEnd(frame: Buffer, at: number, end: number): number {
  * field orders, negative or 10-digit numbers, a remark, escapes) is
  * undefined here and goes to scanJsonCommand, which decodes it the same way.
  */
-function matchJavaClientHeader(frame: Buffer, start: number, end: number, body: Buffer | null): RemotingCommand | undefined {
+function matchJavaClientHeader(
+  frame: Buffer,
+  start: number,
+  end: number,
+  body: Buffer | null,
+): RemotingCommand | undefined {
   let p = literalAt(frame, start, end, JAVA_CODE);
   if (p < 0) return undefined;
   let from = p;
@@ -629,7 +668,9 @@ function matchJavaClientHeader(frame: Buffer, start: number, end: number, body: 
         const valueEnd = plainStringEnd(frame, valueStart, end);
         if (valueEnd < 0) return undefined;
         // The route read's one field gets a shared string; others are read out.
-        const key = bytesEqual(frame, keyStart, keyEnd, EXT_TOPIC) ? 'topic' : frame.toString('latin1', keyStart, keyEnd);
+        const key = bytesEqual(frame, keyStart, keyEnd, EXT_TOPIC)
+          ? 'topic'
+          : frame.toString('latin1', keyStart, keyEnd);
         // JSON.parse makes "__proto__" an own data property; assignment would not.
         if (key === '__proto__') return undefined;
         extFields[key] = frame.toString('latin1', valueStart, valueEnd);
@@ -659,7 +700,17 @@ function matchJavaClientHeader(frame: Buffer, start: number, end: number, body: 
   p = digitsAt(frame, p, end);
   if (p < 0 || p + 1 !== end || frame[p] !== CLOSE_BRACE) return undefined;
   const version = digitsValue(frame, from, p);
-  return { code, language: 'JAVA', version, opaque, flag, remark: null, extFields, serializeType: SerializeType.JSON, body };
+  return {
+    code,
+    language: 'JAVA',
+    version,
+    opaque,
+    flag,
+    remark: null,
+    extFields,
+    serializeType: SerializeType.JSON,
+    body,
+  };
 }
 
 /** The JSON header decoders in the order decodeFrameAt tries them; exported for tests that compare them. */
@@ -727,7 +778,15 @@ function scanJsonCommand(frame: Buffer, start: number, end: number, body: Buffer
   if (s.peek() !== -1) return undefined;
   // Out-of-range numbers and a missing code get the slow path's error messages.
   if ((seen & F_CODE) === 0 || code < INT32_MIN || code > INT32_MAX) return undefined;
-  if (version < INT32_MIN || version > INT32_MAX || opaque < INT32_MIN || opaque > UINT32_MAX || flag < INT32_MIN || flag > INT32_MAX) return undefined;
+  if (
+    version < INT32_MIN ||
+    version > INT32_MAX ||
+    opaque < INT32_MIN ||
+    opaque > UINT32_MAX ||
+    flag < INT32_MIN ||
+    flag > INT32_MAX
+  )
+    return undefined;
   return { code, language, version, opaque, flag, remark, extFields, serializeType: SerializeType.JSON, body };
 }
 
@@ -758,7 +817,10 @@ function normalizeExtFields(ext: Record<string, unknown>): Record<string, string
 
 function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderResult {
   if (end - start < BINARY_FIXED_HEADER_LENGTH) {
-    return { ok: false, error: `binary header of ${end - start} bytes is shorter than its ${BINARY_FIXED_HEADER_LENGTH} fixed bytes` };
+    return {
+      ok: false,
+      error: `binary header of ${end - start} bytes is shorter than its ${BINARY_FIXED_HEADER_LENGTH} fixed bytes`,
+    };
   }
   let offset = start;
   const code = frame.readInt16BE(offset);
@@ -780,7 +842,10 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderRe
   const extLength = frame.readInt32BE(offset);
   offset += 4;
   if (extLength < 0 || extLength !== end - offset) {
-    return { ok: false, error: `binary header ext length ${extLength} does not match the ${end - offset} bytes left in the header` };
+    return {
+      ok: false,
+      error: `binary header ext length ${extLength} does not match the ${end - offset} bytes left in the header`,
+    };
   }
   let extFields: Record<string, string> | null = null;
   if (extLength > 0) {
@@ -789,13 +854,15 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderRe
       if (end - offset < 2) return { ok: false, error: 'binary header ext entry is truncated in its key length' };
       const keyLength = frame.readInt16BE(offset);
       offset += 2;
-      if (keyLength < 0 || keyLength > end - offset) return { ok: false, error: `binary header ext key length ${keyLength} does not fit the header` };
+      if (keyLength < 0 || keyLength > end - offset)
+        return { ok: false, error: `binary header ext key length ${keyLength} does not fit the header` };
       const key = frame.toString('utf8', offset, offset + keyLength);
       offset += keyLength;
       if (end - offset < 4) return { ok: false, error: 'binary header ext entry is truncated in its value length' };
       const valueLength = frame.readInt32BE(offset);
       offset += 4;
-      if (valueLength < 0 || valueLength > end - offset) return { ok: false, error: `binary header ext value length ${valueLength} does not fit the header` };
+      if (valueLength < 0 || valueLength > end - offset)
+        return { ok: false, error: `binary header ext value length ${valueLength} does not fit the header` };
       setOwn(extFields, key, frame.toString('utf8', offset, offset + valueLength));
       offset += valueLength;
     }
@@ -808,6 +875,7 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderRe
 
 function setOwn(target: Record<string, string>, key: string, value: string): void {
   // Plain assignment of "__proto__" would replace the object's prototype instead.
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }

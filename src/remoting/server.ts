@@ -395,13 +395,23 @@ export class RemotingServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, formatAddress(socket.remoteAddress, socket.remotePort), socket, this.maxFrameLength, this.output, this.scheduleFlush);
+    const conn = new Connection(
+      this.nextConnectionId++,
+      formatAddress(socket.remoteAddress, socket.remotePort),
+      socket,
+      this.maxFrameLength,
+      this.output,
+      this.scheduleFlush,
+    );
     this.open.add(conn);
     this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection opened');
 
     if (this.idleTimeoutMs > 0) {
       socket.setTimeout(this.idleTimeoutMs, () => {
-        this.logger.info({ connectionId: conn.id, remoteAddress: conn.remoteAddress, idleTimeoutMs: this.idleTimeoutMs }, `closing idle connection ${conn.remoteAddress}`);
+        this.logger.info(
+          { connectionId: conn.id, remoteAddress: conn.remoteAddress, idleTimeoutMs: this.idleTimeoutMs },
+          `closing idle connection ${conn.remoteAddress}`,
+        );
         conn.abort();
       });
     }
@@ -466,10 +476,23 @@ export class RemotingServer {
           offender: peerIp(conn.remoteAddress),
           value: this.maxBufferedBytes,
           action: 'connection closed: its partial frame would take the bytes held past the limit',
-          detail: { connectionId: conn.id, client: conn.remoteAddress, connectionBytes: conn.buffered, totalBytes: total },
+          detail: {
+            connectionId: conn.id,
+            client: conn.remoteAddress,
+            connectionBytes: conn.buffered,
+            totalBytes: total,
+          },
         });
       } else {
-        this.logger.warn({ connectionId: conn.id, remoteAddress: conn.remoteAddress, connectionBytes: conn.buffered, totalBytes: total }, `closing connection ${conn.remoteAddress}: partial frames over ${this.maxBufferedBytes} bytes`);
+        this.logger.warn(
+          {
+            connectionId: conn.id,
+            remoteAddress: conn.remoteAddress,
+            connectionBytes: conn.buffered,
+            totalBytes: total,
+          },
+          `closing connection ${conn.remoteAddress}: partial frames over ${this.maxBufferedBytes} bytes`,
+        );
       }
       // Released now, not at the close event: other peers' reads in between must not be refused for these bytes.
       this.bufferedTotal -= conn.buffered;
@@ -505,14 +528,20 @@ export class RemotingServer {
 
   private dispatch(conn: Connection, request: RemotingCommand, started: number): void {
     if (isResponse(request)) {
-      this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, opaque: request.opaque }, 'ignoring a response sent to the server');
+      this.logger.debug(
+        { connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, opaque: request.opaque },
+        'ignoring a response sent to the server',
+      );
       return;
     }
     const code = request.code;
     const handler = code >= 0 && code < this.handlers.length ? this.handlers[code] : this.otherHandlers.get(code);
     if (handler === undefined) {
       const remark = ` request type ${request.code} not supported`;
-      this.logger.warn({ connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code }, `${conn.remoteAddress}${remark}`);
+      this.logger.warn(
+        { connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code },
+        `${conn.remoteAddress}${remark}`,
+      );
       this.answer(conn, request, createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, remark), started);
       return;
     }
@@ -529,7 +558,9 @@ export class RemotingServer {
           (response) => this.answer(conn, request, response, started),
           (err: unknown) => this.answer(conn, request, this.handlerFailed(conn, request, err), started),
         )
-        .catch((err: unknown) => this.logger.error({ err, connectionId: conn.id, code: request.code }, 'answering a request failed'));
+        .catch((err: unknown) =>
+          this.logger.error({ err, connectionId: conn.id, code: request.code }, 'answering a request failed'),
+        );
       this.inFlight.add(settled);
       void settled.finally(() => this.inFlight.delete(settled));
       return;
@@ -539,14 +570,25 @@ export class RemotingServer {
 
   private handlerFailed(conn: Connection, request: RemotingCommand, err: unknown): RemotingCommand {
     this.logger.error(
-      { err, connectionId: conn.id, remoteAddress: conn.remoteAddress, code: request.code, request: requestCodeName(request.code) },
+      {
+        err,
+        connectionId: conn.id,
+        remoteAddress: conn.remoteAddress,
+        code: request.code,
+        request: requestCodeName(request.code),
+      },
       'request handler failed',
     );
     return createResponse(request, ResponseCode.SYSTEM_ERROR, describeError(err));
   }
 
   /** Never throws: it runs inside socket events and promise callbacks. */
-  private answer(conn: Connection, request: RemotingCommand, response: RemotingCommand | null | undefined, started: number): void {
+  private answer(
+    conn: Connection,
+    request: RemotingCommand,
+    response: RemotingCommand | null | undefined,
+    started: number,
+  ): void {
     if (this.onRequestDone) {
       try {
         this.onRequestDone(request.code, response?.code ?? undefined, (performance.now() - started) / 1000);
@@ -565,7 +607,13 @@ export class RemotingServer {
       frame = prepareFrame(outgoing);
     } catch (err) {
       this.logger.error({ err, connectionId: conn.id, code: request.code }, 'response could not be encoded');
-      frame = prepareFrame(createResponse(request, ResponseCode.SYSTEM_ERROR, `response could not be encoded: ${truncate(describeError(err))}`));
+      frame = prepareFrame(
+        createResponse(
+          request,
+          ResponseCode.SYSTEM_ERROR,
+          `response could not be encoded: ${truncate(describeError(err))}`,
+        ),
+      );
     }
     conn.write(frame);
   }

@@ -240,7 +240,8 @@ export function writeBrokerData(b: BrokerData, standard: boolean): string {
   parts.push('"brokerAddrs":' + writeIntKeyMap(b.brokerAddrs, standard, (addr) => quote(addr, standard)));
   if (b.brokerName !== null && b.brokerName !== undefined) parts.push('"brokerName":' + quote(b.brokerName, standard));
   if (b.cluster !== null && b.cluster !== undefined) parts.push('"cluster":' + quote(b.cluster, standard));
-  if (b.enableActingMaster !== undefined) parts.push('"enableActingMaster":' + (b.enableActingMaster ? 'true' : 'false'));
+  if (b.enableActingMaster !== undefined)
+    parts.push('"enableActingMaster":' + (b.enableActingMaster ? 'true' : 'false'));
   if (b.zoneName !== null && b.zoneName !== undefined) parts.push('"zoneName":' + quote(b.zoneName, standard));
   return '{' + parts.join(',') + '}';
 }
@@ -263,7 +264,8 @@ export function writeTopicRouteData(data: TopicRouteData, standard: boolean): st
     if (i > 0) out += ',';
     out += writeBrokerData(data.brokerDatas[i]!, standard);
   }
-  out += '],"filterServerTable":' + writeStringMap(data.filterServerTable, standard, (l) => writeStringArray(l, standard));
+  out +=
+    '],"filterServerTable":' + writeStringMap(data.filterServerTable, standard, (l) => writeStringArray(l, standard));
   if (data.orderTopicConf !== null && data.orderTopicConf !== undefined) {
     out += ',"orderTopicConf":' + quote(data.orderTopicConf, standard);
   }
@@ -318,7 +320,8 @@ export function encodeClusterInfo(info: ClusterInfo, standardJson = false): Buff
 /** TopicList.encode(): always fastjson's default style. */
 export function encodeTopicList(list: TopicList): Buffer {
   let out = '{';
-  if (list.brokerAddr !== null && list.brokerAddr !== undefined) out += '"brokerAddr":' + quote(list.brokerAddr, false) + ',';
+  if (list.brokerAddr !== null && list.brokerAddr !== undefined)
+    out += '"brokerAddr":' + quote(list.brokerAddr, false) + ',';
   out += '"topicList":' + writeStringArray(list.topicList, false) + '}';
   return Buffer.from(out, 'utf8');
 }
@@ -331,7 +334,8 @@ export function encodeDataVersion(v: DataVersion): Buffer {
 /** GET_BROKER_MEMBER_GROUP's body: GetBrokerMemberGroupResponseBody.encode(). */
 export function encodeBrokerMemberGroupBody(group: BrokerMemberGroup): Buffer {
   let inner = '{"brokerAddrs":' + writeIntKeyMap(group.brokerAddrs, false, (a) => quote(a, false));
-  if (group.brokerName !== null && group.brokerName !== undefined) inner += ',"brokerName":' + quote(group.brokerName, false);
+  if (group.brokerName !== null && group.brokerName !== undefined)
+    inner += ',"brokerName":' + quote(group.brokerName, false);
   if (group.cluster !== null && group.cluster !== undefined) inner += ',"cluster":' + quote(group.cluster, false);
   return Buffer.from('{"brokerMemberGroup":' + inner + '}}', 'utf8');
 }
@@ -353,5 +357,7 @@ export function writeTopicConfig(tc: TopicConfig, withAttributes: boolean): stri
     ',"topicFilterType":' +
     quote(tc.topicFilterType, false);
   if (tc.topicName !== null && tc.topicName !== undefined) out += ',"topicName":' + quote(tc.topicName, false);
-  return out + ',"topicSysFlag":' + num(tc.topicSysFlag, false) + ',"writeQueueNums":' + num(tc.writeQueueNums, false) + '}';
+  return (
+    out + ',"topicSysFlag":' + num(tc.topicSysFlag, false) + ',"writeQueueNums":' + num(tc.writeQueueNums, false) + '}'
+  );
 }

@@ -365,7 +365,10 @@ export function decodeRegisterBrokerBody(body: Buffer, compressed: boolean, opti
 /** The body Java assumes when a REGISTER_BROKER request has none. */
 export function emptyRegisterBrokerBody(): RegisterBrokerBody {
   return {
-    topicConfigSerializeWrapper: { topicConfigTable: new Map(), dataVersion: { counter: 0, stateVersion: 0, timestamp: 0 } },
+    topicConfigSerializeWrapper: {
+      topicConfigTable: new Map(),
+      dataVersion: { counter: 0, stateVersion: 0, timestamp: 0 },
+    },
     filterServerList: [],
   };
 }

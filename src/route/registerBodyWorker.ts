@@ -24,6 +24,7 @@ parentPort!.on('message', (message: JobMessage) => {
   } catch (err) {
     result = { failed: err instanceof Error ? err.message : String(err) };
   }
-  const transfer = 'decoded' in result && result.decoded?.ok ? [result.decoded.value.topics.quads.buffer as ArrayBuffer] : [];
+  const transfer =
+    'decoded' in result && result.decoded?.ok ? [result.decoded.value.topics.quads.buffer as ArrayBuffer] : [];
   parentPort!.postMessage({ id: message.id, result }, transfer);
 });

@@ -6,7 +6,13 @@
  * The route table applies the result on the main thread, atomically.
  */
 import { checkBodyCrc32, decodeRegisterBrokerBody, peekRegisterBody, type RegisterBodyPeek } from './registerBody.js';
-import { dataVersionEquals, type DataVersion, type RegisterBrokerBody, type TopicConfig, type TopicQueueMappingInfo } from './types.js';
+import {
+  dataVersionEquals,
+  type DataVersion,
+  type RegisterBrokerBody,
+  type TopicConfig,
+  type TopicQueueMappingInfo,
+} from './types.js';
 
 export interface RegisterJob {
   body: Uint8Array;
@@ -77,7 +83,8 @@ export function compactBody(body: RegisterBrokerBody): CompactBody {
 
 export function runRegisterJob(job: RegisterJob): RegisterJobResult {
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
-  if (!checkBodyCrc32(body.length > 0 ? body : undefined, job.bodyCrc32)) return { crcOk: false, peek: undefined, decoded: undefined };
+  if (!checkBodyCrc32(body.length > 0 ? body : undefined, job.bodyCrc32))
+    return { crcOk: false, peek: undefined, decoded: undefined };
   const peek = peekRegisterBody(body, { compressed: job.compressed, maxInflatedBytes: job.maxInflatedBytes });
   if (peek && job.skipDecodeIfVersion && dataVersionEquals(peek.dataVersion, job.skipDecodeIfVersion)) {
     return { crcOk: true, peek, decoded: undefined };

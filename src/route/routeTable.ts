@@ -30,7 +30,14 @@ import {
   type TopicRouteData,
 } from './types.js';
 import { ownedUtf8, writeBrokerData, writeClusterInfo, writeQueueData, writeTopicRouteData } from './json.js';
-import { checkBodyCrc32, decodeRegisterBrokerBody, emptyRegisterBrokerBody, peekRegisterBody, registerBodyKey, type RegisterBodyPeek } from './registerBody.js';
+import {
+  checkBodyCrc32,
+  decodeRegisterBrokerBody,
+  emptyRegisterBrokerBody,
+  peekRegisterBody,
+  registerBodyKey,
+  type RegisterBodyPeek,
+} from './registerBody.js';
 import { defaultRegisterBodyWorkers, RegisterBodyPool, registerBodyWorkersAvailable } from './registerBodyPool.js';
 import { compactBody, type CompactBody, type RegisterJobResult } from './registerJob.js';
 
@@ -219,10 +226,18 @@ class QueueCodes {
 
   encode(read: number, write: number, perm: number, sysFlag: number): number {
     if (
-      read >= 0 && read <= 4095 && Number.isInteger(read) &&
-      write >= 0 && write <= 4095 && Number.isInteger(write) &&
-      perm >= 0 && perm <= 15 && Number.isInteger(perm) &&
-      sysFlag >= 0 && sysFlag <= 3 && Number.isInteger(sysFlag)
+      read >= 0 &&
+      read <= 4095 &&
+      Number.isInteger(read) &&
+      write >= 0 &&
+      write <= 4095 &&
+      Number.isInteger(write) &&
+      perm >= 0 &&
+      perm <= 15 &&
+      Number.isInteger(perm) &&
+      sysFlag >= 0 &&
+      sysFlag <= 3 &&
+      Number.isInteger(sysFlag)
     ) {
       return (read << 18) | (write << 6) | (perm << 2) | sysFlag;
     }
@@ -437,7 +452,12 @@ function rowsOf(compact: CompactBody['topics'], ownedStrings: boolean): TopicRow
 
 function contentOf(body: RegisterBrokerBody): BodyContent {
   const compact = compactBody(body);
-  return { dataVersion: compact.dataVersion, filterServerList: compact.filterServerList, topics: rowsOf(compact.topics, false), mappings: compact.mappings };
+  return {
+    dataVersion: compact.dataVersion,
+    filterServerList: compact.filterServerList,
+    topics: rowsOf(compact.topics, false),
+    mappings: compact.mappings,
+  };
 }
 
 /** What a worker made of a body. */
@@ -453,7 +473,16 @@ function preparedFromJob(result: RegisterJobResult): PreparedBody {
   let decoded: PreparedBody['decoded'];
   if (d === undefined) decoded = undefined;
   else if (!d.ok) decoded = d;
-  else decoded = { ok: true, value: { dataVersion: d.value.dataVersion, filterServerList: d.value.filterServerList, topics: rowsOf(d.value.topics, true), mappings: d.value.mappings } };
+  else
+    decoded = {
+      ok: true,
+      value: {
+        dataVersion: d.value.dataVersion,
+        filterServerList: d.value.filterServerList,
+        topics: rowsOf(d.value.topics, true),
+        mappings: d.value.mappings,
+      },
+    };
   return { crcOk: result.crcOk, peek: result.peek, decoded };
 }
 
@@ -557,7 +586,12 @@ function compareStrings(a: string, b: string): number {
 }
 
 export class RouteTable {
-  private options: Required<Omit<RouteTableOptions, 'onListenerError' | 'notifyMinBrokerIdChanged' | 'registerBodyWorkers' | 'asyncDecodeMinBytes' | 'applyShare'>> & {
+  private options: Required<
+    Omit<
+      RouteTableOptions,
+      'onListenerError' | 'notifyMinBrokerIdChanged' | 'registerBodyWorkers' | 'asyncDecodeMinBytes' | 'applyShare'
+    >
+  > & {
     notifyMinBrokerIdChanged: boolean;
     onListenerError?: (error: unknown) => void;
   };
@@ -589,7 +623,13 @@ export class RouteTable {
   private pool: RegisterBodyPool | undefined;
   private poolUnavailable = false;
   /** The registration being applied in chunks, if any; always the queue's head. */
-  private applying: { job: QueuedRegistration; steps: Generator<undefined, RegisterBrokerResult | typeof NEEDS_DECODE, undefined>; cancel: () => void } | undefined;
+  private applying:
+    | {
+        job: QueuedRegistration;
+        steps: Generator<undefined, RegisterBrokerResult | typeof NEEDS_DECODE, undefined>;
+        cancel: () => void;
+      }
+    | undefined;
 
   private readonly codes = new QueueCodes();
   private generationSeq = 0;
@@ -799,7 +839,11 @@ export class RouteTable {
         this.pumpLater();
         return;
       }
-      const steps = this.register(job.input, job.large ? (job.prepared ?? NOT_PREPARED) : undefined, job.large ? APPLY_CHUNK_TOPICS : Infinity);
+      const steps = this.register(
+        job.input,
+        job.large ? (job.prepared ?? NOT_PREPARED) : undefined,
+        job.large ? APPLY_CHUNK_TOPICS : Infinity,
+      );
       let step: IteratorResult<undefined, RegisterBrokerResult | typeof NEEDS_DECODE>;
       const started = performance.now();
       try {
@@ -979,7 +1023,11 @@ export class RouteTable {
         prepared && prepared !== NOT_PREPARED
           ? prepared.peek
           : peekRegisterBody(body, { compressed: input.compressed, maxInflatedBytes: this.options.maxInflatedBytes });
-      if (peek && dataVersionEquals(peek.dataVersion, live.dataVersion) && live.fullBodyKey === registerBodyKey(body, input.bodyCrc32)) {
+      if (
+        peek &&
+        dataVersionEquals(peek.dataVersion, live.dataVersion) &&
+        live.fullBodyKey === registerBodyKey(body, input.bodyCrc32)
+      ) {
         fastPath = true;
         dataVersion = peek.dataVersion;
         filterServerList = peek.filterServerList;
@@ -1003,7 +1051,12 @@ export class RouteTable {
           decoded = result.ok ? { ok: true, value: contentOf(result.value) } : result;
         }
         if (!decoded.ok) {
-          return { ok: false, code: SYSTEM_ERROR, remark: `Failed to decode RegisterBrokerBody: ${decoded.error}`, reason: 'badBody' };
+          return {
+            ok: false,
+            code: SYSTEM_ERROR,
+            remark: `Failed to decode RegisterBrokerBody: ${decoded.error}`,
+            reason: 'badBody',
+          };
         }
         content = decoded.value;
       }
@@ -1022,7 +1075,12 @@ export class RouteTable {
     }
     if (oldAddrAtId === undefined && content && content.topics.size === 1) {
       // A broker's single-topic registration must follow its first full one (5.x).
-      return { ok: false, code: SYSTEM_ERROR, remark: 'register broker failed', reason: 'singleTopicBeforeFirstRegistration' };
+      return {
+        ok: false,
+        code: SYSTEM_ERROR,
+        remark: 'register broker failed',
+        reason: 'singleTopicBeforeFirstRegistration',
+      };
     }
 
     // ---- apply
@@ -1082,7 +1140,16 @@ export class RouteTable {
     }
 
     if (appliesTopics && content) {
-      yield* this.applyTopics(entry, brokerAddr, content, registerFirst || !live || !dataVersionEquals(live.dataVersion, newVersion), registerFirst, isPrimeSlave, changes, chunkTopics);
+      yield* this.applyTopics(
+        entry,
+        brokerAddr,
+        content,
+        registerFirst || !live || !dataVersionEquals(live.dataVersion, newVersion),
+        registerFirst,
+        isPrimeSlave,
+        changes,
+        chunkTopics,
+      );
     }
 
     const liveEntry = this.putLive(input, name, newVersion, content, live);
@@ -1251,7 +1318,6 @@ export class RouteTable {
     return entry.list;
   }
 
-
   private putLive(
     input: RegisterBrokerInput,
     brokerName: string,
@@ -1260,7 +1326,9 @@ export class RouteTable {
     previous: LiveEntry | undefined,
   ): LiveEntry {
     const generation =
-      previous === undefined || previous.connectionId !== input.connectionId ? ++this.generationSeq : previous.generation;
+      previous === undefined || previous.connectionId !== input.connectionId
+        ? ++this.generationSeq
+        : previous.generation;
     const topicCount = content ? content.topics.size : (previous?.topicCount ?? 0);
     if (previous) {
       previous.brokerName = brokerName;
@@ -1319,7 +1387,11 @@ export class RouteTable {
     this.collectTopicsOfAddr(clusterName, brokerAddr, changes);
   }
 
-  private minBrokerIdChange(entry: BrokerEntry, offlineBrokerAddr: string | undefined, haBrokerAddr: string | undefined): MinBrokerIdChange {
+  private minBrokerIdChange(
+    entry: BrokerEntry,
+    offlineBrokerAddr: string | undefined,
+    haBrokerAddr: string | undefined,
+  ): MinBrokerIdChange {
     const minBrokerId = minKey(entry.addrs);
     let notifyAddrs: string[];
     if (offlineBrokerAddr !== undefined || entry.addrs.size === 1) {
@@ -1348,7 +1420,10 @@ export class RouteTable {
    * do. With a generation, only that generation is removed: an expiry or a
    * connection close that raced with a re-registration is a no-op.
    */
-  removeBroker(target: { clusterName: string; brokerAddr: string; generation?: number }, reason: RemovalReason): boolean {
+  removeBroker(
+    target: { clusterName: string; brokerAddr: string; generation?: number },
+    reason: RemovalReason,
+  ): boolean {
     this.finishApplying();
     const { clusterName, brokerAddr } = target;
     const live = this.liveOf(clusterName, brokerAddr);
@@ -1372,7 +1447,8 @@ export class RouteTable {
     if (holders.length === 0) return false;
 
     const changes = this.newChanges();
-    for (const holder of holders) this.unregisterOne(clusterName, brokerAddr, holder.brokerName, holder.brokerId, changes);
+    for (const holder of holders)
+      this.unregisterOne(clusterName, brokerAddr, holder.brokerName, holder.brokerId, changes);
     this.commit(changes, reason);
     return true;
   }
@@ -1382,16 +1458,31 @@ export class RouteTable {
    * `beforeAnnounce` runs once the broker is out and before onChange
    * listeners hear of it (the broker actor's `unregistered` transition).
    */
-  unregisterBroker(request: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number }, beforeAnnounce?: () => void): boolean {
+  unregisterBroker(
+    request: { clusterName: string; brokerAddr: string; brokerName: string; brokerId: number },
+    beforeAnnounce?: () => void,
+  ): boolean {
     this.finishApplying();
     const changes = this.newChanges();
-    const touched = this.unregisterOne(request.clusterName, request.brokerAddr, request.brokerName, request.brokerId, changes);
+    const touched = this.unregisterOne(
+      request.clusterName,
+      request.brokerAddr,
+      request.brokerName,
+      request.brokerId,
+      changes,
+    );
     this.commit(changes, 'unregister', beforeAnnounce);
     return touched;
   }
 
   /** RouteInfoManager.unRegisterBroker for one request, then its topic cleanup. */
-  private unregisterOne(clusterName: string, brokerAddr: string, brokerName: string, brokerId: number, changes: Changes): boolean {
+  private unregisterOne(
+    clusterName: string,
+    brokerAddr: string,
+    brokerName: string,
+    brokerId: number,
+    changes: Changes,
+  ): boolean {
     let touched = false;
     const byAddr = this.live.get(clusterName);
     if (byAddr?.delete(brokerAddr)) {
@@ -1642,7 +1733,8 @@ export class RouteTable {
       for (const [bname, info] of byBroker) putKey(out, bname, cloneMapping(info));
       data.topicQueueMappingByBroker = out;
     }
-    if (this.options.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_GROUP_PREFIX)) this.applyActingMaster(data);
+    if (this.options.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_GROUP_PREFIX))
+      this.applyActingMaster(data);
     return data;
   }
 
@@ -1662,7 +1754,8 @@ export class RouteTable {
     if (!needed) return;
     for (const bd of data.brokerDatas) {
       const ids = Object.keys(bd.brokerAddrs);
-      if (ids.length === 0 || master in bd.brokerAddrs || !this.brokers.get(bd.brokerName)?.enableActingMaster) continue;
+      if (ids.length === 0 || master in bd.brokerAddrs || !this.brokers.get(bd.brokerName)?.enableActingMaster)
+        continue;
       const queue = data.queueDatas.find((q) => q.brokerName === bd.brokerName);
       if (queue && !isWriteable(queue.perm)) {
         const minId = ids.map(Number).reduce((a, b) => (b < a ? b : a));
@@ -1684,7 +1777,11 @@ export class RouteTable {
   }
 
   private brokerData(entry: BrokerEntry): BrokerData {
-    const bd: BrokerData = { cluster: entry.cluster, brokerName: entry.brokerName, brokerAddrs: addrsRecord(entry.addrs) };
+    const bd: BrokerData = {
+      cluster: entry.cluster,
+      brokerName: entry.brokerName,
+      brokerAddrs: addrsRecord(entry.addrs),
+    };
     if (entry.zoneName !== undefined) bd.zoneName = entry.zoneName;
     if (this.options.enableActingMasterField === 'always' || entry.enableActingMaster) {
       bd.enableActingMaster = entry.enableActingMaster;
@@ -1695,7 +1792,8 @@ export class RouteTable {
   /** ClusterInfo as an object; broker names and clusters sorted. */
   getClusterInfoData(): ClusterInfo {
     const brokerAddrTable: Record<string, BrokerData> = {};
-    for (const name of [...this.brokers.keys()].sort(compareStrings)) putKey(brokerAddrTable, name, this.brokerData(this.brokers.get(name)!));
+    for (const name of [...this.brokers.keys()].sort(compareStrings))
+      putKey(brokerAddrTable, name, this.brokerData(this.brokers.get(name)!));
     const clusterAddrTable: Record<string, string[]> = {};
     for (const cluster of [...this.clusters.keys()].sort(compareStrings)) {
       putKey(clusterAddrTable, cluster, [...this.clusters.get(cluster)!].sort(compareStrings));
@@ -1816,7 +1914,15 @@ export class RouteTable {
     return out;
   }
 
-  stats(): { topics: number; brokerNames: number; clusters: number; liveBrokers: number; queueEntries: number; cachedRoutes: number; cachedRouteBytes: number } {
+  stats(): {
+    topics: number;
+    brokerNames: number;
+    clusters: number;
+    liveBrokers: number;
+    queueEntries: number;
+    cachedRoutes: number;
+    cachedRouteBytes: number;
+  } {
     let queueEntries = 0;
     for (const queues of this.topics.values()) queueEntries += queues.size;
     let liveBrokers = 0;
@@ -1841,7 +1947,12 @@ export class RouteTable {
       const out: Record<string, unknown> = {};
       for (const name of sortedKeys(queues)) {
         const q = this.queueData(name, queues.get(name)!);
-        putKey(out, name, { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm, topicSysFlag: q.topicSysFlag });
+        putKey(out, name, {
+          readQueueNums: q.readQueueNums,
+          writeQueueNums: q.writeQueueNums,
+          perm: q.perm,
+          topicSysFlag: q.topicSysFlag,
+        });
       }
       putKey(topics, topic, out);
     }
@@ -1857,7 +1968,8 @@ export class RouteTable {
       });
     }
     const clusters: Record<string, string[]> = {};
-    for (const cluster of sortedKeys(this.clusters)) putKey(clusters, cluster, [...this.clusters.get(cluster)!].sort(compareStrings));
+    for (const cluster of sortedKeys(this.clusters))
+      putKey(clusters, cluster, [...this.clusters.get(cluster)!].sort(compareStrings));
     const live: Record<string, unknown> = {};
     for (const cluster of sortedKeys(this.live)) {
       const byAddr = this.live.get(cluster)!;

@@ -27,7 +27,8 @@ export function parseFault(kind: FaultKind, text: string): FaultSpec | string {
   if (at <= 0) return `--${kind} ${JSON.stringify(text)}: expected <broker>@<seconds>, e.g. broker-0-0@20`;
   const target = text.slice(0, at).trim();
   const seconds = text.slice(at + 1).trim();
-  if (!/^\d+(\.\d+)?$/.test(seconds)) return `--${kind} ${JSON.stringify(text)}: "${seconds}" is not a number of seconds`;
+  if (!/^\d+(\.\d+)?$/.test(seconds))
+    return `--${kind} ${JSON.stringify(text)}: "${seconds}" is not a number of seconds`;
   return { kind, target, atSeconds: Number(seconds) };
 }
 

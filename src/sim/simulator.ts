@@ -140,7 +140,8 @@ function add(into: Counts, from: Counts): void {
 
 function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ECONNREFUSED') return `connection refused (${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''})`;
+  if (e?.code === 'ECONNREFUSED')
+    return `connection refused (${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''})`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -201,11 +202,18 @@ export class BrokerSimulator {
       return parsed;
     });
     if (this.nameServers.length === 0) throw new RangeError('at least one name server address is needed');
-    for (const [name, value] of Object.entries({ clusters: options.clusters, brokers: options.brokers, replicas: options.replicas })) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    for (const [name, value] of Object.entries({
+      clusters: options.clusters,
+      brokers: options.brokers,
+      replicas: options.replicas,
+    })) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
-    if (!Number.isInteger(options.topics) || options.topics < 0) throw new RangeError(`topics must be a whole number, got ${options.topics}`);
-    if (!Number.isInteger(options.queues) || options.queues < 1) throw new RangeError(`queues must be a positive integer, got ${options.queues}`);
+    if (!Number.isInteger(options.topics) || options.topics < 0)
+      throw new RangeError(`topics must be a whole number, got ${options.topics}`);
+    if (!Number.isInteger(options.queues) || options.queues < 1)
+      throw new RangeError(`queues must be a positive integer, got ${options.queues}`);
     this.timer = options.timer ?? systemTimer();
     this.intervalMs = options.intervalMs ?? DEFAULTS.intervalMs;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs;
@@ -214,7 +222,8 @@ export class BrokerSimulator {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULTS.concurrency);
     if (!(this.intervalMs > 0) || !(this.heartbeatIntervalMs > 0)) throw new RangeError('intervals must be positive');
     this.modern = (options.brokerVersion ?? '5.x') === '5.x';
-    if (options.heartbeat && !this.modern) throw new RangeError('BROKER_HEARTBEAT is a 5.x request: heartbeat mode needs brokerVersion 5.x');
+    if (options.heartbeat && !this.modern)
+      throw new RangeError('BROKER_HEARTBEAT is a 5.x request: heartbeat mode needs brokerVersion 5.x');
     this.version = this.modern ? MQVersion.CURRENT : MQVersion.V4_9_8;
     const now = this.timer.now();
     this.brokerList = buildTopology(options).map((spec) => ({
@@ -227,8 +236,15 @@ export class BrokerSimulator {
       acknowledgedBy: new Set(),
     }));
     for (const fault of options.faults ?? []) {
-      if (matchTarget(fault.target, this.brokerList.map((b) => b.spec)).length === 0) {
-        throw new RangeError(`--${fault.kind} ${fault.target}: no simulated broker is called that (try e.g. ${this.brokerList[0]!.spec.brokerName})`);
+      if (
+        matchTarget(
+          fault.target,
+          this.brokerList.map((b) => b.spec),
+        ).length === 0
+      ) {
+        throw new RangeError(
+          `--${fault.kind} ${fault.target}: no simulated broker is called that (try e.g. ${this.brokerList[0]!.spec.brokerName})`,
+        );
       }
     }
     if (options.onEvent) this.listeners.add(options.onEvent);
@@ -290,8 +306,16 @@ export class BrokerSimulator {
     const registrations = counts();
     const errors = new ErrorLog();
     const running = this.brokerList.filter((b) => b.state === 'running');
-    await this.registerAll(running.filter((b) => b.spec.brokerId === 0), registrations, errors);
-    await this.registerAll(running.filter((b) => b.spec.brokerId !== 0), registrations, errors);
+    await this.registerAll(
+      running.filter((b) => b.spec.brokerId === 0),
+      registrations,
+      errors,
+    );
+    await this.registerAll(
+      running.filter((b) => b.spec.brokerId !== 0),
+      registrations,
+      errors,
+    );
     add(this.totals.registrations, registrations);
     for (const e of this.heartbeatErrors.seen) errors.note(e);
     const report: RoundReport = {
@@ -315,7 +339,11 @@ export class BrokerSimulator {
     const tasks: Array<() => Promise<void>> = [];
     for (const b of this.brokerList) {
       if (b.state !== 'running') continue;
-      const extFields = { clusterName: b.spec.clusterName, brokerAddr: b.spec.brokerAddr, brokerName: b.spec.brokerName };
+      const extFields = {
+        clusterName: b.spec.clusterName,
+        brokerAddr: b.spec.brokerAddr,
+        brokerName: b.spec.brokerName,
+      };
       for (const ns of this.nameServers) {
         tasks.push(async () => {
           result.sent++;
@@ -325,7 +353,9 @@ export class BrokerSimulator {
             if (response.code === ResponseCode.SUCCESS) result.acknowledged++;
             else {
               result.failed++;
-              this.heartbeatErrors.note(`${ns.text}: BROKER_HEARTBEAT ${responseCodeName(response.code)}${response.remark ? `: ${response.remark}` : ''}`);
+              this.heartbeatErrors.note(
+                `${ns.text}: BROKER_HEARTBEAT ${responseCodeName(response.code)}${response.remark ? `: ${response.remark}` : ''}`,
+              );
             }
           } catch (err) {
             result.failed++;
@@ -358,7 +388,12 @@ export class BrokerSimulator {
 
   /** Applies a fault now. Rejects when the target names no simulated broker. */
   async fault(kind: FaultKind, target: string): Promise<FaultReport> {
-    const specs = new Set(matchTarget(target, this.brokerList.map((b) => b.spec)));
+    const specs = new Set(
+      matchTarget(
+        target,
+        this.brokerList.map((b) => b.spec),
+      ),
+    );
     if (specs.size === 0) throw new RangeError(`no simulated broker matches ${target}`);
     const affected = this.brokerList.filter((b) => specs.has(b.spec) && b.state !== 'stopped' && b.state !== 'idle');
     this.faultCount++;
@@ -393,7 +428,11 @@ export class BrokerSimulator {
           b.bumps++;
           const topic = newBumpTopic(b.spec.brokerName, b.bumps, this.options.queues);
           b.topics.set(topic.topicName, topic);
-          b.dataVersion = { ...b.dataVersion, counter: b.dataVersion.counter + 1, timestamp: Math.max(now, b.dataVersion.timestamp + 1) };
+          b.dataVersion = {
+            ...b.dataVersion,
+            counter: b.dataVersion.counter + 1,
+            timestamp: Math.max(now, b.dataVersion.timestamp + 1),
+          };
           b.encoded = undefined;
         }
         // A broker registers at once when its topics change; one that is down sends it later.
@@ -441,7 +480,12 @@ export class BrokerSimulator {
             u.sent++;
             try {
               const client = await this.connection(b, ns);
-              const response = await client.invoke(RequestCode.UNREGISTER_BROKER, extFields, null, this.requestTimeoutMs);
+              const response = await client.invoke(
+                RequestCode.UNREGISTER_BROKER,
+                extFields,
+                null,
+                this.requestTimeoutMs,
+              );
               if (response.code === ResponseCode.SUCCESS) u.acknowledged++;
               else u.failed++;
             } catch {
@@ -497,10 +541,13 @@ export class BrokerSimulator {
   /** A one-shot timer at an absolute time on the simulator's timer. */
   private arm(at: number, fn: () => void): void {
     if (this.stopping) return;
-    const handle = this.timer.setTimeout(() => {
-      this.timers.delete(handle);
-      if (!this.stopping) fn();
-    }, Math.max(0, at - this.timer.now()));
+    const handle = this.timer.setTimeout(
+      () => {
+        this.timers.delete(handle);
+        if (!this.stopping) fn();
+      },
+      Math.max(0, at - this.timer.now()),
+    );
     this.timers.add(handle);
   }
 
@@ -542,8 +589,16 @@ export class BrokerSimulator {
   private async registerNow(brokers: SimBroker[]): Promise<Counts> {
     const result = counts();
     const errors = new ErrorLog();
-    await this.registerAll(brokers.filter((b) => b.spec.brokerId === 0), result, errors);
-    await this.registerAll(brokers.filter((b) => b.spec.brokerId !== 0), result, errors);
+    await this.registerAll(
+      brokers.filter((b) => b.spec.brokerId === 0),
+      result,
+      errors,
+    );
+    await this.registerAll(
+      brokers.filter((b) => b.spec.brokerId !== 0),
+      result,
+      errors,
+    );
     add(this.totals.registrations, result);
     return result;
   }
@@ -557,7 +612,10 @@ export class BrokerSimulator {
   private encoded(b: SimBroker): { body: Buffer; crc: number } {
     if (!b.encoded) {
       const body = encodeRegisterBrokerBody(
-        { topicConfigSerializeWrapper: { topicConfigTable: b.topics, dataVersion: b.dataVersion }, filterServerList: [] },
+        {
+          topicConfigSerializeWrapper: { topicConfigTable: b.topics, dataVersion: b.dataVersion },
+          filterServerList: [],
+        },
         { compressed: this.options.compressed ?? false, generation: this.modern ? '5.x' : '4.9' },
       );
       // UtilAll.crc32: CRC32 of the body as a non-negative int.
@@ -596,7 +654,9 @@ export class BrokerSimulator {
       } else {
         result.failed++;
         b.acknowledgedBy.delete(ns.text);
-        errors.note(`${ns.text}: REGISTER_BROKER ${responseCodeName(response.code)}${response.remark ? `: ${response.remark}` : ''}`);
+        errors.note(
+          `${ns.text}: REGISTER_BROKER ${responseCodeName(response.code)}${response.remark ? `: ${response.remark}` : ''}`,
+        );
       }
     } catch (err) {
       result.failed++;

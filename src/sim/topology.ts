@@ -41,7 +41,10 @@ export function brokerNameOf(c: number, b: number): string {
   return `broker-${c}-${b}`;
 }
 
-export function brokerAddrOf(index: number, basePort = DEFAULT_BASE_PORT): { brokerAddr: string; haServerAddr: string } {
+export function brokerAddrOf(
+  index: number,
+  basePort = DEFAULT_BASE_PORT,
+): { brokerAddr: string; haServerAddr: string } {
   const host = `127.0.${Math.floor(index / PER_HOST) % 256}.1`;
   const port = basePort + 2 * (index % PER_HOST);
   return { brokerAddr: `${host}:${port}`, haServerAddr: `${host}:${port + 1}` };
@@ -69,7 +72,15 @@ export function buildTopology(options: TopologyOptions): BrokerSpec[] {
 }
 
 function topic(name: string, queues: number, perm: number): TopicConfig {
-  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false };
+  return {
+    topicName: name,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+  };
 }
 
 /**
@@ -78,12 +89,16 @@ function topic(name: string, queues: number, perm: number): TopicConfig {
  * system topics, perm inherit + read + write), so a registration always
  * carries at least two topics.
  */
-export function initialTopics(spec: BrokerSpec, options: Pick<TopologyOptions, 'topics' | 'queues'>): Map<string, TopicConfig> {
+export function initialTopics(
+  spec: BrokerSpec,
+  options: Pick<TopologyOptions, 'topics' | 'queues'>,
+): Map<string, TopicConfig> {
   const rw = PermName.PERM_READ | PermName.PERM_WRITE;
   const table = new Map<string, TopicConfig>();
   table.set(spec.clusterName, topic(spec.clusterName, 16, rw | PermName.PERM_INHERIT));
   table.set(spec.brokerName, topic(spec.brokerName, 1, rw | PermName.PERM_INHERIT));
-  for (let i = 0; i < options.topics; i++) table.set(`${TOPIC_PREFIX}${i}`, topic(`${TOPIC_PREFIX}${i}`, options.queues, rw));
+  for (let i = 0; i < options.topics; i++)
+    table.set(`${TOPIC_PREFIX}${i}`, topic(`${TOPIC_PREFIX}${i}`, options.queues, rw));
   return table;
 }
 

@@ -7,7 +7,12 @@ import { capture, CLOSED_ADDR } from './support.js';
 
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
 const slaveA = { ...brokerA, brokerId: 1, brokerAddr: '127.0.0.1:20921' };
-const brokerB = { clusterName: 'OtherCluster', brokerName: 'broker-b', brokerAddr: '127.0.0.1:20931', topics: { TopicTest: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-b': {} } };
+const brokerB = {
+  clusterName: 'OtherCluster',
+  brokerName: 'broker-b',
+  brokerAddr: '127.0.0.1:20931',
+  topics: { TopicTest: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-b': {} },
+};
 
 let t: TestServer;
 let addr: string;
@@ -45,7 +50,11 @@ describe('admin read commands', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)).toEqual({
       brokerAddrTable: {
-        'broker-a': { brokerAddrs: { '0': '127.0.0.1:20911', '1': '127.0.0.1:20921' }, brokerName: 'broker-a', cluster: 'DefaultCluster' },
+        'broker-a': {
+          brokerAddrs: { '0': '127.0.0.1:20911', '1': '127.0.0.1:20921' },
+          brokerName: 'broker-a',
+          cluster: 'DefaultCluster',
+        },
         'broker-b': { brokerAddrs: { '0': '127.0.0.1:20931' }, brokerName: 'broker-b', cluster: 'OtherCluster' },
       },
       clusterAddrTable: { DefaultCluster: ['broker-a'], OtherCluster: ['broker-b'] },
@@ -59,13 +68,18 @@ describe('admin read commands', () => {
     expect(human.code).toBe(0);
     const lines = human.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^#ClusterName\s+#BrokerName\s+#BrokerAddrs\s+#ReadQueue\s+#WriteQueue\s+#Perm$/);
-    expect(lines[1]).toMatch(/^DefaultCluster\s+broker-a\s+\{0=127\.0\.0\.1:20911, 1=127\.0\.0\.1:20921\}\s+4\s+4\s+6 RW-$/);
+    expect(lines[1]).toMatch(
+      /^DefaultCluster\s+broker-a\s+\{0=127\.0\.0\.1:20911, 1=127\.0\.0\.1:20921\}\s+4\s+4\s+6 RW-$/,
+    );
     expect(lines[2]).toMatch(/^OtherCluster\s+broker-b\s+\{0=127\.0\.0\.1:20931\}\s+8\s+8\s+6 RW-$/);
     expect(lines[3]).toMatch(/^Total:\s+2 broker\(s\)\s+12\s+12$/);
     const json = await admin(['topicRoute', '--topic=TopicTest', '-n', addr, '--json']);
     const route = JSON.parse(json.out);
     expect(route.queueDatas).toHaveLength(2);
-    expect(route.brokerDatas.find((b: { brokerName: string }) => b.brokerName === 'broker-a').brokerAddrs).toEqual({ '0': '127.0.0.1:20911', '1': '127.0.0.1:20921' });
+    expect(route.brokerDatas.find((b: { brokerName: string }) => b.brokerName === 'broker-a').brokerAddrs).toEqual({
+      '0': '127.0.0.1:20911',
+      '1': '127.0.0.1:20921',
+    });
   });
 
   it('a server answering with an error code: code name and remark on stderr, exit 1', async () => {
@@ -73,7 +87,9 @@ describe('admin read commands', () => {
       const r = await admin(['topicRoute', '-t', 'NoSuchTopic', '-n', addr, ...json]);
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
-      expect(r.err).toContain(`${addr} answered GET_ROUTEINFO_BY_TOPIC with TOPIC_NOT_EXIST (17): No topic route info in name server for the topic: NoSuchTopic`);
+      expect(r.err).toContain(
+        `${addr} answered GET_ROUTEINFO_BY_TOPIC with TOPIC_NOT_EXIST (17): No topic route info in name server for the topic: NoSuchTopic`,
+      );
       expect(r.err.trimEnd().split('\n')).toHaveLength(1);
     }
   });
@@ -82,11 +98,16 @@ describe('admin read commands', () => {
     const list = await admin(['topicList', '-n', addr]);
     expect(list.code).toBe(0);
     expect(list.out.split('\n').filter(Boolean)).toEqual(expect.arrayContaining(['TopicTest', 'broker-a', 'broker-b']));
-    expect(JSON.parse((await admin(['topicList', '-n', addr, '--json'])).out).topicList).toEqual(expect.arrayContaining(['TopicTest', 'broker-a', 'broker-b']));
+    expect(JSON.parse((await admin(['topicList', '-n', addr, '--json'])).out).topicList).toEqual(
+      expect.arrayContaining(['TopicTest', 'broker-a', 'broker-b']),
+    );
 
     const clusters = await admin(['topicClusterList', '-t', 'TopicTest', '-n', addr]);
     expect(clusters).toEqual({ code: 0, out: 'DefaultCluster\nOtherCluster\n', err: '' });
-    expect(JSON.parse((await admin(['topicClusterList', '-t', 'broker-b', '-n', addr, '--json'])).out)).toEqual({ topic: 'broker-b', clusters: ['OtherCluster'] });
+    expect(JSON.parse((await admin(['topicClusterList', '-t', 'broker-b', '-n', addr, '--json'])).out)).toEqual({
+      topic: 'broker-b',
+      clusters: ['OtherCluster'],
+    });
   });
 
   it('getNamesrvConfig prints key = value under the server, and JSON keyed by server', async () => {
@@ -114,19 +135,34 @@ describe('admin write commands', () => {
     const black = await admin(['updateNamesrvConfig', '-k', 'kvConfigPath', '-v', '/tmp/x', '-n', addr, '--json']);
     expect(black.code).toBe(1);
     expect(black.err).toContain(`${addr}: failed, NO_PERMISSION (16)`);
-    expect(JSON.parse(black.out)).toEqual({ results: [expect.objectContaining({ nameServer: addr, ok: false, code: 16, codeName: 'NO_PERMISSION' })] });
+    expect(JSON.parse(black.out)).toEqual({
+      results: [expect.objectContaining({ nameServer: addr, ok: false, code: 16, codeName: 'NO_PERMISSION' })],
+    });
   });
 
   it('wipeWritePerm and addWritePerm report topic counts and change the route', async () => {
     const wipe = await admin(['wipeWritePerm', '-b', 'broker-a', '-n', addr]);
     expect(wipe).toEqual({ code: 0, out: `${addr}: OK, 2 topic(s) of broker broker-a\n`, err: '' });
     const client = await t.client();
-    const perm = async () => JSON.parse((await getRoute(client, 'TopicTest')).body!.toString()).queueDatas.find((q: { brokerName: string }) => q.brokerName === 'broker-a').perm;
+    const perm = async () =>
+      JSON.parse((await getRoute(client, 'TopicTest')).body!.toString()).queueDatas.find(
+        (q: { brokerName: string }) => q.brokerName === 'broker-a',
+      ).perm;
     expect(await perm()).toBe(4);
     const add = await admin(['addWritePerm', '-b', 'broker-a', '-n', addr, '--json']);
     expect(add.code).toBe(0);
     expect(JSON.parse(add.out)).toEqual({
-      results: [{ nameServer: addr, ok: true, code: 0, codeName: 'SUCCESS', remark: null, brokerName: 'broker-a', addTopicCount: 2 }],
+      results: [
+        {
+          nameServer: addr,
+          ok: true,
+          code: 0,
+          codeName: 'SUCCESS',
+          remark: null,
+          brokerName: 'broker-a',
+          addTopicCount: 2,
+        },
+      ],
     });
     expect(await perm()).toBe(6);
   });
@@ -140,14 +176,24 @@ describe('admin write commands', () => {
   });
 
   it('kv put, get, list and delete; a missing key is exit 1 with QUERY_NOT_FOUND', async () => {
-    expect(await admin(['kv', 'put', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-v', 'broker-a:4', '-n', addr])).toEqual({
+    expect(
+      await admin(['kv', 'put', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-v', 'broker-a:4', '-n', addr]),
+    ).toEqual({
       code: 0,
       out: `${addr}: OK, ORDER_TOPIC_CONFIG TopicTest = broker-a:4\n`,
       err: '',
     });
-    expect(await admin(['updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'Other', '-v', 'x', '-n', addr])).toMatchObject({ code: 0 });
-    expect(await admin(['kv', 'get', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-n', addr])).toEqual({ code: 0, out: 'broker-a:4\n', err: '' });
-    expect(JSON.parse((await admin(['kv', 'get', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-n', addr, '--json'])).out)).toEqual({
+    expect(
+      await admin(['updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'Other', '-v', 'x', '-n', addr]),
+    ).toMatchObject({ code: 0 });
+    expect(await admin(['kv', 'get', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-n', addr])).toEqual({
+      code: 0,
+      out: 'broker-a:4\n',
+      err: '',
+    });
+    expect(
+      JSON.parse((await admin(['kv', 'get', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'TopicTest', '-n', addr, '--json'])).out),
+    ).toEqual({
       namespace: 'ORDER_TOPIC_CONFIG',
       key: 'TopicTest',
       value: 'broker-a:4',
@@ -179,7 +225,11 @@ describe('admin with several name servers', () => {
 
   it('writes go to every server and are reported per server', async () => {
     const r = await admin(['wipeWritePerm', '-b', 'broker-a', '-n', `${addr};${addr2}`]);
-    expect(r).toEqual({ code: 0, out: `${addr}: OK, 2 topic(s) of broker broker-a\n${addr2}: OK, 2 topic(s) of broker broker-a\n`, err: '' });
+    expect(r).toEqual({
+      code: 0,
+      out: `${addr}: OK, 2 topic(s) of broker broker-a\n${addr2}: OK, 2 topic(s) of broker broker-a\n`,
+      err: '',
+    });
     const kv = await admin(['kv', 'put', '-s', 'ns', '-k', 'k', '-v', 'v', '-n', `${addr};${addr2}`]);
     expect(kv.code).toBe(0);
     expect(t.server.kv.get('ns', 'k')).toBe('v');
@@ -192,7 +242,16 @@ describe('admin with several name servers', () => {
     expect(r.err).toBe(`${CLOSED_ADDR}: unreachable (connection refused)\n`);
     expect(JSON.parse(r.out).results).toEqual([
       { nameServer: CLOSED_ADDR, ok: false, unreachable: true, error: 'connection refused' },
-      { nameServer: addr2, ok: true, code: 0, codeName: 'SUCCESS', remark: null, namespace: 'ns', key: 'k', value: 'v' },
+      {
+        nameServer: addr2,
+        ok: true,
+        code: 0,
+        codeName: 'SUCCESS',
+        remark: null,
+        namespace: 'ns',
+        key: 'k',
+        value: 'v',
+      },
     ]);
     expect(second.server.kv.get('ns', 'k')).toBe('v');
   });
@@ -201,7 +260,9 @@ describe('admin with several name servers', () => {
     const r = await admin(['topicClusterList', '-t', 'TopicTest', '-n', `${CLOSED_ADDR};${addr2};${addr}`]);
     expect(r).toEqual({ code: 0, out: 'DefaultCluster\n', err: '' });
     // The second server knows only broker-a: it answered, the third was not asked.
-    expect(JSON.parse((await admin(['clusterList', '--json', '-n', `${addr2};${addr}`])).out).clusterAddrTable).toEqual({ DefaultCluster: ['broker-a'] });
+    expect(JSON.parse((await admin(['clusterList', '--json', '-n', `${addr2};${addr}`])).out).clusterAddrTable).toEqual(
+      { DefaultCluster: ['broker-a'] },
+    );
   });
 
   it('getNamesrvConfig --all asks every server', async () => {
@@ -234,20 +295,43 @@ describe('admin argument and reachability errors', () => {
 
   it('an unreachable server is exit 2 with the reason', async () => {
     const r = await admin(['clusterList', '-n', CLOSED_ADDR]);
-    expect(r).toEqual({ code: 2, out: '', err: `xnamesrv admin: cannot reach name server ${CLOSED_ADDR} (connection refused)\n` });
+    expect(r).toEqual({
+      code: 2,
+      out: '',
+      err: `xnamesrv admin: cannot reach name server ${CLOSED_ADDR} (connection refused)\n`,
+    });
     const two = await admin(['topicList', '-n', `${CLOSED_ADDR};127.0.0.1:2`]);
-    expect(two.err).toBe(`xnamesrv admin: no name server reachable: ${CLOSED_ADDR} (connection refused); 127.0.0.1:2 (connection refused)\n`);
+    expect(two.err).toBe(
+      `xnamesrv admin: no name server reachable: ${CLOSED_ADDR} (connection refused); 127.0.0.1:2 (connection refused)\n`,
+    );
   });
 
   it('takes the address from NAMESRV_ADDR when -n is absent', async () => {
-    expect((await admin(['topicClusterList', '-t', 'TopicTest'], { NAMESRV_ADDR: addr })).out).toBe('DefaultCluster\nOtherCluster\n');
+    expect((await admin(['topicClusterList', '-t', 'TopicTest'], { NAMESRV_ADDR: addr })).out).toBe(
+      'DefaultCluster\nOtherCluster\n',
+    );
     expect((await admin(['topicList'], { NAMESRV_ADDR: CLOSED_ADDR })).code).toBe(2);
   });
 
   it('--help lists the commands; <command> --help shows its options', async () => {
     const help = await admin(['--help']);
     expect(help.code).toBe(0);
-    for (const name of ['clusterList', 'topicRoute', 'topicList', 'topicClusterList', 'getNamesrvConfig', 'updateNamesrvConfig', 'wipeWritePerm', 'addWritePerm', 'deleteTopic', 'kv get', 'kv put', 'kv delete', 'kv list', 'watch']) {
+    for (const name of [
+      'clusterList',
+      'topicRoute',
+      'topicList',
+      'topicClusterList',
+      'getNamesrvConfig',
+      'updateNamesrvConfig',
+      'wipeWritePerm',
+      'addWritePerm',
+      'deleteTopic',
+      'kv get',
+      'kv put',
+      'kv delete',
+      'kv list',
+      'watch',
+    ]) {
       expect(help.out).toContain(`  ${name} `);
     }
     const one = await admin(['kv', 'put', '--help']);

@@ -12,7 +12,9 @@ import { capture, CLOSED_ADDR } from './support.js';
  * (`npm test` builds first: these spawn dist/src/cli/main.js.)
  */
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 afterEach(killAll);
 
@@ -23,26 +25,29 @@ async function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('xnamesrv --help and --version', () => {
-  it.each([['--help'], ['-h'], ['help']])('%s lists every subcommand with one line each, then the server options', async (flag) => {
-    const r = await run([flag]);
-    expect(r.code).toBe(0);
-    expect(r.err).toBe('');
-    for (const command of ['admin', 'sim', 'conform', 'inspector', 'help']) {
-      expect(r.out.split('\n').filter((line) => line.startsWith(`  xnamesrv ${command} `))).toHaveLength(1);
-    }
-    expect(r.out).toContain('xnamesrv --version, -v');
-    // The server's own options follow.
-    expect(r.out).toContain('Usage: xnamesrv [options]');
-    expect(r.out).toContain('--configFile <file>');
-    expect(r.out.indexOf('xnamesrv admin')).toBeLessThan(r.out.indexOf('--configFile'));
-  });
+  it.each([['--help'], ['-h'], ['help']])(
+    '%s lists every subcommand with one line each, then the server options',
+    async (flag) => {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('');
+      for (const command of ['admin', 'sim', 'conform', 'inspector', 'help']) {
+        expect(r.out.split('\n').filter((line) => line.startsWith(`  xnamesrv ${command} `))).toHaveLength(1);
+      }
+      expect(r.out).toContain('xnamesrv --version, -v');
+      // The server's own options follow.
+      expect(r.out).toContain('Usage: xnamesrv [options]');
+      expect(r.out).toContain('--configFile <file>');
+      expect(r.out.indexOf('xnamesrv admin')).toBeLessThan(r.out.indexOf('--configFile'));
+    },
+  );
 
   it.each([['--version'], ['-v']])('%s prints the version from package.json', async (flag) => {
     const r = await run([flag]);
     expect(r).toEqual({ code: 0, out: `xnamesrv ${version}\n`, err: '' });
   });
 
-  it('help <command> prints that command\'s help; an unknown one is exit 2', async () => {
+  it("help <command> prints that command's help; an unknown one is exit 2", async () => {
     const sim = await run(['help', 'sim']);
     expect(sim.code).toBe(0);
     expect(sim.out).toContain('Usage: xnamesrv sim [options]');
@@ -71,10 +76,21 @@ describe('xnamesrv admin help [command]', () => {
     return { code, out: c.stdout(), err: c.stderr() };
   }
 
-  it('lists the commands under mqadmin\'s names, with mqadmin\'s names for the kv commands', async () => {
+  it("lists the commands under mqadmin's names, with mqadmin's names for the kv commands", async () => {
     const r = await admin(['help']);
     expect(r.code).toBe(0);
-    for (const name of ['clusterList', 'topicRoute', 'topicList', 'topicClusterList', 'getNamesrvConfig', 'updateNamesrvConfig', 'wipeWritePerm', 'addWritePerm', 'deleteTopic', 'watch']) {
+    for (const name of [
+      'clusterList',
+      'topicRoute',
+      'topicList',
+      'topicClusterList',
+      'getNamesrvConfig',
+      'updateNamesrvConfig',
+      'wipeWritePerm',
+      'addWritePerm',
+      'deleteTopic',
+      'watch',
+    ]) {
       expect(r.out).toContain(`  ${name} `);
     }
     expect(r.out).toMatch(/ {2}kv put .*mqadmin: updateKvConfig/);
@@ -85,7 +101,7 @@ describe('xnamesrv admin help [command]', () => {
     [['help', 'wipeWritePerm'], 'Usage: xnamesrv admin wipeWritePerm -b <brokerName>'],
     [['help', 'kv', 'put'], 'Usage: xnamesrv admin kv put -s <namespace> -k <key> -v <value>'],
     [['help', 'updateKvConfig'], 'xnamesrv admin updateKvConfig -s <namespace> -k <key> -v <value>'],
-  ])('%j prints that command\'s usage', async (argv, usage) => {
+  ])("%j prints that command's usage", async (argv, usage) => {
     const r = await admin(argv);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
@@ -105,7 +121,9 @@ describe('xnamesrv sim when no broker ever registers', () => {
     const code = await runSimulator(['-n', CLOSED_ADDR, '--duration', '0.2', '--brokers', '1'], {}, c.io);
     expect(code).toBe(1);
     const last = c.stderr().trimEnd().split('\n').at(-1)!;
-    expect(last).toMatch(/^xnamesrv sim: no broker ever registered: 1 registration\(s\) sent, none acknowledged \(last: 127\.0\.0\.1:1: connection refused/);
+    expect(last).toMatch(
+      /^xnamesrv sim: no broker ever registered: 1 registration\(s\) sent, none acknowledged \(last: 127\.0\.0\.1:1: connection refused/,
+    );
     expect(last).toContain('listenPort, default 9876');
   });
 

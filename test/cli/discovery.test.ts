@@ -36,11 +36,12 @@ async function admin(argv: string[], env: Record<string, string | undefined> = {
   return { code, out: c.stdout(), err: c.stderr() };
 }
 
-
 /** A name server like Java's: GET_NAMESRV_CONFIG answers without httpPort. */
 async function javaLikeNameServer(host: string): Promise<string> {
   const server = new RemotingServer({ host, port: 0, logger: silentLogger() });
-  server.register(RequestCode.GET_NAMESRV_CONFIG, (request) => success(request, Buffer.from('listenPort=9876\nrocketmqHome=/opt/rocketmq\n', 'utf8')));
+  server.register(RequestCode.GET_NAMESRV_CONFIG, (request) =>
+    success(request, Buffer.from('listenPort=9876\nrocketmqHome=/opt/rocketmq\n', 'utf8')),
+  );
   const { port } = await server.listen();
   closers.push(() => server.close());
   return `${host}:${port}`;
@@ -49,7 +50,11 @@ async function javaLikeNameServer(host: string): Promise<string> {
 describe('admin watch finds the gateway', () => {
   it('from -n alone: the httpPort the name server reports', async () => {
     t = await startTestServer();
-    await registerBroker(await t.client(), { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } });
+    await registerBroker(await t.client(), {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:20911',
+      topics: { TopicTest: {}, 'broker-a': {} },
+    });
     const r = await admin(['watch', '-n', `127.0.0.1:${t.server.remotingPort}`, '--count', '1']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -58,7 +63,9 @@ describe('admin watch finds the gateway', () => {
 
   it('from NAMESRV_ADDR, the first reachable name server of the list', async () => {
     t = await startTestServer();
-    const r = await admin(['watch', '--count', '1'], { NAMESRV_ADDR: `${CLOSED_ADDR};127.0.0.1:${t.server.remotingPort}` });
+    const r = await admin(['watch', '--count', '1'], {
+      NAMESRV_ADDR: `${CLOSED_ADDR};127.0.0.1:${t.server.remotingPort}`,
+    });
     expect(r.code).toBe(0);
     expect(r.out).toContain('connected to xnamesrv');
   });
@@ -68,13 +75,24 @@ describe('admin watch finds the gateway', () => {
     const n = `127.0.0.1:${t.server.remotingPort}`;
     const fromEnv = await admin(['watch', '-n', n, '--count', '1'], { XNAMESRV_GATEWAY: 'ws://127.0.0.1:1/ws' });
     expect(fromEnv.code).toBe(2);
-    expect(fromEnv.err).toBe('xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:1/ws (connection refused); the URL is from XNAMESRV_GATEWAY (--gateway overrides it)\n');
+    expect(fromEnv.err).toBe(
+      'xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:1/ws (connection refused); the URL is from XNAMESRV_GATEWAY (--gateway overrides it)\n',
+    );
     const good = `ws://127.0.0.1:${t.server.httpPort}/ws`;
-    expect((await admin(['watch', '-n', CLOSED_ADDR, '--gateway', good, '--count', '1'], { XNAMESRV_GATEWAY: 'ws://127.0.0.1:1/ws' })).code).toBe(0);
+    expect(
+      (
+        await admin(['watch', '-n', CLOSED_ADDR, '--gateway', good, '--count', '1'], {
+          XNAMESRV_GATEWAY: 'ws://127.0.0.1:1/ws',
+        })
+      ).code,
+    ).toBe(0);
     const flag = await admin(['watch', '-n', n, '--gateway', 'ws://127.0.0.1:1/ws', '--count', '1']);
     expect(flag.err).toBe('xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:1/ws (connection refused)\n');
     const bad = await admin(['watch', '--count', '1'], { XNAMESRV_GATEWAY: 'http://x/ws' });
-    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('XNAMESRV_GATEWAY: expected a ws:// or wss:// URL') });
+    expect(bad).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('XNAMESRV_GATEWAY: expected a ws:// or wss:// URL'),
+    });
   });
 
   it('a name server without httpPort (Java): the default httpPort, and the error says why and what to do', async () => {
@@ -91,7 +109,9 @@ describe('admin watch finds the gateway', () => {
     t = await startTestServer();
     const r = await admin(['watch', '--gateway', `ws://127.0.0.1:${t.server.remotingPort}/ws`, '--count', '1']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`127.0.0.1:${t.server.remotingPort} speaks the remoting protocol, not HTTP: is that the listenPort (default 9876)? its gateway is ws://127.0.0.1:${t.server.httpPort}/ws (its httpPort)`);
+    expect(r.err).toContain(
+      `127.0.0.1:${t.server.remotingPort} speaks the remoting protocol, not HTTP: is that the listenPort (default 9876)? its gateway is ws://127.0.0.1:${t.server.httpPort}/ws (its httpPort)`,
+    );
   });
 
   it('the command as run: watch -n host:listenPort beside a name server on other ports', async () => {
@@ -107,10 +127,27 @@ describe('a wrong port names the likely cause', () => {
     t = await startTestServer();
     const http = `127.0.0.1:${t.server.httpPort}`;
     const r = await admin(['clusterList', '-n', http]);
-    expect(r).toEqual({ code: 2, out: '', err: `xnamesrv admin: ${http} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)\n` });
-    const write = await admin(['kv', 'put', '-s', 'ns', '-k', 'k', '-v', 'v', '-n', `${http};127.0.0.1:${t.server.remotingPort}`]);
+    expect(r).toEqual({
+      code: 2,
+      out: '',
+      err: `xnamesrv admin: ${http} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)\n`,
+    });
+    const write = await admin([
+      'kv',
+      'put',
+      '-s',
+      'ns',
+      '-k',
+      'k',
+      '-v',
+      'v',
+      '-n',
+      `${http};127.0.0.1:${t.server.remotingPort}`,
+    ]);
     expect(write.code).toBe(2);
-    expect(write.err).toBe(`${http}: answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)\n`);
+    expect(write.err).toBe(
+      `${http}: answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)\n`,
+    );
     expect(write.out).toBe(`127.0.0.1:${t.server.remotingPort}: OK, ns k = v\n`);
   });
 
@@ -121,7 +158,9 @@ describe('a wrong port names the likely cause', () => {
     const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = await admin(['topicList', '-n', `${addr};${CLOSED_ADDR}`]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`xnamesrv admin: no name server reachable: ${addr} (answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)); ${CLOSED_ADDR} (connection refused)\n`);
+    expect(r.err).toBe(
+      `xnamesrv admin: no name server reachable: ${addr} (answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)); ${CLOSED_ADDR} (connection refused)\n`,
+    );
   });
 
   it('watch -n with the httpPort says so when the default gateway is not there either', async () => {
@@ -131,6 +170,8 @@ describe('a wrong port names the likely cause', () => {
     const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const r = await admin(['watch', '-n', addr, '--count', '1']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`tried the default httpPort ${CLOSED_PORT}, because ${addr} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)`);
+    expect(r.err).toContain(
+      `tried the default httpPort ${CLOSED_PORT}, because ${addr} answered HTTP, not the remoting protocol: is that the httpPort? use the listenPort (default 9876)`,
+    );
   });
 });

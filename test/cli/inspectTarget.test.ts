@@ -168,8 +168,12 @@ describe('xnamesrv --inspect with a working target', () => {
     cleanups.push(() => closeAll(wss));
 
     const server = startServer(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
-    const nameServerSession = () => messages.find((m) => m.type === '@xstate.actor' && m.name === 'nameServer')?.sessionId;
-    const readySnapshot = () => messages.find((m) => m.type === '@xstate.snapshot' && m.sessionId === nameServerSession() && m.snapshot.value === 'ready');
+    const nameServerSession = () =>
+      messages.find((m) => m.type === '@xstate.actor' && m.name === 'nameServer')?.sessionId;
+    const readySnapshot = () =>
+      messages.find(
+        (m) => m.type === '@xstate.snapshot' && m.sessionId === nameServerSession() && m.snapshot.value === 'ready',
+      );
     await new Promise<void>((resolve) => {
       onMessage = () => readySnapshot() && resolve();
       onMessage();

@@ -29,7 +29,20 @@ async function startRelay(): Promise<{ relay: SpawnedCli; url: string }> {
 }
 
 function startServer(inspectUrl: string): SpawnedCli {
-  return spawnCli(['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'warn', '--inspect', inspectUrl]);
+  return spawnCli([
+    '--data-dir',
+    dataDir,
+    '--listenPort',
+    '0',
+    '--httpPort',
+    '0',
+    '--bindAddress',
+    '127.0.0.1',
+    '--logLevel',
+    'warn',
+    '--inspect',
+    inspectUrl,
+  ]);
 }
 
 describe('xnamesrv inspector', () => {
@@ -37,7 +50,9 @@ describe('xnamesrv inspector', () => {
     const { relay, url } = await startRelay();
     // The receiver @statelyai/inspect offers, as a browser page would use it.
     const received: Array<{ type: string; sessionId: string; name?: string; snapshot?: { value?: unknown } }> = [];
-    createWebSocketReceiver({ server: url }).subscribe((message) => received.push(message as (typeof received)[number]));
+    createWebSocketReceiver({ server: url }).subscribe((message) =>
+      received.push(message as (typeof received)[number]),
+    );
     await relay.until(/127\.0\.0\.1:\d+ connected/);
 
     const server = startServer(url);
@@ -53,7 +68,9 @@ describe('xnamesrv inspector', () => {
 
     const session = received.find((m) => m.type === '@xstate.actor' && m.name === 'nameServer')?.sessionId;
     expect(session).toBeDefined();
-    expect(received.some((m) => m.type === '@xstate.snapshot' && m.sessionId === session && m.snapshot?.value === 'ready')).toBe(true);
+    expect(
+      received.some((m) => m.type === '@xstate.snapshot' && m.sessionId === session && m.snapshot?.value === 'ready'),
+    ).toBe(true);
 
     const relayExit = await relay.stop('SIGTERM');
     expect(relayExit.code).toBe(0);
@@ -87,11 +104,25 @@ describe('xnamesrv inspector', () => {
     ]);
     const [inspectorCommand, serverCommand] = commands as [string[], string[]];
     // Only the fixed port and the server's own ports differ from what an operator types.
-    const relay = spawnNpx(root, inspectorCommand.map((arg) => (arg === '8080' ? '0' : arg)));
+    const relay = spawnNpx(
+      root,
+      inspectorCommand.map((arg) => (arg === '8080' ? '0' : arg)),
+    );
     const url = (await relay.until(/listening on (ws:\/\/127\.0\.0\.1:\d+)/))[1]!;
     const server = spawnNpx(root, [
       ...serverCommand.map((arg) => (arg === 'ws://127.0.0.1:8080' ? url : arg)),
-      ...['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'warn'],
+      ...[
+        '--data-dir',
+        dataDir,
+        '--listenPort',
+        '0',
+        '--httpPort',
+        '0',
+        '--bindAddress',
+        '127.0.0.1',
+        '--logLevel',
+        'warn',
+      ],
     ]);
     await relay.until(/^x:\d+ nameServer: snapshot ready /m, 'stdout');
     await server.interrupt();
@@ -146,12 +177,19 @@ describe('xnamesrv inspector', () => {
  */
 function spawnNpx(cwd: string, argv: string[]) {
   const [npx, ...args] = argv;
-  const child = spawn(npx!, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' } });
+  const child = spawn(npx!, args, {
+    cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' },
+  });
   const text = { stdout: '', stderr: '' };
   let wake = () => {};
   child.stdout.on('data', (d) => ((text.stdout += d), wake()));
   child.stderr.on('data', (d) => ((text.stderr += d), wake()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   let ended = false;
   void exited.then(() => ((ended = true), wake()));
   npxGroups.add(child.pid!);
@@ -161,7 +199,8 @@ function spawnNpx(cwd: string, argv: string[]) {
         wake = () => {
           const match = pattern.exec(text[stream]);
           if (match) resolve(match);
-          else if (ended) reject(new Error(`${argv.join(' ')} ended before ${stream} showed ${pattern}:\n${text.stderr}`));
+          else if (ended)
+            reject(new Error(`${argv.join(' ')} ended before ${stream} showed ${pattern}:\n${text.stderr}`));
         };
         wake();
       });

@@ -33,7 +33,18 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const local = (level = 'info') => ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', level];
+const local = (level = 'info') => [
+  '--data-dir',
+  dataDir,
+  '--listenPort',
+  '0',
+  '--httpPort',
+  '0',
+  '--bindAddress',
+  '127.0.0.1',
+  '--logLevel',
+  level,
+];
 
 function jsonLines(text: string): Array<Record<string, any>> {
   return text
@@ -102,7 +113,9 @@ describe('signals', () => {
     cli.child.kill('SIGHUP');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     const lines = jsonLines(cli.stderr());
-    expect(lines.find((l) => l.msg === 'SIGHUP received: stopping gracefully (another signal exits at once)')).toMatchObject({ level: 30, signal: 'SIGHUP' });
+    expect(
+      lines.find((l) => l.msg === 'SIGHUP received: stopping gracefully (another signal exits at once)'),
+    ).toMatchObject({ level: 30, signal: 'SIGHUP' });
     expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ reason: 'signal SIGHUP' });
     expect(lines.at(-1)).toMatchObject({ msg: 'name server stopping.serving -> stopped' });
   });
@@ -141,14 +154,21 @@ describe('log output', () => {
     const { remoting } = await cli.ports();
     expect(cli.stdout()).toMatch(/^xnamesrv: remoting on 127\.0\.0\.1:\d+, http on 127\.0\.0\.1:\d+, state ready\n$/);
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: remoting });
-    await registerBroker(client, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', topics: { TopicA: {}, 'broker-a': {} } });
+    await registerBroker(client, {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:10911',
+      topics: { TopicA: {}, 'broker-a': {} },
+    });
     await client.close();
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
     const lines = jsonLines(cli.stderr());
     expect(lines.length).toBeGreaterThan(5);
     // Unset tokens are shown as unset.
-    expect(lines.find((l) => l.msg === 'effective configuration')!.config).toMatchObject({ adminToken: '', gatewayToken: '' });
+    expect(lines.find((l) => l.msg === 'effective configuration')!.config).toMatchObject({
+      adminToken: '',
+      gatewayToken: '',
+    });
   });
 
   it('--logFormat pretty writes human-readable lines', async () => {
@@ -157,8 +177,11 @@ describe('log output', () => {
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
     const lines = cli.stderr().trimEnd().split('\n');
-    for (const line of lines) expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /);
-    expect(lines).toContainEqual(expect.stringMatching(/\] INFO: name server starting -> ready \{"from":"starting","to":"ready",/));
+    for (const line of lines)
+      expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/\] INFO: name server starting -> ready \{"from":"starting","to":"ready",/),
+    );
     // Not a terminal: no colours.
     expect(cli.stderr()).not.toContain('\u001b[');
   });
@@ -170,8 +193,13 @@ describe('log output', () => {
     const taken = (blocker.address() as { port: number }).port;
     try {
       // script(1) gives the command a pseudo-terminal; a taken port makes it log and exit at once.
-      const command = [process.execPath, MAIN, ...local(), '--listenPort', String(taken)].map((a) => `'${a}'`).join(' ');
-      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+      const command = [process.execPath, MAIN, ...local(), '--listenPort', String(taken)]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '' },
+      });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -189,7 +217,11 @@ describe('log output', () => {
     const { remoting } = await cli.ports();
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: remoting });
     for (let i = 0; i < 10; i++) {
-      await registerBroker(client, { brokerName: `broker-${i}`, brokerAddr: `127.0.0.1:${11_000 + i}`, topics: { TopicA: {}, [`broker-${i}`]: {} } });
+      await registerBroker(client, {
+        brokerName: `broker-${i}`,
+        brokerAddr: `127.0.0.1:${11_000 + i}`,
+        topics: { TopicA: {}, [`broker-${i}`]: {} },
+      });
     }
     await client.close();
     cli.child.kill('SIGTERM');
@@ -218,10 +250,18 @@ describe('log output', () => {
     const cli = startCli([...local('info'), '--logFile', logFile]);
     const { remoting } = await cli.ports();
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: remoting });
-    await registerBroker(client, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', topics: { TopicA: {}, 'broker-a': {} } });
+    await registerBroker(client, {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:10911',
+      topics: { TopicA: {}, 'broker-a': {} },
+    });
     const update = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from('logLevel=debug\n'));
     expect(update.code).toBe(ResponseCode.SUCCESS);
-    await registerBroker(client, { brokerName: 'broker-b', brokerAddr: '127.0.0.1:10921', topics: { TopicA: {}, 'broker-b': {} } });
+    await registerBroker(client, {
+      brokerName: 'broker-b',
+      brokerAddr: '127.0.0.1:10921',
+      topics: { TopicA: {}, 'broker-b': {} },
+    });
     await client.close();
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
@@ -241,7 +281,9 @@ describe('log output', () => {
     await writeFile(blocker, '');
     const cli = startCli([...local(), '--logFile', join(blocker, 'namesrv.log')]);
     expect(await cli.exited).toEqual({ code: 1, signal: null });
-    expect(cli.stderr()).toMatch(/^xnamesrv: failed to start: cannot write the log file .*not-a-directory\/namesrv\.log: (ENOTDIR|EEXIST)/);
+    expect(cli.stderr()).toMatch(
+      /^xnamesrv: failed to start: cannot write the log file .*not-a-directory\/namesrv\.log: (ENOTDIR|EEXIST)/,
+    );
   });
 });
 
@@ -250,7 +292,11 @@ describe('runtime settings survive a restart', () => {
     const first = startCli(local());
     const { remoting } = await first.ports();
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: remoting });
-    const update = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from('orderMessageEnable=true\nenableTopicList=false\n'));
+    const update = await client.invoke(
+      RequestCode.UPDATE_NAMESRV_CONFIG,
+      null,
+      Buffer.from('orderMessageEnable=true\nenableTopicList=false\n'),
+    );
     expect(update.code).toBe(ResponseCode.SUCCESS);
     await client.close();
     first.child.kill('SIGTERM');

@@ -18,9 +18,16 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -40,7 +47,18 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const local = () => ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'warn'];
+const local = () => [
+  '--data-dir',
+  dataDir,
+  '--listenPort',
+  '0',
+  '--httpPort',
+  '0',
+  '--bindAddress',
+  '127.0.0.1',
+  '--logLevel',
+  'warn',
+];
 
 describe('xnamesrv command', () => {
   it('exits 2 naming an unknown key', async () => {
@@ -56,7 +74,9 @@ describe('xnamesrv command', () => {
   });
 
   it('prints the effective configuration with -p, secrets masked', async () => {
-    const result = await run([...local(), '-p', '--gatewayToken', 'hunter2'], { XNAMESRV_WAIT_SECONDS_FOR_SERVICE: '7' });
+    const result = await run([...local(), '-p', '--gatewayToken', 'hunter2'], {
+      XNAMESRV_WAIT_SECONDS_FOR_SERVICE: '7',
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^waitSecondsForService=7$/m);
     expect(result.stdout).toMatch(/^gatewayToken=\*\*\*\*\*\*$/m);

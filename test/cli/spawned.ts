@@ -27,7 +27,10 @@ const running = new Set<SpawnedCli>();
 
 /** `node dist/src/cli/main.js ...args`, its output collected. */
 export function spawnCli(args: string[], env: Record<string, string> = {}): SpawnedCli {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const text = { stdout: '', stderr: '' };
   let waiters: Array<() => void> = [];
   const wake = () => {
@@ -49,7 +52,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
     stderr: () => text.stderr,
     until(pattern, stream = 'stderr') {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`timed out waiting for ${stream} to show ${pattern}:\n${text.stderr}`)), UNTIL_MS);
+        const timer = setTimeout(
+          () => done(new Error(`timed out waiting for ${stream} to show ${pattern}:\n${text.stderr}`)),
+          UNTIL_MS,
+        );
         const done = (err?: Error, match?: RegExpExecArray) => {
           clearTimeout(timer);
           waiters = waiters.filter((w) => w !== check);
@@ -59,7 +65,8 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
         const check = () => {
           const match = pattern.exec(text[stream]);
           if (match) done(undefined, match);
-          else if (exit) done(new Error(`exited (${exit.code ?? exit.signal}) before ${stream} showed ${pattern}:\n${text.stderr}`));
+          else if (exit)
+            done(new Error(`exited (${exit.code ?? exit.signal}) before ${stream} showed ${pattern}:\n${text.stderr}`));
         };
         waiters.push(check);
         check();

@@ -27,7 +27,9 @@ describe('admin watch against the gateway', () => {
     const c = capture(stop.signal);
     const done = runAdmin(['watch', '--gateway', gatewayOf(t)], {}, c.io);
     await c.until(/connected to xnamesrv .*state waiting/);
-    expect(c.stdout()).toContain('0 live broker(s), routes refused: waiting 10 s (waitSecondsForService) for brokers to register; missing 1 more live broker(s) (have 0 of 1)');
+    expect(c.stdout()).toContain(
+      '0 live broker(s), routes refused: waiting 10 s (waitSecondsForService) for brokers to register; missing 1 more live broker(s) (have 0 of 1)',
+    );
 
     await registerBroker(await t.client(), brokerA);
     await c.until(/broker DefaultCluster\/broker-a\/0 127\.0\.0\.1:20911  \(new\) -> registered/);
@@ -46,9 +48,16 @@ describe('admin watch against the gateway', () => {
     await registerBroker(await t.client(), brokerA);
     const c = capture();
     expect(await runAdmin(['watch', '--gateway', gatewayOf(t), '--json', '--count', '1'], {}, c.io)).toBe(0);
-    const messages = c.stdout().trimEnd().split('\n').map((line) => JSON.parse(line));
+    const messages = c
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ type: 'hello', brokers: [expect.objectContaining({ brokerName: 'broker-a', state: 'registered' })] });
+    expect(messages[0]).toMatchObject({
+      type: 'hello',
+      brokers: [expect.objectContaining({ brokerName: 'broker-a', state: 'registered' })],
+    });
   });
 
   it('--topic adds route changes', async () => {
@@ -96,12 +105,16 @@ describe('admin watch against the gateway', () => {
   it('an unreachable or refusing gateway is exit 2 with the reason', async () => {
     const unreachable = capture();
     expect(await runAdmin(['watch', '--gateway', 'ws://127.0.0.1:1/ws'], {}, unreachable.io)).toBe(2);
-    expect(unreachable.stderr()).toBe('xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:1/ws (connection refused)\n');
+    expect(unreachable.stderr()).toBe(
+      'xnamesrv admin: cannot reach the gateway at ws://127.0.0.1:1/ws (connection refused)\n',
+    );
 
     t = await startTestServer();
     const refused = capture();
     expect(await runAdmin(['watch', '--gateway', gatewayOf(t), '--streams', 'nonsense'], {}, refused.io)).toBe(2);
-    expect(refused.stderr()).toMatch(/^xnamesrv admin: gateway ws:\/\/127\.0\.0\.1:\d+\/ws refused the connection: HTTP 400: unknown stream "nonsense"/);
+    expect(refused.stderr()).toMatch(
+      /^xnamesrv admin: gateway ws:\/\/127\.0\.0\.1:\d+\/ws refused the connection: HTTP 400: unknown stream "nonsense"/,
+    );
   });
 });
 
@@ -110,9 +123,24 @@ it('reconnects after a drop and resumes after the last sequence number it saw', 
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   const server = { name: 'xnamesrv', version: '0.1.0', instanceId: 'i-1' };
-  const lifecycle = { state: 'ready', detail: 'ready', since: Date.UTC(2026, 0, 1), waitTarget: { met: true, liveBrokers: 0, missing: [] } };
+  const lifecycle = {
+    state: 'ready',
+    detail: 'ready',
+    since: Date.UTC(2026, 0, 1),
+    waitTarget: { met: true, liveBrokers: 0, missing: [] },
+  };
   const transition = (seq: number, to: string) =>
-    JSON.stringify({ type: 'transition', seq, at: Date.UTC(2026, 0, 1, 0, 0, seq), actorId: 'nameServer', machine: 'nameServer', from: 'x', to, event: 'E', context: {} });
+    JSON.stringify({
+      type: 'transition',
+      seq,
+      at: Date.UTC(2026, 0, 1, 0, 0, seq),
+      actorId: 'nameServer',
+      machine: 'nameServer',
+      from: 'x',
+      to,
+      event: 'E',
+      context: {},
+    });
   wss.on('connection', (ws, request) => {
     urls.push(request.url ?? '');
     if (urls.length === 1) {
@@ -125,13 +153,17 @@ it('reconnects after a drop and resumes after the last sequence number it saw', 
       ws.send(JSON.stringify({ type: 'route', seq: 6, at: 0, topic: 'T', cause: 'register', route: null }));
       ws.send(transition(7, 'seven'));
       ws.send(transition(8, 'eight'));
-      ws.send(JSON.stringify({ type: 'response', id: null, op: 'resume', result: { seq: 8, replayed: 2, reset: false } }));
+      ws.send(
+        JSON.stringify({ type: 'response', id: null, op: 'resume', result: { seq: 8, replayed: 2, reset: false } }),
+      );
     }
   });
   try {
     const c = capture();
     const port = (wss.address() as AddressInfo).port;
-    expect(await runAdmin(['watch', '--gateway', `ws://127.0.0.1:${port}/ws`, '-t', 'T', '--count', '6'], {}, c.io)).toBe(0);
+    expect(
+      await runAdmin(['watch', '--gateway', `ws://127.0.0.1:${port}/ws`, '-t', 'T', '--count', '6'], {}, c.io),
+    ).toBe(0);
     expect(urls[1]).toBe('/ws?topics=T&streams=lifecycle%2Cbrokers%2Croutes&lastSeq=6&instanceId=i-1');
     const lines = c.stdout().trimEnd().split('\n');
     expect(lines.map((l) => l.replace(/^\S+  /, ''))).toEqual([
@@ -163,16 +195,38 @@ describe('formatGatewayMessage', () => {
   it('formats transitions, routes, errors and unknown messages on one line each', () => {
     const at = Date.UTC(2026, 0, 1);
     expect(
-      formatGatewayMessage({ type: 'transition', seq: 3, at, actorId: 'nameServer', machine: 'nameServer', from: 'waiting.targetPending', to: 'ready', tags: ['live', 'ready', 'servingRoutes'], event: 'BROKER.LIVE', context: { liveBrokers: 2 } }),
-    ).toBe('2026-01-01T00:00:00.000Z  nameServer  waiting.targetPending -> ready  (BROKER.LIVE)  [live,ready,servingRoutes]  liveBrokers=2\n');
+      formatGatewayMessage({
+        type: 'transition',
+        seq: 3,
+        at,
+        actorId: 'nameServer',
+        machine: 'nameServer',
+        from: 'waiting.targetPending',
+        to: 'ready',
+        tags: ['live', 'ready', 'servingRoutes'],
+        event: 'BROKER.LIVE',
+        context: { liveBrokers: 2 },
+      }),
+    ).toBe(
+      '2026-01-01T00:00:00.000Z  nameServer  waiting.targetPending -> ready  (BROKER.LIVE)  [live,ready,servingRoutes]  liveBrokers=2\n',
+    );
     expect(
       formatGatewayMessage({
         type: 'hello',
         server: { name: 'xnamesrv', version: '0.1.0' },
-        lifecycle: { state: 'timedOut', detail: 'timedOut.refusing', since: at, routesRefused: 'wait for service timed out after 50 s and waitTimeoutAction=refuse', degraded: [], waitTarget: { missing: ['x'] } },
+        lifecycle: {
+          state: 'timedOut',
+          detail: 'timedOut.refusing',
+          since: at,
+          routesRefused: 'wait for service timed out after 50 s and waitTimeoutAction=refuse',
+          degraded: [],
+          waitTarget: { missing: ['x'] },
+        },
         brokers: [],
       }),
-    ).toBe('2026-01-01T00:00:00.000Z  connected to xnamesrv 0.1.0, state timedOut (timedOut.refusing), 0 live broker(s), routes refused: wait for service timed out after 50 s and waitTimeoutAction=refuse\n');
+    ).toBe(
+      '2026-01-01T00:00:00.000Z  connected to xnamesrv 0.1.0, state timedOut (timedOut.refusing), 0 live broker(s), routes refused: wait for service timed out after 50 s and waitTimeoutAction=refuse\n',
+    );
     expect(
       formatGatewayMessage({
         type: 'transition',
@@ -183,10 +237,18 @@ describe('formatGatewayMessage', () => {
         event: 'xstate.after.heartbeatTimeout',
         context: { clusterName: 'C', brokerName: 'b', brokerAddr: '1.2.3.4:5', brokerId: 1, generation: 2 },
       }),
-    ).toBe('2026-01-01T00:00:00.000Z  broker C/b/1 1.2.3.4:5  registered -> expired  (xstate.after.heartbeatTimeout)  generation=2\n');
-    expect(formatGatewayMessage({ type: 'route', at, topic: 'T', cause: 'unregister', route: null })).toBe('2026-01-01T00:00:00.000Z  route T  (unregister)  no route\n');
-    expect(formatGatewayMessage({ type: 'error', code: 'bad_request', message: 'nope' })).toBe('-  gateway error bad_request: nope\n');
+    ).toBe(
+      '2026-01-01T00:00:00.000Z  broker C/b/1 1.2.3.4:5  registered -> expired  (xstate.after.heartbeatTimeout)  generation=2\n',
+    );
+    expect(formatGatewayMessage({ type: 'route', at, topic: 'T', cause: 'unregister', route: null })).toBe(
+      '2026-01-01T00:00:00.000Z  route T  (unregister)  no route\n',
+    );
+    expect(formatGatewayMessage({ type: 'error', code: 'bad_request', message: 'nope' })).toBe(
+      '-  gateway error bad_request: nope\n',
+    );
     expect(formatGatewayMessage({ type: 'response', id: null, op: 'resume', result: {} })).toBe('');
-    expect(formatGatewayMessage({ type: 'novel', at, x: 1 })).toBe('2026-01-01T00:00:00.000Z  novel  {"type":"novel","at":1767225600000,"x":1}\n');
+    expect(formatGatewayMessage({ type: 'novel', at, x: 1 })).toBe(
+      '2026-01-01T00:00:00.000Z  novel  {"type":"novel","at":1767225600000,"x":1}\n',
+    );
   });
 });

@@ -115,13 +115,20 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
     const printing = load(['-p', '--inspect', 'ws://localhost:4242']);
     expect(printing.ok && printing.printConfig).toBe(true);
     expect(printing.ok && printing.inspectUrl).toBe('ws://localhost:4242');
-    expect(load(['--printConfigItem']).ok && (load(['--printConfigItem']) as { printConfig: boolean }).printConfig).toBe(true);
+    expect(
+      load(['--printConfigItem']).ok && (load(['--printConfigItem']) as { printConfig: boolean }).printConfig,
+    ).toBe(true);
     const help = load(['-h', '--noSuchKey']);
     expect(help.ok && help.help).toBe(true);
   });
 
   it('parses lists separated by commas or semicolons', () => {
-    const config = ok(['--needWaitForService', 'true', '--waitForBrokerNames', 'DefaultCluster/broker-a; DefaultCluster/broker-b,c2/x']);
+    const config = ok([
+      '--needWaitForService',
+      'true',
+      '--waitForBrokerNames',
+      'DefaultCluster/broker-a; DefaultCluster/broker-b,c2/x',
+    ]);
     expect(config.waitForBrokerNames).toEqual(['DefaultCluster/broker-a', 'DefaultCluster/broker-b', 'c2/x']);
   });
 
@@ -157,29 +164,78 @@ describe('a Java namesrv.properties loads unchanged', () => {
 
   it('loads a 5.x style file with every NamesrvConfig and NettyServerConfig key', () => {
     const text = CONFIG_KEYS.filter((info) => info.origin === 'rocketmq')
-      .map((info) => `${info.name}=${info.name.endsWith('Path') ? `/data/${info.name}` : Array.isArray(info.default) ? '' : String(info.default)}`)
+      .map(
+        (info) =>
+          `${info.name}=${info.name.endsWith('Path') ? `/data/${info.name}` : Array.isArray(info.default) ? '' : String(info.default)}`,
+      )
       .join('\n');
     expect(ok(['-c', file(text)]).kvConfigPath).toBe('/data/kvConfigPath');
   });
 });
 
 describe('loadConfig validation: every error names the key and where the value came from', () => {
-  const cases: Array<{ name: string; argv?: string[]; env?: Record<string, string>; fileText?: string; expect: RegExp[] }> = [
-    { name: 'unknown key in the file', fileText: 'listenPort=1\nlistenprot=2\n', expect: [/unknown key "listenprot"/, /line 2/] },
-    { name: 'case typo gets a suggestion', fileText: 'listenport=2\n', expect: [/"listenport"/, /did you mean listenPort/] },
-    { name: 'unknown environment variable', env: { XNAMESRV_LISTEN_PROT: '1' }, expect: [/XNAMESRV_LISTEN_PROT/, /environment variable/] },
+  const cases: Array<{
+    name: string;
+    argv?: string[];
+    env?: Record<string, string>;
+    fileText?: string;
+    expect: RegExp[];
+  }> = [
+    {
+      name: 'unknown key in the file',
+      fileText: 'listenPort=1\nlistenprot=2\n',
+      expect: [/unknown key "listenprot"/, /line 2/],
+    },
+    {
+      name: 'case typo gets a suggestion',
+      fileText: 'listenport=2\n',
+      expect: [/"listenport"/, /did you mean listenPort/],
+    },
+    {
+      name: 'unknown environment variable',
+      env: { XNAMESRV_LISTEN_PROT: '1' },
+      expect: [/XNAMESRV_LISTEN_PROT/, /environment variable/],
+    },
     { name: 'unknown flag', argv: ['--listenProt', '1'], expect: [/unknown flag --listenProt/] },
-    { name: 'single-dash long flag', argv: ['-listenPort', '1'], expect: [/unknown flag -listenPort/, /did you mean listenPort/] },
+    {
+      name: 'single-dash long flag',
+      argv: ['-listenPort', '1'],
+      expect: [/unknown flag -listenPort/, /did you mean listenPort/],
+    },
     { name: 'stray argument', argv: ['serve'], expect: [/unexpected argument "serve"/] },
     { name: 'flag without value', argv: ['--listenPort'], expect: [/flag --listenPort needs a value/] },
-    { name: 'flag followed by another flag', argv: ['--listenPort', '--httpPort', '1'], expect: [/flag --listenPort needs a value/] },
-    { name: 'not an integer (flag)', argv: ['--listenPort', 'abc'], expect: [/^listenPort: /, /"abc"/, /flag --listenPort/] },
-    { name: 'port out of range (env)', env: { XNAMESRV_HTTP_PORT: '70000' }, expect: [/^httpPort: /, /0\.\.65535/, /environment variable XNAMESRV_HTTP_PORT/] },
+    {
+      name: 'flag followed by another flag',
+      argv: ['--listenPort', '--httpPort', '1'],
+      expect: [/flag --listenPort needs a value/],
+    },
+    {
+      name: 'not an integer (flag)',
+      argv: ['--listenPort', 'abc'],
+      expect: [/^listenPort: /, /"abc"/, /flag --listenPort/],
+    },
+    {
+      name: 'port out of range (env)',
+      env: { XNAMESRV_HTTP_PORT: '70000' },
+      expect: [/^httpPort: /, /0\.\.65535/, /environment variable XNAMESRV_HTTP_PORT/],
+    },
     { name: 'negative port (file)', fileText: 'listenPort=-1\n', expect: [/^listenPort: /, /line 1/] },
-    { name: 'boolean typo (file)', fileText: 'orderMessageEnable=yes\n', expect: [/^orderMessageEnable: expected true or false/, /config file .* line 1/] },
-    { name: 'enum value', argv: ['--waitTimeoutAction', 'retry'], expect: [/^waitTimeoutAction: expected one of serve, refuse/, /flag --waitTimeoutAction/] },
+    {
+      name: 'boolean typo (file)',
+      fileText: 'orderMessageEnable=yes\n',
+      expect: [/^orderMessageEnable: expected true or false/, /config file .* line 1/],
+    },
+    {
+      name: 'enum value',
+      argv: ['--waitTimeoutAction', 'retry'],
+      expect: [/^waitTimeoutAction: expected one of serve, refuse/, /flag --waitTimeoutAction/],
+    },
     { name: 'log level', env: { XNAMESRV_LOG_LEVEL: 'verbose' }, expect: [/^logLevel: /, /XNAMESRV_LOG_LEVEL/] },
-    { name: 'waitForBrokers below 0', argv: ['--waitForBrokers', '-1'], expect: [/^waitForBrokers: /, /flag --waitForBrokers/] },
+    {
+      name: 'waitForBrokers below 0',
+      argv: ['--waitForBrokers', '-1'],
+      expect: [/^waitForBrokers: /, /flag --waitForBrokers/],
+    },
     { name: 'waitTimeoutSeconds 0', argv: ['--waitTimeoutSeconds', '0'], expect: [/^waitTimeoutSeconds: /, /1\.\./] },
     {
       name: 'timeout shorter than the Java wait',
@@ -194,22 +250,63 @@ describe('loadConfig validation: every error names the key and where the value c
     {
       name: 'wait target while not waiting',
       env: { XNAMESRV_WAIT_FOR_BROKERS: '2' },
-      expect: [/waitForBrokers \(2, environment variable XNAMESRV_WAIT_FOR_BROKERS\)/, /needWaitForService \(false, default\)/],
+      expect: [
+        /waitForBrokers \(2, environment variable XNAMESRV_WAIT_FOR_BROKERS\)/,
+        /needWaitForService \(false, default\)/,
+      ],
     },
     {
       name: 'broker names while not waiting',
       fileText: 'waitForBrokerNames=c/a\n',
       expect: [/waitForBrokerNames \(c\/a, config file .* line 1\)/, /needWaitForService/],
     },
-    { name: 'controller in name server', fileText: 'enableControllerInNamesrv=true\n', expect: [/enableControllerInNamesrv \(true, config file/] },
-    { name: 'same port twice', argv: ['--listenPort', '9000', '--httpPort', '9000'], expect: [/listenPort \(9000, flag --listenPort\) and httpPort \(9000, flag --httpPort\)/] },
-    { name: 'kv and config store collide', argv: ['--kvConfigPath', '/x/a', '--configStorePath', '/x/a'], expect: [/kvConfigPath .* and configStorePath .* same file/] },
-    { name: 'masked token pasted back', fileText: 'adminToken=******\n', expect: [/^adminToken \(config file .* line 1\): \*{6} is the masked display value/] },
-    { name: 'bad bind address', argv: ['--bindAddress', 'not an address'], expect: [/^bindAddress \(flag --bindAddress\)/] },
-    { name: 'bad inspect url', argv: ['--inspect', 'http://x'], expect: [/--inspect: expected a ws:\/\/ or wss:\/\/ URL/] },
-    { name: 'console name server without a port', argv: ['--consoleNameServers', 'ns1:9877,ns2'], expect: [/^consoleNameServers \(flag --consoleNameServers\): entry "ns2" is not host:httpPort/] },
-    { name: 'allowed origin with a path', argv: ['--gatewayAllowedOrigins', 'http://ns1:9877/console'], expect: [/^gatewayAllowedOrigins \(flag --gatewayAllowedOrigins\): entry "http:\/\/ns1:9877\/console" is not an origin/] },
-    { name: 'boolean flag with value', argv: ['--printConfigItem=yes'], expect: [/flag --printConfigItem takes no value/] },
+    {
+      name: 'controller in name server',
+      fileText: 'enableControllerInNamesrv=true\n',
+      expect: [/enableControllerInNamesrv \(true, config file/],
+    },
+    {
+      name: 'same port twice',
+      argv: ['--listenPort', '9000', '--httpPort', '9000'],
+      expect: [/listenPort \(9000, flag --listenPort\) and httpPort \(9000, flag --httpPort\)/],
+    },
+    {
+      name: 'kv and config store collide',
+      argv: ['--kvConfigPath', '/x/a', '--configStorePath', '/x/a'],
+      expect: [/kvConfigPath .* and configStorePath .* same file/],
+    },
+    {
+      name: 'masked token pasted back',
+      fileText: 'adminToken=******\n',
+      expect: [/^adminToken \(config file .* line 1\): \*{6} is the masked display value/],
+    },
+    {
+      name: 'bad bind address',
+      argv: ['--bindAddress', 'not an address'],
+      expect: [/^bindAddress \(flag --bindAddress\)/],
+    },
+    {
+      name: 'bad inspect url',
+      argv: ['--inspect', 'http://x'],
+      expect: [/--inspect: expected a ws:\/\/ or wss:\/\/ URL/],
+    },
+    {
+      name: 'console name server without a port',
+      argv: ['--consoleNameServers', 'ns1:9877,ns2'],
+      expect: [/^consoleNameServers \(flag --consoleNameServers\): entry "ns2" is not host:httpPort/],
+    },
+    {
+      name: 'allowed origin with a path',
+      argv: ['--gatewayAllowedOrigins', 'http://ns1:9877/console'],
+      expect: [
+        /^gatewayAllowedOrigins \(flag --gatewayAllowedOrigins\): entry "http:\/\/ns1:9877\/console" is not an origin/,
+      ],
+    },
+    {
+      name: 'boolean flag with value',
+      argv: ['--printConfigItem=yes'],
+      expect: [/flag --printConfigItem takes no value/],
+    },
     { name: 'malformed escape in file', fileText: 'a=\\uZZZZ\n', expect: [/config file .* line 1: malformed/] },
   ];
 
@@ -218,7 +315,11 @@ describe('loadConfig validation: every error names the key and where the value c
       const argv = [...(c.fileText !== undefined ? ['-c', file(c.fileText)] : []), ...(c.argv ?? [])];
       const errors = errorsOf(argv, c.env ?? {});
       expect(errors.length, errors.join('\n')).toBeGreaterThan(0);
-      for (const pattern of c.expect) expect(errors.some((e) => pattern.test(e)), `${pattern} in\n${errors.join('\n')}`).toBe(true);
+      for (const pattern of c.expect)
+        expect(
+          errors.some((e) => pattern.test(e)),
+          `${pattern} in\n${errors.join('\n')}`,
+        ).toBe(true);
     });
   }
 
@@ -247,19 +348,48 @@ describe('schema', () => {
   // Field names of the Java classes (RocketMQ 5.3 / develop), which a Java
   // namesrv.properties may set.
   const NAMESRV_CONFIG = [
-    'rocketmqHome', 'kvConfigPath', 'configStorePath', 'productEnvName', 'clusterTest', 'orderMessageEnable',
-    'returnOrderTopicConfigToBroker', 'clientRequestThreadPoolNums', 'defaultThreadPoolNums',
-    'clientRequestThreadPoolQueueCapacity', 'defaultThreadPoolQueueCapacity', 'scanNotActiveBrokerInterval',
-    'unRegisterBrokerQueueCapacity', 'supportActingMaster', 'enableAllTopicList', 'enableTopicList',
-    'notifyMinBrokerIdChanged', 'enableControllerInNamesrv', 'needWaitForService', 'waitSecondsForService',
-    'deleteTopicWithBrokerRegistration', 'configBlackList',
+    'rocketmqHome',
+    'kvConfigPath',
+    'configStorePath',
+    'productEnvName',
+    'clusterTest',
+    'orderMessageEnable',
+    'returnOrderTopicConfigToBroker',
+    'clientRequestThreadPoolNums',
+    'defaultThreadPoolNums',
+    'clientRequestThreadPoolQueueCapacity',
+    'defaultThreadPoolQueueCapacity',
+    'scanNotActiveBrokerInterval',
+    'unRegisterBrokerQueueCapacity',
+    'supportActingMaster',
+    'enableAllTopicList',
+    'enableTopicList',
+    'notifyMinBrokerIdChanged',
+    'enableControllerInNamesrv',
+    'needWaitForService',
+    'waitSecondsForService',
+    'deleteTopicWithBrokerRegistration',
+    'configBlackList',
   ];
   const NETTY_SERVER_CONFIG = [
-    'bindAddress', 'listenPort', 'serverWorkerThreads', 'serverCallbackExecutorThreads', 'serverSelectorThreads',
-    'serverOnewaySemaphoreValue', 'serverAsyncSemaphoreValue', 'serverChannelMaxIdleTimeSeconds',
-    'serverSocketSndBufSize', 'serverSocketRcvBufSize', 'writeBufferHighWaterMark', 'writeBufferLowWaterMark',
-    'serverSocketBacklog', 'serverNettyWorkerGroupEnable', 'serverPooledByteBufAllocatorEnable',
-    'enableShutdownGracefully', 'shutdownWaitTimeSeconds', 'useEpollNativeSelector',
+    'bindAddress',
+    'listenPort',
+    'serverWorkerThreads',
+    'serverCallbackExecutorThreads',
+    'serverSelectorThreads',
+    'serverOnewaySemaphoreValue',
+    'serverAsyncSemaphoreValue',
+    'serverChannelMaxIdleTimeSeconds',
+    'serverSocketSndBufSize',
+    'serverSocketRcvBufSize',
+    'writeBufferHighWaterMark',
+    'writeBufferLowWaterMark',
+    'serverSocketBacklog',
+    'serverNettyWorkerGroupEnable',
+    'serverPooledByteBufAllocatorEnable',
+    'enableShutdownGracefully',
+    'shutdownWaitTimeSeconds',
+    'useEpollNativeSelector',
   ];
 
   it('covers every NamesrvConfig and NettyServerConfig field, marked with its origin', () => {
@@ -271,10 +401,24 @@ describe('schema', () => {
   });
 
   it('marks secrets and the runtime-updatable keys', () => {
-    expect(CONFIG_KEYS.filter((info) => info.secret).map((info) => info.name).sort()).toEqual(['adminToken', 'gatewayToken']);
-    expect(CONFIG_KEYS.filter((info) => info.runtimeUpdatable).map((info) => info.name).sort()).toEqual([
-      'deleteTopicWithBrokerRegistration', 'enableAllTopicList', 'enableTopicList', 'logLevel', 'notifyMinBrokerIdChanged',
-      'orderMessageEnable', 'returnOrderTopicConfigToBroker', 'supportActingMaster',
+    expect(
+      CONFIG_KEYS.filter((info) => info.secret)
+        .map((info) => info.name)
+        .sort(),
+    ).toEqual(['adminToken', 'gatewayToken']);
+    expect(
+      CONFIG_KEYS.filter((info) => info.runtimeUpdatable)
+        .map((info) => info.name)
+        .sort(),
+    ).toEqual([
+      'deleteTopicWithBrokerRegistration',
+      'enableAllTopicList',
+      'enableTopicList',
+      'logLevel',
+      'notifyMinBrokerIdChanged',
+      'orderMessageEnable',
+      'returnOrderTopicConfigToBroker',
+      'supportActingMaster',
     ]);
     for (const info of CONFIG_KEYS) expect(info.description.length, info.name).toBeGreaterThan(0);
   });

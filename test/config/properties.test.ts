@@ -29,7 +29,7 @@ describe('parseProperties (java.util.Properties.load rules)', () => {
     expect(values('lonely\nkey=\nspaced=v  \n')).toEqual({ lonely: '', key: '', spaced: 'v  ' });
   });
 
-  it('joins continuation lines, dropping the next line\'s indentation', () => {
+  it("joins continuation lines, dropping the next line's indentation", () => {
     expect(values('list=a,\\\n     b,\\\n\tc\nnext=1\n')).toEqual({ list: 'a,b,c', next: '1' });
   });
 
@@ -86,25 +86,33 @@ describe('parseProperties (java.util.Properties.load rules)', () => {
 
 describe('formatProperties', () => {
   it('writes plain entries exactly as the Java name server prints them', () => {
-    expect(formatProperties([['listenPort', '9876'], ['configBlackList', 'configBlackList;configStorePath;kvConfigPath']])).toBe(
-      'listenPort=9876\nconfigBlackList=configBlackList;configStorePath;kvConfigPath\n',
-    );
+    expect(
+      formatProperties([
+        ['listenPort', '9876'],
+        ['configBlackList', 'configBlackList;configStorePath;kvConfigPath'],
+      ]),
+    ).toBe('listenPort=9876\nconfigBlackList=configBlackList;configStorePath;kvConfigPath\n');
   });
 
   it('escapes what would change meaning and writes non-ASCII as \\uXXXX', () => {
-    expect(formatProperties([['a b=c:d', ' lead\\x\nnon-ascii é']])).toBe('a\\ b\\=c\\:d=\\ lead\\\\x\\nnon-ascii \\u00e9\n');
+    expect(formatProperties([['a b=c:d', ' lead\\x\nnon-ascii é']])).toBe(
+      'a\\ b\\=c\\:d=\\ lead\\\\x\\nnon-ascii \\u00e9\n',
+    );
     expect(formatProperties([['#k', 'v']])).toBe('\\#k=v\n');
   });
 
   it('round-trips any key and value through parseProperties', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })), { maxLength: 8 }), (pairs) => {
-        const text = formatProperties(pairs);
-        const parsed = parseProperties(text);
-        expect(parsed.ok).toBe(true);
-        if (!parsed.ok) return;
-        expect(parsed.entries.map((e) => [e.key, e.value])).toEqual(pairs);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })), { maxLength: 8 }),
+        (pairs) => {
+          const text = formatProperties(pairs);
+          const parsed = parseProperties(text);
+          expect(parsed.ok).toBe(true);
+          if (!parsed.ok) return;
+          expect(parsed.entries.map((e) => [e.key, e.value])).toEqual(pairs);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -73,7 +73,13 @@ describe('RuntimeConfig.update (UPDATE_NAMESRV_CONFIG)', () => {
     const writeFile = vi.fn();
     const guarded = new RuntimeConfig(configWith(), { writeFile });
     const before = guarded.get();
-    for (const text of ['kvConfigPath=/tmp/x', 'configStorePath=/tmp/y', 'configBlackList=', 'rocketmqHome=/opt', 'orderMessageEnable=true\nkvConfigPath=/tmp/x']) {
+    for (const text of [
+      'kvConfigPath=/tmp/x',
+      'configStorePath=/tmp/y',
+      'configBlackList=',
+      'rocketmqHome=/opt',
+      'orderMessageEnable=true\nkvConfigPath=/tmp/x',
+    ]) {
       const result = await guarded.update(text);
       expect(result).toEqual({ ok: false, remark: BLACK_LIST_REMARK, blackListed: true });
     }
@@ -81,7 +87,9 @@ describe('RuntimeConfig.update (UPDATE_NAMESRV_CONFIG)', () => {
     expect(guarded.get().orderMessageEnable).toBe(false);
     expect(writeFile).not.toHaveBeenCalled();
     expect(BLACK_LIST_REMARK).toBe('Can not update config in black list.');
-    expect(runtime.blackList()).toEqual(new Set(['configBlackList', 'configStorePath', 'kvConfigPath', 'rocketmqHome']));
+    expect(runtime.blackList()).toEqual(
+      new Set(['configBlackList', 'configStorePath', 'kvConfigPath', 'rocketmqHome']),
+    );
   });
 
   it('honours keys added to configBlackList', async () => {
@@ -119,13 +127,17 @@ describe('RuntimeConfig.update (UPDATE_NAMESRV_CONFIG)', () => {
   it('applies, persists the full configuration and notifies listeners', async () => {
     const runtime = new RuntimeConfig(configWith(['--gatewayToken', 'gw-secret']));
     const seen: Array<{ changed: readonly string[]; enableAllTopicList: boolean; previous: boolean }> = [];
-    runtime.onChange((next, changed, previous) => seen.push({ changed, enableAllTopicList: next.enableAllTopicList, previous: previous.enableAllTopicList }));
+    runtime.onChange((next, changed, previous) =>
+      seen.push({ changed, enableAllTopicList: next.enableAllTopicList, previous: previous.enableAllTopicList }),
+    );
 
     const result = await runtime.update('enableAllTopicList=false\norderMessageEnable=true\nlogLevel=debug\n');
     expect(result).toEqual({ ok: true, changed: ['enableAllTopicList', 'logLevel', 'orderMessageEnable'] });
     expect(runtime.get().enableAllTopicList).toBe(false);
     expect(runtime.get().orderMessageEnable).toBe(true);
-    expect(seen).toEqual([{ changed: ['enableAllTopicList', 'logLevel', 'orderMessageEnable'], enableAllTopicList: false, previous: true }]);
+    expect(seen).toEqual([
+      { changed: ['enableAllTopicList', 'logLevel', 'orderMessageEnable'], enableAllTopicList: false, previous: true },
+    ]);
 
     const storePath = runtime.get().configStorePath;
     const stored = propertiesOf(readFileSync(storePath, 'utf8'));
@@ -138,7 +150,9 @@ describe('RuntimeConfig.update (UPDATE_NAMESRV_CONFIG)', () => {
   });
 
   it('round-trips: a restart with -c on the persisted file has the updated configuration', async () => {
-    const runtime = new RuntimeConfig(configWith(['--needWaitForService', 'true', '--waitForBrokerNames', 'c1/a;c1/b']));
+    const runtime = new RuntimeConfig(
+      configWith(['--needWaitForService', 'true', '--waitForBrokerNames', 'c1/a;c1/b']),
+    );
     expect((await runtime.update('deleteTopicWithBrokerRegistration=true')).ok).toBe(true);
     const reloaded = loadConfig({ argv: ['-c', runtime.get().configStorePath], env: {}, homeDir: '/elsewhere' });
     expect(reloaded.ok).toBe(true);
@@ -191,7 +205,11 @@ describe('RuntimeConfig.update (UPDATE_NAMESRV_CONFIG)', () => {
     ]);
     expect(results.every((r) => r.ok)).toBe(true);
     const stored = propertiesOf(readFileSync(runtime.get().configStorePath, 'utf8'));
-    expect([stored.get('enableTopicList'), stored.get('orderMessageEnable'), stored.get('notifyMinBrokerIdChanged')]).toEqual(['false', 'true', 'true']);
+    expect([
+      stored.get('enableTopicList'),
+      stored.get('orderMessageEnable'),
+      stored.get('notifyMinBrokerIdChanged'),
+    ]).toEqual(['false', 'true', 'true']);
   });
 
   it('keeps notifying other listeners when one throws, and stops after unsubscribe', async () => {

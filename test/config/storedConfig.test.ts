@@ -45,7 +45,10 @@ describe('settings changed at runtime survive a restart', () => {
     // The last run's start-up values in the file are not carried over.
     expect(readFileSync(join(dir, 'data', 'namesrv.properties'), 'utf8')).toMatch(/^listenPort=19876$/m);
     expect(next.config.listenPort).toBe(9876);
-    expect(next.storedConfig).toEqual({ path: join(dir, 'data', 'namesrv.properties'), keys: ['logLevel', 'orderMessageEnable'] });
+    expect(next.storedConfig).toEqual({
+      path: join(dir, 'data', 'namesrv.properties'),
+      keys: ['logLevel', 'orderMessageEnable'],
+    });
   });
 
   it('environment and flags still win over what was stored', async () => {
@@ -75,7 +78,12 @@ describe('settings changed at runtime survive a restart', () => {
     mkdirSync(join(dir, 'data'));
     writeFileSync(
       join(dir, 'data', 'namesrv.properties'),
-      formatProperties([['listenPort', '1234'], ['adminToken', 'from-file'], ['someJavaOnlyKey', 'x'], ['orderMessageEnable', 'true']]),
+      formatProperties([
+        ['listenPort', '1234'],
+        ['adminToken', 'from-file'],
+        ['someJavaOnlyKey', 'x'],
+        ['orderMessageEnable', 'true'],
+      ]),
     );
     const next = load(dataDir());
     expect(next.config.listenPort).toBe(9876);

@@ -32,7 +32,10 @@ beforeAll(async () => {
   // A real run with exactly one failure: the stale-unregister mutant (the broker paths and one
   // lifecycle configuration are enough to draw both charts; the rest is reported as not selected).
   const mutant = MUTANTS.find((m) => m.name.startsWith('stale unregister'))!;
-  report = await runConformance({ launcher: inProcessLauncher(mutant.options), only: (name) => name.startsWith('broker: ') || name.startsWith('lifecycle (wait, no target)') });
+  report = await runConformance({
+    launcher: inProcessLauncher(mutant.options),
+    only: (name) => name.startsWith('broker: ') || name.startsWith('lifecycle (wait, no target)'),
+  });
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -47,49 +50,64 @@ async function openReport(name: string, content: ConformReport): Promise<Console
   return opened;
 }
 
-const classesOf = (page: Page, selector: string) => page.locator(selector).evaluateAll((els) => els.map((e) => e.getAttribute('class') ?? ''));
+const classesOf = (page: Page, selector: string) =>
+  page.locator(selector).evaluateAll((els) => els.map((e) => e.getAttribute('class') ?? ''));
 
 describe('HTML report of a run against a faulty name server', () => {
-  it('draws the failed path on the broker chart: the state where it failed red, what it passed green, what it never ran grey', { timeout: 60_000 }, async () => {
-    const opened = await openReport('mutant', report);
-    const { page } = opened;
-    try {
-      expect(await page.evaluate(() => document.body.dataset.charts)).toBe('ready');
-      const failed = report.paths.find((p) => p.verdict === 'fail')!;
-      expect(failed.name).toBe('broker: register c1 → register c2 → close c1 → heartbeat → close c2');
-      const section = `details#path-${failed.id}`;
-      expect(await page.locator(section).getAttribute('open')).not.toBeNull();
-      await page.locator(`${section} svg.chart-svg`).waitFor(WAIT);
-      expect(await classesOf(page, `${section} [data-state-id="broker.registered"]`)).toEqual([expect.stringMatching(/\bv-fail\b/)]);
-      // The registrations before the failure took the initial arrow and the REGISTER loop.
-      expect(await classesOf(page, `${section} .edge[data-transition-id="initial:broker"]`)).toEqual([expect.stringMatching(/\bv-pass\b/)]);
-      // Steps after the failure never ran: the close of connection 2 would have led to disconnected.
-      expect(await classesOf(page, `${section} [data-state-id="broker.disconnected"]`)).toEqual([expect.stringMatching(/\bv-skip\b/)]);
-      expect(await page.locator(`${section} ol.steps li.v-fail`).innerText()).toContain('close connection 1');
-      await screenshot(page, 'conform-report-failed-path');
+  it(
+    'draws the failed path on the broker chart: the state where it failed red, what it passed green, what it never ran grey',
+    { timeout: 60_000 },
+    async () => {
+      const opened = await openReport('mutant', report);
+      const { page } = opened;
+      try {
+        expect(await page.evaluate(() => document.body.dataset.charts)).toBe('ready');
+        const failed = report.paths.find((p) => p.verdict === 'fail')!;
+        expect(failed.name).toBe('broker: register c1 → register c2 → close c1 → heartbeat → close c2');
+        const section = `details#path-${failed.id}`;
+        expect(await page.locator(section).getAttribute('open')).not.toBeNull();
+        await page.locator(`${section} svg.chart-svg`).waitFor(WAIT);
+        expect(await classesOf(page, `${section} [data-state-id="broker.registered"]`)).toEqual([
+          expect.stringMatching(/\bv-fail\b/),
+        ]);
+        // The registrations before the failure took the initial arrow and the REGISTER loop.
+        expect(await classesOf(page, `${section} .edge[data-transition-id="initial:broker"]`)).toEqual([
+          expect.stringMatching(/\bv-pass\b/),
+        ]);
+        // Steps after the failure never ran: the close of connection 2 would have led to disconnected.
+        expect(await classesOf(page, `${section} [data-state-id="broker.disconnected"]`)).toEqual([
+          expect.stringMatching(/\bv-skip\b/),
+        ]);
+        expect(await page.locator(`${section} ol.steps li.v-fail`).innerText()).toContain('close connection 1');
+        await screenshot(page, 'conform-report-failed-path');
 
-      // A passing path is drawn when opened, all in green.
-      const passed = report.paths.find((p) => p.verdict === 'pass' && p.name === 'broker: register c1 → expire')!;
-      const passing = `details#path-${passed.id}`;
-      await page.locator(`${passing} > summary`).click();
-      await page.locator(`${passing} svg.chart-svg`).waitFor(WAIT);
-      expect(await classesOf(page, `${passing} [data-state-id="broker.expired"]`)).toEqual([expect.stringMatching(/\bv-pass\b/)]);
-      expect(await page.locator(`${passing} .v-fail, ${passing} .v-skip`).count()).toBe(0);
+        // A passing path is drawn when opened, all in green.
+        const passed = report.paths.find((p) => p.verdict === 'pass' && p.name === 'broker: register c1 → expire')!;
+        const passing = `details#path-${passed.id}`;
+        await page.locator(`${passing} > summary`).click();
+        await page.locator(`${passing} svg.chart-svg`).waitFor(WAIT);
+        expect(await classesOf(page, `${passing} [data-state-id="broker.expired"]`)).toEqual([
+          expect.stringMatching(/\bv-pass\b/),
+        ]);
+        expect(await page.locator(`${passing} .v-fail, ${passing} .v-skip`).count()).toBe(0);
 
-      // Every path is in the table, and the lifecycle paths draw on the name server chart.
-      expect(await page.locator('#summary tbody tr').count()).toBe(report.paths.length);
-      const lifecycle = report.paths.find((p) => p.group === 'lifecycle' && p.name.includes('wait passes'))!;
-      await page.locator(`details#path-${lifecycle.id} > summary`).click();
-      await page.locator(`details#path-${lifecycle.id} svg.chart-svg`).waitFor(WAIT);
-      expect(await classesOf(page, `details#path-${lifecycle.id} [data-state-id="nameServer.waiting.holding"]`)).toEqual([expect.stringMatching(/\bv-pass\b/)]);
+        // Every path is in the table, and the lifecycle paths draw on the name server chart.
+        expect(await page.locator('#summary tbody tr').count()).toBe(report.paths.length);
+        const lifecycle = report.paths.find((p) => p.group === 'lifecycle' && p.name.includes('wait passes'))!;
+        await page.locator(`details#path-${lifecycle.id} > summary`).click();
+        await page.locator(`details#path-${lifecycle.id} svg.chart-svg`).waitFor(WAIT);
+        expect(
+          await classesOf(page, `details#path-${lifecycle.id} [data-state-id="nameServer.waiting.holding"]`),
+        ).toEqual([expect.stringMatching(/\bv-pass\b/)]);
 
-      // Self-contained: the file and the blob modules it makes, nothing else.
-      expect(opened.requests.filter((url) => !url.startsWith('file:') && !url.startsWith('blob:'))).toEqual([]);
-      expect(opened.errors).toEqual([]);
-    } finally {
-      await opened.close();
-    }
-  });
+        // Self-contained: the file and the blob modules it makes, nothing else.
+        expect(opened.requests.filter((url) => !url.startsWith('file:') && !url.startsWith('blob:'))).toEqual([]);
+        expect(opened.errors).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+    },
+  );
 
   it('shows a skipped path grey and a known divergence as such', { timeout: 60_000 }, async () => {
     const opened = await openReport('sample', sampleReport());
@@ -100,7 +118,9 @@ describe('HTML report of a run against a faulty name server', () => {
       expect(await page.locator('details#path-protocol-01 .reason').innerText()).toMatch(/^known divergence: /);
       await page.locator('details#path-broker-03 > summary').click();
       await page.locator('details#path-broker-03 svg.chart-svg').waitFor(WAIT);
-      expect(await classesOf(page, 'details#path-broker-03 [data-state-id="broker.registered"]')).toEqual([expect.stringMatching(/\bv-skip\b/)]);
+      expect(await classesOf(page, 'details#path-broker-03 [data-state-id="broker.registered"]')).toEqual([
+        expect.stringMatching(/\bv-skip\b/),
+      ]);
       expect(await page.locator('details#path-broker-03 .v-pass').count()).toBe(0);
       // Text from the target is text, never markup.
       expect(await page.locator('details#path-broker-02 summary').innerText()).toContain('expire <&"\'>');
@@ -115,7 +135,9 @@ describe('HTML report of a run against a faulty name server', () => {
     await writeFile(file, formatHtml(sampleReport(), { unavailable: 'the console page directory is missing' }));
     const opened = await openConsole(browser, pathToFileURL(file).href);
     try {
-      expect(await opened.page.evaluate(() => document.body.dataset.charts)).toBe('unavailable: the console page directory is missing');
+      expect(await opened.page.evaluate(() => document.body.dataset.charts)).toBe(
+        'unavailable: the console page directory is missing',
+      );
       expect(await opened.page.locator('details.path').count()).toBe(4);
       expect(opened.errors).toEqual([]);
     } finally {

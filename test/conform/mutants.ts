@@ -41,7 +41,8 @@ const NOT_READY = 'name server not ready';
 const notReadyAfterFirstRead: Adapt = (server) => {
   let servedOnce = false;
   wrapProcessor(server, RequestCode.GET_ROUTEINFO_BY_TOPIC, (real) => async (request, connection) => {
-    if (servedOnce && server.config.get().needWaitForService) return createResponse(request, ResponseCode.SYSTEM_ERROR, NOT_READY);
+    if (servedOnce && server.config.get().needWaitForService)
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, NOT_READY);
     const response = await real(request, connection);
     if (response?.code === ResponseCode.SUCCESS) servedOnce = true;
     return response;
@@ -73,14 +74,22 @@ const staleUnregister: Adapt = (server) => {
     const header = request.extFields ?? {};
     if (response?.code === ResponseCode.SUCCESS) {
       const list = registeredOver.get(connection.id) ?? [];
-      list.push({ clusterName: header.clusterName!, brokerAddr: header.brokerAddr!, brokerName: header.brokerName!, brokerId: header.brokerId! });
+      list.push({
+        clusterName: header.clusterName!,
+        brokerAddr: header.brokerAddr!,
+        brokerName: header.brokerName!,
+        brokerId: header.brokerId!,
+      });
       registeredOver.set(connection.id, list);
     }
     return response;
   });
   server.remoting.onConnectionClosed((connection) => {
     for (const broker of registeredOver.get(connection.id) ?? []) {
-      void server.invokeProcessor(createRequest(RequestCode.UNREGISTER_BROKER, broker), connection as RemotingConnection);
+      void server.invokeProcessor(
+        createRequest(RequestCode.UNREGISTER_BROKER, broker),
+        connection as RemotingConnection,
+      );
     }
     registeredOver.delete(connection.id);
   });
@@ -100,7 +109,8 @@ const slaveToMasterKeepsOldId: Adapt = (server) => {
     const { brokerName, brokerAddr, brokerId } = request.extFields ?? {};
     if (response?.code === ResponseCode.SUCCESS && brokerName && brokerAddr && brokerId) {
       const before = idByAddr.get(brokerAddr);
-      if (before !== undefined && before !== 0 && brokerId === '0') leftBehind.set(brokerName, { addr: brokerAddr, id: String(before) });
+      if (before !== undefined && before !== 0 && brokerId === '0')
+        leftBehind.set(brokerName, { addr: brokerAddr, id: String(before) });
       idByAddr.set(brokerAddr, Number(brokerId));
     }
     return response;
@@ -125,7 +135,8 @@ const slaveToMasterKeepsOldId: Adapt = (server) => {
 };
 
 /** The wait for service has no end: neither its minimum wait nor its deadline ever fires. */
-const waitNeverEnds: Reprovide = (machine) => machine.provide({ delays: { waitForService: NEVER_MS, waitTimeout: NEVER_MS } });
+const waitNeverEnds: Reprovide = (machine) =>
+  machine.provide({ delays: { waitForService: NEVER_MS, waitTimeout: NEVER_MS } });
 const NEVER_MS = 2 ** 31 - 1;
 
 /** Ready as soon as the minimum wait is over, whether or not the wait target (brokers, names) is met. */
@@ -137,12 +148,40 @@ const heartbeatIgnored: Adapt = (server) => {
 };
 
 export const MUTANTS: readonly Mutant[] = [
-  { name: 'not ready again after the first route read (apache/rocketmq#9182)', fault: 'route reads answer "name server not ready" after the first successful one', options: { adapt: notReadyAfterFirstRead } },
-  { name: 'no expiry', fault: 'a broker that stops refreshing stays in routes and cluster info', options: { startOptions: { reprovideLifecycle: noExpiry } } },
-  { name: 'stale unregister removes a fresh registration (apache/rocketmq#11043)', fault: "closing a broker's old connection removes its registration over the new one", options: { adapt: staleUnregister } },
-  { name: 'slave-to-master switch leaves the old id', fault: 'a slave re-registering as master at its address stays listed under its slave id too', options: { adapt: slaveToMasterKeepsOldId } },
-  { name: 'a wait that never ends', fault: 'with needWaitForService, route reads are refused forever: the wait has no end and no deadline', options: { startOptions: { reprovideLifecycle: waitNeverEnds } } },
-  { name: 'readiness before the wait target is met', fault: 'routes are served once waitSecondsForService passed, though waitForBrokers / waitForBrokerNames are not met', options: { startOptions: { reprovideLifecycle: readyBeforeTarget } } },
-  { name: 'heartbeats refresh nothing', fault: 'BROKER_HEARTBEAT is answered but does not push the expiry back', options: { adapt: heartbeatIgnored } },
+  {
+    name: 'not ready again after the first route read (apache/rocketmq#9182)',
+    fault: 'route reads answer "name server not ready" after the first successful one',
+    options: { adapt: notReadyAfterFirstRead },
+  },
+  {
+    name: 'no expiry',
+    fault: 'a broker that stops refreshing stays in routes and cluster info',
+    options: { startOptions: { reprovideLifecycle: noExpiry } },
+  },
+  {
+    name: 'stale unregister removes a fresh registration (apache/rocketmq#11043)',
+    fault: "closing a broker's old connection removes its registration over the new one",
+    options: { adapt: staleUnregister },
+  },
+  {
+    name: 'slave-to-master switch leaves the old id',
+    fault: 'a slave re-registering as master at its address stays listed under its slave id too',
+    options: { adapt: slaveToMasterKeepsOldId },
+  },
+  {
+    name: 'a wait that never ends',
+    fault: 'with needWaitForService, route reads are refused forever: the wait has no end and no deadline',
+    options: { startOptions: { reprovideLifecycle: waitNeverEnds } },
+  },
+  {
+    name: 'readiness before the wait target is met',
+    fault:
+      'routes are served once waitSecondsForService passed, though waitForBrokers / waitForBrokerNames are not met',
+    options: { startOptions: { reprovideLifecycle: readyBeforeTarget } },
+  },
+  {
+    name: 'heartbeats refresh nothing',
+    fault: 'BROKER_HEARTBEAT is answered but does not push the expiry back',
+    options: { adapt: heartbeatIgnored },
+  },
 ];
-

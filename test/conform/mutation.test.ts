@@ -10,12 +10,15 @@ import { MUTANTS } from './mutants.js';
  * The score is printed (README, "Conformance").
  */
 const CATCHES: Record<string, string> = {
-  'not ready again after the first route read (apache/rocketmq#9182)': 'lifecycle (wait, no target): started → wait passes → register M → heartbeat M',
+  'not ready again after the first route read (apache/rocketmq#9182)':
+    'lifecycle (wait, no target): started → wait passes → register M → heartbeat M',
   'no expiry': 'broker: register c1 → expire',
-  'stale unregister removes a fresh registration (apache/rocketmq#11043)': 'broker: register c1 → register c2 → close c1 → heartbeat → close c2',
+  'stale unregister removes a fresh registration (apache/rocketmq#11043)':
+    'broker: register c1 → register c2 → close c1 → heartbeat → close c2',
   'slave-to-master switch leaves the old id': 'broker: register c1 as slave → register c1 as master → unregister',
   'a wait that never ends': 'lifecycle (wait, no target): started → register M → wait passes',
-  'readiness before the wait target is met': 'lifecycle (wait for target, serve on timeout): started → wait passes → deadline → register M → heartbeat M',
+  'readiness before the wait target is met':
+    'lifecycle (wait for target, serve on timeout): started → wait passes → deadline → register M → heartbeat M',
   'heartbeats refresh nothing': 'broker: register c1 → heartbeat → expire',
 };
 
@@ -39,7 +42,12 @@ describe('conform catches every mutant', () => {
   }
 
   afterAll(() => {
-    const lines = MUTANTS.map((m) => `  ${caught.get(m.name)?.length ? 'caught' : 'MISSED'}  ${m.name}: ${caught.get(m.name)?.length ?? 0} failing paths`);
-    console.log(`mutation score ${[...caught.values()].filter((f) => f.length > 0).length}/${MUTANTS.length}\n${lines.join('\n')}`);
+    const lines = MUTANTS.map(
+      (m) =>
+        `  ${caught.get(m.name)?.length ? 'caught' : 'MISSED'}  ${m.name}: ${caught.get(m.name)?.length ?? 0} failing paths`,
+    );
+    console.log(
+      `mutation score ${[...caught.values()].filter((f) => f.length > 0).length}/${MUTANTS.length}\n${lines.join('\n')}`,
+    );
   });
 });

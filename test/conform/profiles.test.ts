@@ -30,40 +30,80 @@ describe('known divergences', () => {
     }
   });
 
-  it('an unanswered unknown request code is a known divergence of a Java target, and a failure of xnamesrv', { timeout: 60_000 }, async () => {
-    const only = (name: string) => name === UNKNOWN_CODE_CHECK;
-    const java = await runConformance({ launcher: inProcessLauncher(silentOnUnknownCodes), flavor: 'rocketmq-5', only, requestTimeoutMs: 300 });
-    const path = java.paths.find((p) => p.name === UNKNOWN_CODE_CHECK)!;
-    expect(path).toMatchObject({ verdict: 'divergence', divergenceId: 'java-unknown-request-code-unanswered', reason: expect.stringMatching(/^known divergence: the Java name server never answers/) });
-    expect(succeeded(java)).toBe(true);
+  it(
+    'an unanswered unknown request code is a known divergence of a Java target, and a failure of xnamesrv',
+    { timeout: 60_000 },
+    async () => {
+      const only = (name: string) => name === UNKNOWN_CODE_CHECK;
+      const java = await runConformance({
+        launcher: inProcessLauncher(silentOnUnknownCodes),
+        flavor: 'rocketmq-5',
+        only,
+        requestTimeoutMs: 300,
+      });
+      const path = java.paths.find((p) => p.name === UNKNOWN_CODE_CHECK)!;
+      expect(path).toMatchObject({
+        verdict: 'divergence',
+        divergenceId: 'java-unknown-request-code-unanswered',
+        reason: expect.stringMatching(/^known divergence: the Java name server never answers/),
+      });
+      expect(succeeded(java)).toBe(true);
 
-    const claimed = await runConformance({ launcher: inProcessLauncher(silentOnUnknownCodes), only, requestTimeoutMs: 300 });
-    expect(claimed.profile.kind).toBe('xnamesrv');
-    expect(claimed.paths.find((p) => p.name === UNKNOWN_CODE_CHECK)).toMatchObject({ verdict: 'fail', reason: expect.stringMatching(/no response to .*9999.* within 300 ms/) });
-    expect(succeeded(claimed)).toBe(false);
-  });
+      const claimed = await runConformance({
+        launcher: inProcessLauncher(silentOnUnknownCodes),
+        only,
+        requestTimeoutMs: 300,
+      });
+      expect(claimed.profile.kind).toBe('xnamesrv');
+      expect(claimed.paths.find((p) => p.name === UNKNOWN_CODE_CHECK)).toMatchObject({
+        verdict: 'fail',
+        reason: expect.stringMatching(/no response to .*9999.* within 300 ms/),
+      });
+      expect(succeeded(claimed)).toBe(false);
+    },
+  );
 
-  it('a stale unregister is apache/rocketmq#11043 on RocketMQ 5, and a failure of a 4.9 target, which fences it', { timeout: 60_000 }, async () => {
-    const only = (name: string) => name === 'broker: register c1 → register c2 → close c1 → heartbeat → close c2';
-    const five = await runConformance({ launcher: inProcessLauncher(staleUnregister), flavor: 'rocketmq-5', only });
-    expect(five.paths.find((p) => only(p.name))).toMatchObject({ verdict: 'divergence', divergenceId: 'rocketmq-11043-stale-unregister' });
-    const four = await runConformance({ launcher: inProcessLauncher(staleUnregister), flavor: 'rocketmq-4', only });
-    expect(four.paths.find((p) => only(p.name))).toMatchObject({ verdict: 'fail' });
-  });
+  it(
+    'a stale unregister is apache/rocketmq#11043 on RocketMQ 5, and a failure of a 4.9 target, which fences it',
+    { timeout: 60_000 },
+    async () => {
+      const only = (name: string) => name === 'broker: register c1 → register c2 → close c1 → heartbeat → close c2';
+      const five = await runConformance({ launcher: inProcessLauncher(staleUnregister), flavor: 'rocketmq-5', only });
+      expect(five.paths.find((p) => only(p.name))).toMatchObject({
+        verdict: 'divergence',
+        divergenceId: 'rocketmq-11043-stale-unregister',
+      });
+      const four = await runConformance({ launcher: inProcessLauncher(staleUnregister), flavor: 'rocketmq-4', only });
+      expect(four.paths.find((p) => only(p.name))).toMatchObject({ verdict: 'fail' });
+    },
+  );
 });
 
 describe('a RocketMQ 4.9-style target', () => {
-  const only = (name: string) => name.startsWith('broker: register c1 → heartbeat') || name === 'broker: register c1 → expire';
+  const only = (name: string) =>
+    name.startsWith('broker: register c1 → heartbeat') || name === 'broker: register c1 → expire';
 
-  it('refreshes by re-registering, and skips expiries, which take a fixed 120 s, unless --long', { timeout: 60_000 }, async () => {
-    const report = await runConformance({ launcher: inProcessLauncher(), flavor: 'rocketmq-4', only });
-    expect(report.profile).toMatchObject({ refresh: 'REGISTER_BROKER', expiry: { honoursHeartbeatTimeout: false, fixedMs: 120_000 } });
-    const byName = Object.fromEntries(report.paths.filter((p) => only(p.name)).map((p) => [p.name, p]));
-    expect(byName['broker: register c1 → heartbeat']).toMatchObject({ verdict: 'pass' });
-    expect(byName['broker: register c1 → heartbeat']!.steps[1]!.action).toBe('REGISTER_BROKER again (4.9 has no BROKER_HEARTBEAT) over connection 1');
-    expect(byName['broker: register c1 → expire']).toMatchObject({ verdict: 'skip', reason: expect.stringMatching(/^skipped: needs 120 s per expiry/) });
-    expect(succeeded(report)).toBe(true);
-  });
+  it(
+    'refreshes by re-registering, and skips expiries, which take a fixed 120 s, unless --long',
+    { timeout: 60_000 },
+    async () => {
+      const report = await runConformance({ launcher: inProcessLauncher(), flavor: 'rocketmq-4', only });
+      expect(report.profile).toMatchObject({
+        refresh: 'REGISTER_BROKER',
+        expiry: { honoursHeartbeatTimeout: false, fixedMs: 120_000 },
+      });
+      const byName = Object.fromEntries(report.paths.filter((p) => only(p.name)).map((p) => [p.name, p]));
+      expect(byName['broker: register c1 → heartbeat']).toMatchObject({ verdict: 'pass' });
+      expect(byName['broker: register c1 → heartbeat']!.steps[1]!.action).toBe(
+        'REGISTER_BROKER again (4.9 has no BROKER_HEARTBEAT) over connection 1',
+      );
+      expect(byName['broker: register c1 → expire']).toMatchObject({
+        verdict: 'skip',
+        reason: expect.stringMatching(/^skipped: needs 120 s per expiry/),
+      });
+      expect(succeeded(report)).toBe(true);
+    },
+  );
 
   it('with --long, waits the 120 s (simulated here) and sees each expiry', { timeout: 60_000 }, async () => {
     // The registrations carry no heartbeatTimeoutMillis, as a 4.9 broker's do: xnamesrv then expires after 120 s too.

@@ -97,22 +97,39 @@ describe('JUnit XML', () => {
 
   it('has one test case per path: a failure with the failing step, skips and known divergences as skipped', () => {
     const cases = root.children.flatMap((s) => s.children.filter((c) => c.name === 'testcase'));
-    expect(cases.map((c) => c.attrs.name)).toEqual([report.paths[3]!.name, ...report.paths.slice(0, 3).map((p) => p.name)]);
+    expect(cases.map((c) => c.attrs.name)).toEqual([
+      report.paths[3]!.name,
+      ...report.paths.slice(0, 3).map((p) => p.name),
+    ]);
     const failed = cases.find((c) => c.attrs.name === report.paths[1]!.name)!;
     const failure = failed.children.find((c) => c.name === 'failure')!;
     // Text survives escaping; a control character XML cannot carry becomes U+FFFD.
     expect(failure.attrs.message).toBe(report.paths[1]!.reason!.replace('\u0001', '\ufffd'));
     expect(failure.text).toContain('1 fail       registered -> registered: BROKER_HEARTBEAT over connection 1');
-    const skipped = cases.find((c) => c.attrs.name === report.paths[2]!.name)!.children.find((c) => c.name === 'skipped')!;
+    const skipped = cases
+      .find((c) => c.attrs.name === report.paths[2]!.name)!
+      .children.find((c) => c.name === 'skipped')!;
     expect(skipped.attrs.message).toBe('skipped: needs 120 s per expiry');
     const divergence = cases.find((c) => c.attrs.name === report.paths[3]!.name)!;
     expect(divergence.children.find((c) => c.name === 'skipped')!.attrs.message).toMatch(/^known divergence: /);
-    const props = Object.fromEntries(divergence.children.find((c) => c.name === 'properties')!.children.map((p) => [p.attrs.name, p.attrs.value]));
-    expect(props).toMatchObject({ 'conform.verdict': 'divergence', 'conform.divergence': 'java-unknown-request-code-unanswered', 'conform.readOnly': 'true' });
+    const props = Object.fromEntries(
+      divergence.children.find((c) => c.name === 'properties')!.children.map((p) => [p.attrs.name, p.attrs.value]),
+    );
+    expect(props).toMatchObject({
+      'conform.verdict': 'divergence',
+      'conform.divergence': 'java-unknown-request-code-unanswered',
+      'conform.readOnly': 'true',
+    });
   });
 
   it('fails the build when the run left brokers behind', () => {
-    const left = parseXml(formatJUnit(sampleReport({ cleanup: { brokers: 2, verified: false, detail: 'conform-abc123-b1@192.0.2.1:20000 is still registered' } })));
+    const left = parseXml(
+      formatJUnit(
+        sampleReport({
+          cleanup: { brokers: 2, verified: false, detail: 'conform-abc123-b1@192.0.2.1:20000 is still registered' },
+        }),
+      ),
+    );
     const cleanup = left.children.find((s) => s.attrs.name === 'conform.cleanup')!;
     expect(cleanup.attrs.failures).toBe('1');
     expect(cleanup.children[0]!.children[0]!.attrs.message).toContain('still registered');
@@ -126,13 +143,17 @@ describe('terminal report', () => {
     expect(lines[0]).toBe('xnamesrv conform 0.1.0 against 10.0.0.5:9876');
     expect(text).toMatch(/^FAIL\s+broker: register c1 → expire <&"'>\s+1\/2\s+7\.0 s$/m);
     // A name longer than its column is cut with an ellipsis, so the line keeps to the width.
-    expect(text).toMatch(/^DIVERGENCE\s+protocol: a request code the server does not serve is answered REQUE…\s+0\/1\s+3\.0 s$/m);
+    expect(text).toMatch(
+      /^DIVERGENCE\s+protocol: a request code the server does not serve is answered REQUE…\s+0\/1\s+3\.0 s$/m,
+    );
     expect(text).toMatch(/^\s+known divergence: the Java name server never answers/m);
     expect(text).toMatch(/^\s+skipped: needs 120 s per expiry$/m);
     expect(lines.slice(0, -1).every((line) => line.length <= 100)).toBe(true);
     // The target's text cannot put control characters (escape sequences) on the terminal.
     expect(text).toContain('"y"\ufffd with');
-    expect(lines.at(-1)).toBe('4 paths: 1 passed, 1 failed, 1 known divergence, 1 skipped; clean-up: 3 brokers unregistered, none left; 10 s');
+    expect(lines.at(-1)).toBe(
+      '4 paths: 1 passed, 1 failed, 1 known divergence, 1 skipped; clean-up: 3 brokers unregistered, none left; 10 s',
+    );
   });
 
   it('with --problems-only leaves the passed paths out', () => {
@@ -147,8 +168,16 @@ describe('verdict of a run', () => {
     const report = sampleReport();
     expect(succeeded(report)).toBe(false);
     expect(succeeded({ ...report, paths: report.paths.filter((p) => p.verdict !== 'fail') })).toBe(true);
-    expect(succeeded({ ...report, paths: report.paths.filter((p) => p.verdict !== 'fail'), cleanup: { brokers: 1, verified: false } })).toBe(false);
-    expect(succeeded({ ...report, paths: report.paths.filter((p) => p.verdict !== 'fail'), aborted: true })).toBe(false);
+    expect(
+      succeeded({
+        ...report,
+        paths: report.paths.filter((p) => p.verdict !== 'fail'),
+        cleanup: { brokers: 1, verified: false },
+      }),
+    ).toBe(false);
+    expect(succeeded({ ...report, paths: report.paths.filter((p) => p.verdict !== 'fail'), aborted: true })).toBe(
+      false,
+    );
   });
 });
 
@@ -158,7 +187,12 @@ describe('progress bar', () => {
     let now = 0;
     const bar = progressBar({ write: (t) => (out += t), columns: 80 }, () => now);
     bar.update({ kind: 'planned', total: 4, estimatedMs: 130_000, profile: profileOf('xnamesrv', '', 479, new Map()) });
-    bar.update({ kind: 'started', index: 0, total: 4, name: 'broker: register c1 → expire, a long name that does not fit' });
+    bar.update({
+      kind: 'started',
+      index: 0,
+      total: 4,
+      name: 'broker: register c1 → expire, a long name that does not fit',
+    });
     now = 65_000;
     bar.update({ kind: 'finished', index: 0, total: 4, record: sampleReport().paths[1]! });
     bar.finish();

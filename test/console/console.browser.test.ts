@@ -56,7 +56,9 @@ function stateNode(page: Page, chart: 'nameServer' | 'broker', stateId: string) 
 }
 
 async function expectLit(page: Page, chart: 'nameServer' | 'broker', stateId: string): Promise<void> {
-  await expect.poll(async () => (await stateNode(page, chart, stateId).getAttribute('class')) ?? '', WAIT).toMatch(/\bactive\b/);
+  await expect
+    .poll(async () => (await stateNode(page, chart, stateId).getAttribute('class')) ?? '', WAIT)
+    .toMatch(/\bactive\b/);
 }
 
 function brokerCell(page: Page, broker: { brokerAddr: string }, ns: string) {
@@ -65,15 +67,25 @@ function brokerCell(page: Page, broker: { brokerAddr: string }, ns: string) {
 
 describe('console in a browser', () => {
   it('shows the wait lit, brokers as they register, ready once the target is met, and an expiry', async () => {
-    const t = await server({ needWaitForService: true, waitSecondsForService: 10, waitForBrokers: 2, waitTimeoutSeconds: 60, waitTimeoutAction: 'refuse' });
+    const t = await server({
+      needWaitForService: true,
+      waitSecondsForService: 10,
+      waitForBrokers: 2,
+      waitTimeoutSeconds: 60,
+      waitTimeoutAction: 'refuse',
+    });
     const self = `127.0.0.1:${t.server.httpPort}`;
     const page = await open(t);
 
     await expectLit(page, 'nameServer', 'nameServer.waiting.holding');
     await expectLit(page, 'nameServer', 'nameServer.waiting');
     const wait = page.locator('#wait');
-    await expect.poll(() => wait.locator('[data-field="routes"]').textContent(), WAIT).toMatch(/^refused: waiting 10 s/);
-    await expect.poll(() => wait.locator('[data-field="missing"]').textContent(), WAIT).toContain('2 more live broker(s)');
+    await expect
+      .poll(() => wait.locator('[data-field="routes"]').textContent(), WAIT)
+      .toMatch(/^refused: waiting 10 s/);
+    await expect
+      .poll(() => wait.locator('[data-field="missing"]').textContent(), WAIT)
+      .toContain('2 more live broker(s)');
     await expect.poll(() => wait.locator('[data-field="timeout-action"]').textContent(), WAIT).toContain('refuse');
     await expect.poll(() => wait.locator('[data-field="holding-countdown"]').textContent(), WAIT).toMatch(/\d/);
     await expect.poll(() => wait.locator('[data-field="timeout-countdown"]').textContent(), WAIT).toMatch(/\d/);
@@ -112,12 +124,15 @@ describe('console in a browser', () => {
     await registerBroker(await first.client(), brokerB);
 
     const page = await open(first, `?ns=${b}`, [b]);
-    await expect.poll(() => page.locator(`#nameservers [data-ns="${b}"]`).getAttribute('data-connected'), WAIT).toBe('true');
+    await expect
+      .poll(() => page.locator(`#nameservers [data-ns="${b}"]`).getAttribute('data-connected'), WAIT)
+      .toBe('true');
     await expect.poll(() => brokerCell(page, brokerA, b).getAttribute('data-state'), WAIT).toBe('registered');
     await expect.poll(() => brokerCell(page, brokerB, b).getAttribute('data-state'), WAIT).toBe('absent');
     expect(await brokerCell(page, brokerB, a).getAttribute('data-state')).toBe('registered');
     await page.locator('#chart-nameServer svg [data-state-id="nameServer.ready"]').waitFor(WAIT);
-    const row = (broker: { brokerAddr: string }) => page.locator(`#brokers table tbody tr[data-broker-key="${keyOf(broker)}"]`);
+    const row = (broker: { brokerAddr: string }) =>
+      page.locator(`#brokers table tbody tr[data-broker-key="${keyOf(broker)}"]`);
     await expect.poll(() => row(brokerB).getAttribute('data-divergent'), WAIT).toBe('true');
     expect(await row(brokerA).getAttribute('data-divergent')).toBe('false');
     await screenshot(page, '5-two-name-servers');
@@ -148,7 +163,9 @@ describe('console in a browser', () => {
     await page.locator('#token-apply').click();
     await page.locator('[data-control="wipeWritePerm"]').first().waitFor(WAIT);
     expect(page.url()).not.toContain('right-token');
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie,
+    );
     expect(stored).not.toContain('right-token');
   }, 60_000);
 });

@@ -93,9 +93,19 @@ describe('console serving', () => {
 
   it('tells the page which name servers to show, and serves nothing outside the page directory', async () => {
     const config = await get(http.port, '/console/config.json');
-    expect(JSON.parse(config.body.toString())).toEqual({ self: `127.0.0.1:${http.port}`, nameServers: ['10.0.0.2:9877'], version: '9.9.9' });
+    expect(JSON.parse(config.body.toString())).toEqual({
+      self: `127.0.0.1:${http.port}`,
+      nameServers: ['10.0.0.2:9877'],
+      version: '9.9.9',
+    });
     expect(config.headers['cache-control']).toBe('no-store');
-    for (const path of ['/console/tsconfig.json', '/console/missing.js', '/console/%2e%2e/package.json', '/console/..%2fpackage.json', '/console/']) {
+    for (const path of [
+      '/console/tsconfig.json',
+      '/console/missing.js',
+      '/console/%2e%2e/package.json',
+      '/console/..%2fpackage.json',
+      '/console/',
+    ]) {
       expect((await get(http.port, path)).status, path).toBe(404);
     }
     expect((await get(http.port, '/console/app.js', {}, 'POST')).status).toBe(405);

@@ -33,13 +33,17 @@ function checkCausalOrder(messages: Message[]): { live: Set<string>; violations:
       else live.delete(m.context.brokerAddr);
     } else if (m.type === 'transition' && m.machine === 'nameServer') {
       if (m.context.liveBrokers !== live.size) {
-        violations.push(`#${m.seq} nameServer ${m.from} -> ${m.to} reports ${m.context.liveBrokers} live brokers, the stream has shown ${live.size}`);
+        violations.push(
+          `#${m.seq} nameServer ${m.from} -> ${m.to} reports ${m.context.liveBrokers} live brokers, the stream has shown ${live.size}`,
+        );
       }
     } else if (m.type === 'route' && m.topic === SHARED) {
       const inRoute = (m.route?.brokerDatas ?? []).flatMap((d: Message) => Object.values(d.brokerAddrs)).sort();
       const shown = [...live].sort();
       if (JSON.stringify(inRoute) !== JSON.stringify(shown)) {
-        violations.push(`#${m.seq} route (${m.cause}) lists ${inRoute.join(',') || 'nothing'}, the stream has shown ${shown.join(',') || 'nothing'} live`);
+        violations.push(
+          `#${m.seq} route (${m.cause}) lists ${inRoute.join(',') || 'nothing'}, the stream has shown ${shown.join(',') || 'nothing'} live`,
+        );
       }
     }
   }
@@ -67,8 +71,15 @@ describe('gateway stream order is causal', () => {
     expect(violations).toEqual([]);
     expect(live.size).toBe(5);
     const ready = messages.find((m) => m.machine === 'nameServer' && m.to === 'ready')!;
-    expect(ready).toMatchObject({ from: 'waiting.targetPending', event: 'BROKER.LIVE', context: { liveBrokers: 3 }, tags: ['live', 'ready', 'servingRoutes'] });
-    const registeredBefore = messages.filter((m) => m.seq < ready.seq && m.machine === 'broker' && m.to === 'registered');
+    expect(ready).toMatchObject({
+      from: 'waiting.targetPending',
+      event: 'BROKER.LIVE',
+      context: { liveBrokers: 3 },
+      tags: ['live', 'ready', 'servingRoutes'],
+    });
+    const registeredBefore = messages.filter(
+      (m) => m.seq < ready.seq && m.machine === 'broker' && m.to === 'registered',
+    );
     expect(registeredBefore).toHaveLength(3);
     // Routes held while waiting are pushed after the transition that serves them.
     const routes = messages.filter((m) => m.type === 'route');
@@ -81,7 +92,9 @@ describe('gateway stream order is causal', () => {
     const { client } = await t.open({ query: STREAMS });
     const connections: RemotingClient[] = [];
     for (let i = 0; i < 4; i++) connections.push(await t.client());
-    await Promise.all(connections.map((c, i) => registerBroker(c, { ...broker(i), heartbeatTimeoutMillis: i < 2 ? 5_000 : 60_000 })));
+    await Promise.all(
+      connections.map((c, i) => registerBroker(c, { ...broker(i), heartbeatTimeoutMillis: i < 2 ? 5_000 : 60_000 })),
+    );
     // Two expire together on the clock.
     t.clock.increment(5_000);
     // One unregisters.
@@ -104,7 +117,10 @@ describe('gateway stream order is causal', () => {
     const ends = messages.filter((m) => m.machine === 'broker' && m.to !== 'registered').map((m) => m.to);
     expect(ends.sort()).toEqual(['disconnected', 'expired', 'expired', 'unregistered']);
     for (const cause of ['expired', 'unregister', 'connectionClosed']) {
-      expect(messages.some((m) => m.type === 'route' && m.cause === cause), `a route push caused by ${cause}`).toBe(true);
+      expect(
+        messages.some((m) => m.type === 'route' && m.cause === cause),
+        `a route push caused by ${cause}`,
+      ).toBe(true);
     }
   });
 

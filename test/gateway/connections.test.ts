@@ -68,7 +68,11 @@ describe('gateway connections', () => {
     const { client: watcher } = await t.open();
     const { client: broker } = await t.open({ token: 't' });
     const registered = await broker.request('registerBroker', {
-      clusterName: 'C', brokerName: 'ws-broker', brokerAddr: '127.0.0.1:40911', dataVersion: { counter: 1, timestamp: 1 }, topics: { T: {}, 'ws-broker': {} },
+      clusterName: 'C',
+      brokerName: 'ws-broker',
+      brokerAddr: '127.0.0.1:40911',
+      dataVersion: { counter: 1, timestamp: 1 },
+      topics: { T: {}, 'ws-broker': {} },
     });
     expect(registered.type).toBe('response');
 

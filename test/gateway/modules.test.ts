@@ -17,7 +17,20 @@ function fakeSources(serving = true) {
     routes,
     encoded,
     transition: (t: Partial<Transition>) =>
-      transitions.forEach((l) => l({ seq: 0, at: 1, actorId: 'a', machine: 'nameServer', from: null, to: 'ready', tags: [], event: 'e', context: {}, ...t })),
+      transitions.forEach((l) =>
+        l({
+          seq: 0,
+          at: 1,
+          actorId: 'a',
+          machine: 'nameServer',
+          from: null,
+          to: 'ready',
+          tags: [],
+          event: 'e',
+          context: {},
+          ...t,
+        }),
+      ),
     routeChange: (topics: string[]) => routeChanges.forEach((l) => l({ topics, clusters: false, cause: 'register' })),
     sources: {
       onTransition: (l: (t: Transition) => void) => (transitions.add(l), () => void transitions.delete(l)),
@@ -54,7 +67,14 @@ describe('GatewayStream', () => {
     fake.routeChange(['T', 'U']);
     expect(fake.encoded).toEqual(['T']);
     expect(a.got.map((e) => e.seq)).toEqual([1, 2]);
-    expect(JSON.parse(a.got[1]!.text)).toEqual({ type: 'route', seq: 2, at: 42, topic: 'T', cause: 'register', route: { queueDatas: [] } });
+    expect(JSON.parse(a.got[1]!.text)).toEqual({
+      type: 'route',
+      seq: 2,
+      at: 42,
+      topic: 'T',
+      cause: 'register',
+      route: { queueDatas: [] },
+    });
     expect(b.got).toEqual(a.got);
     expect(a.got[0]!.broker).toEqual({ clusterName: 'c', brokerName: 'b', brokerAddr: 'h:1' });
 
@@ -83,7 +103,11 @@ describe('GatewayStream', () => {
     // The transition that serves is published first, then what it releases.
     fake.transition({ actorId: 'nameServer', to: 'ready', tags: ['live', 'ready', 'servingRoutes'] });
     fake.state.serving = true;
-    expect(s.got.slice(1).map((e) => [e.stream, e.topic ?? JSON.parse(e.text).to, JSON.parse(e.text).cause, JSON.parse(e.text).route])).toEqual([
+    expect(
+      s.got
+        .slice(1)
+        .map((e) => [e.stream, e.topic ?? JSON.parse(e.text).to, JSON.parse(e.text).cause, JSON.parse(e.text).route]),
+    ).toEqual([
       ['lifecycle', 'ready', undefined, undefined],
       ['routes', 'T', 'register', null],
       ['routes', 'Quiet', 'subscribe', null],
@@ -106,7 +130,12 @@ describe('GatewayStream', () => {
 describe('Subscription', () => {
   it('starts with lifecycle and brokers, narrows brokers by cluster, name or address, and routes by topic', () => {
     const subscription = new Subscription();
-    const broker = (clusterName: string, brokerName: string, brokerAddr: string): StreamEntry => ({ seq: 1, stream: 'brokers', broker: { clusterName, brokerName, brokerAddr }, text: '' });
+    const broker = (clusterName: string, brokerName: string, brokerAddr: string): StreamEntry => ({
+      seq: 1,
+      stream: 'brokers',
+      broker: { clusterName, brokerName, brokerAddr },
+      text: '',
+    });
     expect(subscription.view()).toEqual({ streams: ['lifecycle', 'brokers'], clusters: [], brokers: [], topics: [] });
     expect(subscription.accepts(broker('c', 'b', 'h:1'))).toBe(true);
     expect(subscription.accepts({ seq: 2, stream: 'routes', topic: 'T', text: '' })).toBe(false);
@@ -118,13 +147,22 @@ describe('Subscription', () => {
     expect(subscription.accepts(broker('c9', 'x', 'h:9'))).toBe(false);
     expect(subscription.accepts({ seq: 2, stream: 'routes', topic: 'T', text: '' })).toBe(true);
     expect(subscription.growthOf({ streams: [], clusters: ['c1', 'c2', 'c2'], brokers: [], topics: ['T'] })).toBe(1);
-    expect(subscription.remove({ streams: ['brokers'], clusters: [], brokers: [], topics: ['T', 'never'] })).toEqual(['T']);
+    expect(subscription.remove({ streams: ['brokers'], clusters: [], brokers: [], topics: ['T', 'never'] })).toEqual([
+      'T',
+    ]);
     expect(subscription.accepts(broker('c1', 'x', 'h:9'))).toBe(false);
   });
 
   it('reads subscribe fields strictly', () => {
-    expect(readSubscriptionChange({ topics: ['a'] })).toEqual({ streams: [], clusters: [], brokers: [], topics: ['a'] });
-    expect(() => readSubscriptionChange({ topics: ['a', ''] })).toThrow('"topics" must be an array of non-empty strings');
+    expect(readSubscriptionChange({ topics: ['a'] })).toEqual({
+      streams: [],
+      clusters: [],
+      brokers: [],
+      topics: ['a'],
+    });
+    expect(() => readSubscriptionChange({ topics: ['a', ''] })).toThrow(
+      '"topics" must be an array of non-empty strings',
+    );
     expect(() => readSubscriptionChange({ streams: ['x'] })).toThrow('unknown stream "x"');
     expect(() => readSubscriptionChange({})).toThrow('name at least one');
   });
@@ -132,10 +170,19 @@ describe('Subscription', () => {
 
 describe('protocol and auth', () => {
   it('parses client messages and keeps a usable id in errors', () => {
-    expect(parseClientMessage('{"op":"ping","id":"a"}')).toEqual({ ok: true, request: { id: 'a', op: 'ping', fields: { op: 'ping', id: 'a' } } });
+    expect(parseClientMessage('{"op":"ping","id":"a"}')).toEqual({
+      ok: true,
+      request: { id: 'a', op: 'ping', fields: { op: 'ping', id: 'a' } },
+    });
     expect(parseClientMessage('nope')).toMatchObject({ ok: false, error: { code: 'invalid_json' } });
-    expect(parseClientMessage('{"id":7}')).toEqual({ ok: false, error: { id: 7, code: 'bad_request', message: 'field "op" is required (string)' } });
-    expect(parseClientMessage('{"op":"ping","id":{}}')).toEqual({ ok: false, error: { op: 'ping', code: 'bad_request', message: 'field "id" must be a string or a number' } });
+    expect(parseClientMessage('{"id":7}')).toEqual({
+      ok: false,
+      error: { id: 7, code: 'bad_request', message: 'field "op" is required (string)' },
+    });
+    expect(parseClientMessage('{"op":"ping","id":{}}')).toEqual({
+      ok: false,
+      error: { op: 'ping', code: 'bad_request', message: 'field "id" must be a string or a number' },
+    });
     expect(readFields({ n: 1, s: 'x' }, { n: 'integer', s: 'string', o: 'boolean?' })).toEqual({ n: 1, s: 'x' });
     expect(() => readFields({ n: 1.5 }, { n: 'integer' })).toThrow('field "n" must be an integer');
   });

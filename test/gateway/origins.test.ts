@@ -5,7 +5,11 @@ import { gatewayServerPerTest, refusedUpgrade, startGatewayServer, urlOf } from 
 const { start } = gatewayServerPerTest();
 
 /** Opens the gateway as a browser page from `origin` would; resolves with the hello or the refusal status. */
-function openFrom(port: number, origin: string | undefined, host?: string): Promise<{ status: number; hello?: Record<string, unknown> }> {
+function openFrom(
+  port: number,
+  origin: string | undefined,
+  host?: string,
+): Promise<{ status: number; hello?: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (host !== undefined) headers.host = host;
   const ws = new WebSocket(urlOf(port), { headers, ...(origin === undefined ? {} : { origin }) });
@@ -29,7 +33,10 @@ describe('gateway origins', () => {
     expect((await openFrom(t.port, `http://127.0.0.1:${t.port}`)).status).toBe(101);
     expect((await openFrom(t.port, `http://localhost:${t.port}`, `localhost:${t.port}`)).status).toBe(101);
     const refused = await refusedUpgrade(t.port, { headers: { origin: 'http://evil.example' } });
-    expect(refused).toEqual({ status: 403, body: 'origin http://evil.example is not allowed (gatewayAllowedOrigins)\n' });
+    expect(refused).toEqual({
+      status: 403,
+      body: 'origin http://evil.example is not allowed (gatewayAllowedOrigins)\n',
+    });
     // Same host, other port: another origin.
     expect((await openFrom(t.port, `http://127.0.0.1:${t.port + 1}`)).status).toBe(403);
     expect(t.server.gateway.stats().rejectedUpgrades).toBe(2);

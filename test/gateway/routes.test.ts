@@ -3,7 +3,11 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { gatewayServerPerTest, type Message } from './support.js';
 
-const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, Unwatched: {}, 'broker-a': {} } };
+const brokerA = {
+  brokerName: 'broker-a',
+  brokerAddr: '127.0.0.1:20911',
+  topics: { TopicTest: {}, Unwatched: {}, 'broker-a': {} },
+};
 
 const { start } = gatewayServerPerTest();
 
@@ -14,7 +18,10 @@ describe('gateway route push', () => {
     const t = await start();
     const { client } = await t.open();
     const subscribed = await client.request('subscribe', { topics: ['TopicTest'] });
-    expect(subscribed.result).toMatchObject({ subscription: { streams: ['lifecycle', 'brokers', 'routes'], topics: ['TopicTest'] }, routes: { TopicTest: null } });
+    expect(subscribed.result).toMatchObject({
+      subscription: { streams: ['lifecycle', 'brokers', 'routes'], topics: ['TopicTest'] },
+      routes: { TopicTest: null },
+    });
 
     const tcp = await t.client();
     await registerBroker(tcp, brokerA);
@@ -22,19 +29,27 @@ describe('gateway route push', () => {
     expect(registered).toMatchObject({ topic: 'TopicTest', cause: 'register', at: Date.UTC(2026, 0, 1) });
     const read = await getRoute(tcp, 'TopicTest');
     expect(registered.route).toEqual(JSON.parse(read.body!.toString('utf8')));
-    expect(registered.route.queueDatas).toEqual([{ brokerName: 'broker-a', perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4 }]);
+    expect(registered.route.queueDatas).toEqual([
+      { brokerName: 'broker-a', perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4 },
+    ]);
 
     // Same DataVersion: the broker's topics are not even read, nothing changes, nothing is pushed.
     await registerBroker(tcp, brokerA);
     await client.barrier();
     expect(client.pending().filter(isRoute)).toEqual([]);
 
-    await registerBroker(tcp, { ...brokerA, dataVersion: { timestamp: 2, counter: 2 }, topics: { ...brokerA.topics, TopicTest: { writeQueueNums: 8 } } });
+    await registerBroker(tcp, {
+      ...brokerA,
+      dataVersion: { timestamp: 2, counter: 2 },
+      topics: { ...brokerA.topics, TopicTest: { writeQueueNums: 8 } },
+    });
     const changed = await client.waitFor(isRoute);
     expect(changed.seq).toBeGreaterThan(registered.seq);
     expect(changed.route.queueDatas[0].writeQueueNums).toBe(8);
 
-    expect((await tcp.invoke(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'TopicTest' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await tcp.invoke(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'TopicTest' })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
     const deleted = await client.waitFor(isRoute);
     expect(deleted).toMatchObject({ type: 'route', topic: 'TopicTest', cause: 'deleteTopic', route: null });
     expect(deleted.seq).toBeGreaterThan(changed.seq);
@@ -53,7 +68,11 @@ describe('gateway route push', () => {
     expect(pickups.mock.calls).toEqual([['TopicTest', true]]);
 
     await clients[0]!.client.request('unsubscribe', { topics: ['TopicTest'] });
-    await registerBroker(tcp, { ...brokerA, dataVersion: { timestamp: 2, counter: 2 }, topics: { ...brokerA.topics, TopicTest: { perm: 4 } } });
+    await registerBroker(tcp, {
+      ...brokerA,
+      dataVersion: { timestamp: 2, counter: 2 },
+      topics: { ...brokerA.topics, TopicTest: { perm: 4 } },
+    });
     await clients[1]!.client.waitFor(isRoute);
     await clients[0]!.client.barrier();
     expect(clients[0]!.client.pending().filter(isRoute)).toEqual([]);

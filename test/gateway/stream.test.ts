@@ -4,7 +4,12 @@ import { registerBroker } from '../support/broker.js';
 import { GatewayClient, gatewayServerPerTest, type Message } from './support.js';
 
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
-const brokerB = { clusterName: 'ClusterB', brokerName: 'broker-b', brokerAddr: '127.0.0.1:30911', topics: { Other: {}, 'broker-b': {} } };
+const brokerB = {
+  clusterName: 'ClusterB',
+  brokerName: 'broker-b',
+  brokerAddr: '127.0.0.1:30911',
+  topics: { Other: {}, 'broker-b': {} },
+};
 
 const { start, forget } = gatewayServerPerTest();
 
@@ -14,16 +19,28 @@ describe('gateway stream', () => {
   it('says hello with the server identity, the lifecycle and every broker registered over TCP', async () => {
     const t = await start();
     const tcp = await t.client();
-    await registerBroker(tcp, { ...brokerA, heartbeatTimeoutMillis: 10_000, dataVersion: { timestamp: 7, counter: 3 } });
+    await registerBroker(tcp, {
+      ...brokerA,
+      heartbeatTimeoutMillis: 10_000,
+      dataVersion: { timestamp: 7, counter: 3 },
+    });
     t.clock.increment(1_000);
     await registerBroker(tcp, brokerB);
 
     const { hello } = await t.open();
     const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
-    expect(hello.server).toEqual({ name: 'xnamesrv', version: manifest.version, instanceId: t.server.gateway.identity.instanceId });
+    expect(hello.server).toEqual({
+      name: 'xnamesrv',
+      version: manifest.version,
+      instanceId: t.server.gateway.identity.instanceId,
+    });
     expect(hello.seq).toBe(t.server.gateway.stats().streamSeq);
     expect(hello.lifecycle).toEqual(JSON.parse(JSON.stringify(t.server.lifecycle())));
-    expect(hello.lifecycle).toMatchObject({ state: 'ready', servingRoutes: true, waitTarget: { met: true, missing: [] } });
+    expect(hello.lifecycle).toMatchObject({
+      state: 'ready',
+      servingRoutes: true,
+      waitTarget: { met: true, missing: [] },
+    });
     expect(hello.brokers).toEqual(JSON.parse(JSON.stringify(t.server.brokerSnapshots())));
     const a = hello.brokers.find((b: Message) => b.brokerName === 'broker-a');
     expect(a).toEqual({
@@ -94,9 +111,14 @@ describe('gateway stream', () => {
     const t = await start();
     const everything = (await t.open()).client;
     const clusterB = (await t.open()).client;
-    expect((await clusterB.request('unsubscribe', { streams: ['lifecycle'] })).result.subscription.streams).toEqual(['brokers']);
+    expect((await clusterB.request('unsubscribe', { streams: ['lifecycle'] })).result.subscription.streams).toEqual([
+      'brokers',
+    ]);
     expect((await clusterB.request('subscribe', { clusters: ['ClusterB'] })).result.subscription).toEqual({
-      streams: ['brokers'], clusters: ['ClusterB'], brokers: [], topics: [],
+      streams: ['brokers'],
+      clusters: ['ClusterB'],
+      brokers: [],
+      topics: [],
     });
     const byAddress = (await t.open({ query: { brokers: '127.0.0.1:20911' } })).client;
     const byName = (await t.open()).client;
@@ -110,7 +132,10 @@ describe('gateway stream', () => {
 
     const actorsSeen = async (client: GatewayClient) => {
       await client.closed;
-      return client.pending().filter(isBrokerTransition).map((m) => m.context.brokerName);
+      return client
+        .pending()
+        .filter(isBrokerTransition)
+        .map((m) => m.context.brokerName);
     };
     expect(await actorsSeen(everything)).toEqual(['broker-a', 'broker-b']);
     expect(await actorsSeen(clusterB)).toEqual(['broker-b']);
@@ -118,8 +143,15 @@ describe('gateway stream', () => {
     expect(await actorsSeen(byName)).toEqual(['broker-b']);
     expect(await actorsSeen(lifecycleOnly)).toEqual([]);
     // The stop itself is a lifecycle transition: only clients with the lifecycle stream see it.
-    const sawStop = (client: GatewayClient) => client.pending().some((m) => m.type === 'transition' && m.to === 'stopping.serving');
-    expect([everything, clusterB, byAddress, byName, lifecycleOnly].map(sawStop)).toEqual([true, false, true, true, true]);
+    const sawStop = (client: GatewayClient) =>
+      client.pending().some((m) => m.type === 'transition' && m.to === 'stopping.serving');
+    expect([everything, clusterB, byAddress, byName, lifecycleOnly].map(sawStop)).toEqual([
+      true,
+      false,
+      true,
+      true,
+      true,
+    ]);
     forget();
   });
 
@@ -142,13 +174,22 @@ describe('gateway stream', () => {
       [lastSeen + 2, 'broker-a', 'registered'],
       [undefined, undefined, undefined],
     ]);
-    expect(replayed[2]).toEqual({ type: 'response', id: null, op: 'resume', result: { seq: lastSeen + 2, replayed: 2, reset: false } });
+    expect(replayed[2]).toEqual({
+      type: 'response',
+      id: null,
+      op: 'resume',
+      result: { seq: lastSeen + 2, replayed: 2, reset: false },
+    });
 
     // The same through the op, and nothing when nothing was missed.
     const again = await client.request('resume', { lastSeq: lastSeen + 1 });
     expect(client.messages.at(-2)).toMatchObject({ seq: lastSeen + 2, to: 'registered' });
     expect(again.result).toEqual({ seq: lastSeen + 2, replayed: 1, reset: false });
-    expect((await client.request('resume', { lastSeq: lastSeen + 2 })).result).toEqual({ seq: lastSeen + 2, replayed: 0, reset: false });
+    expect((await client.request('resume', { lastSeq: lastSeen + 2 })).result).toEqual({
+      seq: lastSeen + 2,
+      replayed: 0,
+      reset: false,
+    });
   });
 
   it('resets with a fresh snapshot, never a silent gap, when the client is older than the buffer', async () => {
@@ -158,7 +199,11 @@ describe('gateway stream', () => {
     await first.client.close();
     const tcp = await t.client();
     for (const [i, name] of ['x', 'y', 'z'].entries()) {
-      await registerBroker(tcp, { brokerName: `broker-${name}`, brokerAddr: `127.0.0.1:${21000 + i}`, topics: { T: {}, [`broker-${name}`]: {} } });
+      await registerBroker(tcp, {
+        brokerName: `broker-${name}`,
+        brokerAddr: `127.0.0.1:${21000 + i}`,
+        topics: { T: {}, [`broker-${name}`]: {} },
+      });
     }
 
     const { client, hello } = await t.open({ query: { lastSeq: lastSeen } });
@@ -173,13 +218,24 @@ describe('gateway stream', () => {
       lifecycle: { state: 'ready' },
     });
     expect(reset.brokers.map((b: Message) => b.brokerName).sort()).toEqual(['broker-x', 'broker-y', 'broker-z']);
-    expect(answer).toMatchObject({ type: 'response', id: null, op: 'resume', result: { reset: true, reason: 'gap', replayed: 0 } });
+    expect(answer).toMatchObject({
+      type: 'response',
+      id: null,
+      op: 'resume',
+      result: { reset: true, reason: 'gap', replayed: 0 },
+    });
 
     // A sequence this instance never reached, or another instance's: reset as well.
     expect((await client.request('resume', { lastSeq: hello.seq + 100 })).result.reason).toBe('unknownSeq');
     expect(client.messages.at(-2)).toMatchObject({ type: 'reset', reason: 'unknownSeq' });
-    expect((await client.request('resume', { lastSeq: hello.seq, instanceId: 'another-instance' })).result.reason).toBe('otherInstance');
+    expect((await client.request('resume', { lastSeq: hello.seq, instanceId: 'another-instance' })).result.reason).toBe(
+      'otherInstance',
+    );
     // Within the buffer it still replays.
-    expect((await client.request('resume', { lastSeq: hello.seq - 1 })).result).toEqual({ seq: hello.seq, replayed: 1, reset: false });
+    expect((await client.request('resume', { lastSeq: hello.seq - 1 })).result).toEqual({
+      seq: hello.seq,
+      replayed: 1,
+      reset: false,
+    });
   });
 });

@@ -30,7 +30,9 @@ export class GatewayClient {
       this.messages.push(JSON.parse(data.toString()));
       this.wake();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('error', () => undefined);
   }
 
@@ -97,7 +99,10 @@ export class GatewayClient {
   async request(op: string, fields: Record<string, unknown> = {}): Promise<Message> {
     const id = this.nextId++;
     this.send({ op, id, ...fields });
-    return this.waitFor((m) => (m.type === 'response' || m.type === 'error') && m.id === id, `the answer to ${op} #${id}`);
+    return this.waitFor(
+      (m) => (m.type === 'response' || m.type === 'error') && m.id === id,
+      `the answer to ${op} #${id}`,
+    );
   }
 
   send(message: unknown): void {
@@ -112,7 +117,11 @@ export class GatewayClient {
 
   private changed(deadline: number, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; pending: ${JSON.stringify(this.pending()).slice(0, 500)}`)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`timed out waiting for ${what}; pending: ${JSON.stringify(this.pending()).slice(0, 500)}`)),
+        Math.max(0, deadline - Date.now()),
+      );
       const wake = () => {
         clearTimeout(timer);
         resolve();
@@ -136,7 +145,10 @@ export function urlOf(port: number, query: Record<string, string | number> = {})
 }
 
 /** An upgrade the gateway refuses: its HTTP status and body. */
-export function refusedUpgrade(port: number, options: ConnectOptions & { headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+export function refusedUpgrade(
+  port: number,
+  options: ConnectOptions & { headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const ws = new WebSocket(urlOf(port, options.query), { headers });
@@ -180,7 +192,9 @@ export interface GatewayTestServer extends TestServer {
  * A test server whose pings never fire unless a test says so: a simulated
  * clock jumps past many ping periods at once, faster than any real pong.
  */
-export async function startGatewayServer(settings: Record<string, string | number | boolean | string[]> = {}): Promise<GatewayTestServer> {
+export async function startGatewayServer(
+  settings: Record<string, string | number | boolean | string[]> = {},
+): Promise<GatewayTestServer> {
   const t = await startTestServer({ gatewayPingIntervalSeconds: 86_400, ...settings });
   return { ...t, port: t.server.httpPort, ...trackedGatewayClients(t) };
 }
@@ -205,7 +219,8 @@ export function gatewayServerPerTest() {
     current = undefined;
   });
   return {
-    start: async (settings: Record<string, string | number | boolean | string[]> = {}) => (current = await startGatewayServer(settings)),
+    start: async (settings: Record<string, string | number | boolean | string[]> = {}) =>
+      (current = await startGatewayServer(settings)),
     forget: () => {
       current = undefined;
     },

@@ -42,7 +42,9 @@ async function promtool(...args: string[]): Promise<string> {
   } catch (err) {
     const failure = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (failure.code === 'ENOENT') {
-      throw new Error('promtool is not installed: it comes with the Debian package "prometheus" (apt-get install -y prometheus)');
+      throw new Error(
+        'promtool is not installed: it comes with the Debian package "prometheus" (apt-get install -y prometheus)',
+      );
     }
     throw new Error(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
   }
@@ -104,7 +106,8 @@ describe('docs/grafana/xnamesrv.json', () => {
       expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
       expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
-      for (const target of panel.targets ?? []) expect(target.expr, `${panel.title} ${target.refId}`).toContain('instance=~"$instance"');
+      for (const target of panel.targets ?? [])
+        expect(target.expr, `${panel.title} ${target.refId}`).toContain('instance=~"$instance"');
     }
   });
 
@@ -113,7 +116,10 @@ describe('docs/grafana/xnamesrv.json', () => {
     const rules = dashboard.panels.flatMap((panel) =>
       (panel.targets ?? []).map((target) => ({
         record: `dashboard:panel_${panel.id}_${target.refId}`,
-        expr: target.expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h').replaceAll('$instance', '.+'),
+        expr: target.expr
+          .replaceAll('$__rate_interval', '5m')
+          .replaceAll('$__range', '1h')
+          .replaceAll('$instance', '.+'),
       })),
     );
     expect(rules.length).toBeGreaterThan(20);
@@ -140,7 +146,9 @@ describe('docs/prometheus/alerts.yml', () => {
 
   it('tests every alert it defines', async () => {
     const alerts = [...(await readFile(ALERTS, 'utf8')).matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1]);
-    const tested = new Set([...(await readFile(ALERT_TESTS, 'utf8')).matchAll(/^\s*alertname: (\w+)$/gm)].map((m) => m[1]));
+    const tested = new Set(
+      [...(await readFile(ALERT_TESTS, 'utf8')).matchAll(/^\s*alertname: (\w+)$/gm)].map((m) => m[1]),
+    );
     expect(alerts.length).toBe(7);
     expect(alerts.filter((alert) => !tested.has(alert))).toEqual([]);
   });

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createActor, createMachine, fromCallback, fromPromise, SimulatedClock, type AnyActorRef, type AnyStateMachine, type EventObject } from 'xstate';
+import {
+  createActor,
+  createMachine,
+  fromCallback,
+  fromPromise,
+  SimulatedClock,
+  type AnyActorRef,
+  type AnyStateMachine,
+  type EventObject,
+} from 'xstate';
 import { brokerMachine, type BrokerRegistration } from '../../machines/broker.js';
 import { nameServerMachine, type LifecycleSettings } from '../../machines/nameServer.js';
 import { exportMachineConfig, referencedNames, type MachineConfigJson } from '../../src/observe/machineConfig.js';
@@ -29,7 +38,9 @@ afterAll(async () => {
 /** The downloaded chart with the machine's own context, output and implementations. */
 function loadWithImplementations(json: MachineConfigJson, machine: AnyStateMachine): AnyStateMachine {
   // Typed as any: the JSON's types are not the machine's, its implementations are.
-  return createMachine({ ...json, context: machine.config.context, output: machine.config.output } as any).provide(machine.implementations as any);
+  return createMachine({ ...json, context: machine.config.context, output: machine.config.output } as any).provide(
+    machine.implementations as any,
+  );
 }
 
 interface Pair {
@@ -113,7 +124,12 @@ describe('GET /machines/<id> loads, starts and runs like the machine itself', ()
 
   it('nameServer: the wait times out with no broker, then the wait target is met late', async () => {
     const pair = startPair(nameServerMachine, fetched.get('nameServer')!, waitForOneBroker);
-    await drive(pair, [{ advance: 30_000 }, { advance: 30_000 }, { type: 'BROKER.REGISTERED', registration }, { type: 'STOP', reason: 'test' }]);
+    await drive(pair, [
+      { advance: 30_000 },
+      { advance: 30_000 },
+      { type: 'BROKER.REGISTERED', registration },
+      { type: 'STOP', reason: 'test' },
+    ]);
   });
 
   it('broker: refreshed, re-registered, a stale close ignored, then expired with the same output', async () => {
@@ -146,7 +162,11 @@ describe('GET /machines/<id> started bare, with nothing provided', () => {
 
     const list = (await t.http('/machines')).body.machines as Array<{ id: string; provide: { actors: string[] } }>;
     const actors = list.find((m) => m.id === 'nameServer')!.provide.actors;
-    const stubbed = createActor(createMachine(json as any).provide({ actors: Object.fromEntries(actors.map((name) => [name, fromCallback(() => {})])) }));
+    const stubbed = createActor(
+      createMachine(json as any).provide({
+        actors: Object.fromEntries(actors.map((name) => [name, fromCallback(() => {})])),
+      }),
+    );
     stubbed.start();
     expect(stubbed.getSnapshot().status).toBe('active');
     expect(stubbed.getSnapshot().value).toBe(nameServerMachine.config.initial);
@@ -161,7 +181,11 @@ describe('GET /machines/<id> started bare, with nothing provided', () => {
   it('a placeholder start-up that never settles keeps the name server in its first state', () => {
     const stubbed = createActor(
       createMachine(fetched.get('nameServer')! as any).provide({
-        actors: { brokerRegistry: fromCallback(() => {}), startUp: fromPromise(() => new Promise<void>(() => {})), shutDown: fromPromise(async () => {}) },
+        actors: {
+          brokerRegistry: fromCallback(() => {}),
+          startUp: fromPromise(() => new Promise<void>(() => {})),
+          shutDown: fromPromise(async () => {}),
+        },
       }),
     ).start();
     expect(stubbed.getSnapshot().value).toBe('starting');
@@ -191,7 +215,25 @@ describe('GET /machines', () => {
  * that starts using one should say so here, knowing the editor will not show it.
  */
 const STATELY_KEYS = {
-  stateNode: ['id', 'initial', 'type', 'history', 'entry', 'exit', 'invoke', 'always', 'onDone', 'after', 'on', 'tags', 'states', 'meta', 'description', 'context', 'version'],
+  stateNode: [
+    'id',
+    'initial',
+    'type',
+    'history',
+    'entry',
+    'exit',
+    'invoke',
+    'always',
+    'onDone',
+    'after',
+    'on',
+    'tags',
+    'states',
+    'meta',
+    'description',
+    'context',
+    'version',
+  ],
   transition: ['target', 'actions', 'guard', 'description', 'reenter'],
   invoke: ['id', 'src', 'onDone', 'onError'],
 };
@@ -215,7 +257,8 @@ function keysOutsideStately(node: Record<string, any>, at: string): string[] {
   }
   transitions(node.always ?? [], `${at}.always`);
   transitions(node.onDone ?? [], `${at}.onDone`);
-  for (const [key, child] of Object.entries(node.states ?? {})) outside.push(...keysOutsideStately(child as Record<string, any>, `${at}.states.${key}`));
+  for (const [key, child] of Object.entries(node.states ?? {}))
+    outside.push(...keysOutsideStately(child as Record<string, any>, `${at}.states.${key}`));
   return outside;
 }
 

@@ -16,12 +16,31 @@ const observations: Array<[number, number | undefined, number]> = [
 /** The same observations through prom-client's own Histogram and Counter: the reference rendering. */
 async function renderedByPromClient(): Promise<string> {
   const registry = new Registry();
-  const requests = new Counter({ name: 'xnamesrv_requests_total', help: 'h', labelNames: ['code', 'request', 'result'], registers: [registry] });
-  const durations = new Histogram({ name: 'xnamesrv_request_duration_seconds', help: 'h', labelNames: ['request'], buckets: REQUEST_DURATION_BUCKETS, registers: [registry] });
-  const names: Record<number, string> = { 105: 'GET_ROUTEINFO_BY_TOPIC', 103: 'REGISTER_BROKER', 104: 'UNREGISTER_BROKER' };
+  const requests = new Counter({
+    name: 'xnamesrv_requests_total',
+    help: 'h',
+    labelNames: ['code', 'request', 'result'],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'xnamesrv_request_duration_seconds',
+    help: 'h',
+    labelNames: ['request'],
+    buckets: REQUEST_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const names: Record<number, string> = {
+    105: 'GET_ROUTEINFO_BY_TOPIC',
+    103: 'REGISTER_BROKER',
+    104: 'UNREGISTER_BROKER',
+  };
   const results: Record<number, string> = { 0: 'SUCCESS', 17: 'TOPIC_NOT_EXIST' };
   for (const [code, result, seconds] of observations) {
-    requests.inc({ code: String(code), request: names[code]!, result: result === undefined ? 'ONEWAY' : results[result]! });
+    requests.inc({
+      code: String(code),
+      request: names[code]!,
+      result: result === undefined ? 'ONEWAY' : results[result]!,
+    });
     durations.observe({ request: names[code]! }, seconds);
   }
   return registry.metrics();
@@ -54,17 +73,26 @@ describe('RequestStats', () => {
   });
 
   it('is what a name server exports, with nothing from other instances', async () => {
-    const source = { lifecycleState: () => 'ready', brokerStates: () => [], routeStats: () => ({ topics: 0, brokerNames: 0, clusters: 0, cachedRoutes: 0, cachedRouteBytes: 0 }) };
+    const source = {
+      lifecycleState: () => 'ready',
+      brokerStates: () => [],
+      routeStats: () => ({ topics: 0, brokerNames: 0, clusters: 0, cachedRoutes: 0, cachedRouteBytes: 0 }),
+    };
     const one = new NameServerMetrics(source);
     const other = new NameServerMetrics(source);
     for (const [code, result, seconds] of observations) one.recordRequest(code, result, seconds);
     const text = await one.render();
-    for (const line of seriesLines(await renderedByPromClient()).filter((l) => !l.startsWith('#'))) expect(text).toContain(line);
+    for (const line of seriesLines(await renderedByPromClient()).filter((l) => !l.startsWith('#')))
+      expect(text).toContain(line);
     expect(await other.render()).not.toContain('request="GET_ROUTEINFO_BY_TOPIC"');
   });
 
   it('starts over when the registry resets its metrics', async () => {
-    const metrics = new NameServerMetrics({ lifecycleState: () => 'ready', brokerStates: () => [], routeStats: () => ({ topics: 0, brokerNames: 0, clusters: 0, cachedRoutes: 0, cachedRouteBytes: 0 }) });
+    const metrics = new NameServerMetrics({
+      lifecycleState: () => 'ready',
+      brokerStates: () => [],
+      routeStats: () => ({ topics: 0, brokerNames: 0, clusters: 0, cachedRoutes: 0, cachedRouteBytes: 0 }),
+    });
     metrics.recordRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.001);
     metrics.registry.resetMetrics();
     const text = await metrics.render();
@@ -72,6 +100,8 @@ describe('RequestStats', () => {
     expect(text).not.toContain('request="GET_ROUTEINFO_BY_TOPIC"');
     // The same code again after the reset counts from zero, in the new series.
     metrics.recordRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.001);
-    expect(await metrics.render()).toContain('xnamesrv_request_duration_seconds_count{request="GET_ROUTEINFO_BY_TOPIC"} 1');
+    expect(await metrics.render()).toContain(
+      'xnamesrv_request_duration_seconds_count{request="GET_ROUTEINFO_BY_TOPIC"} 1',
+    );
   });
 });

@@ -67,7 +67,11 @@ describe('InspectorSocket', () => {
   it('keeps only the latest messages while the target refuses, warns once, and delivers them once it listens', async () => {
     const port = await freePort();
     const log = capturedLogger();
-    const socket = new InspectorSocket(`ws://127.0.0.1:${port}`, { logger: log.logger, maxQueued: 3, retryDelaysMs: [20] });
+    const socket = new InspectorSocket(`ws://127.0.0.1:${port}`, {
+      logger: log.logger,
+      maxQueued: 3,
+      retryDelaysMs: [20],
+    });
     cleanups.push(() => socket.stop());
     for (let i = 1; i <= 10; i++) socket.send(`m${i}`);
     await log.until((l) => l.level === 40);
@@ -95,7 +99,9 @@ describe('InspectorSocket', () => {
     cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
     const connected = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
     const log = capturedLogger();
-    const socket = new InspectorSocket(`ws://127.0.0.1:${(silent.address() as { port: number }).port}`, { logger: log.logger });
+    const socket = new InspectorSocket(`ws://127.0.0.1:${(silent.address() as { port: number }).port}`, {
+      logger: log.logger,
+    });
     await connected;
     const closed = new Promise<void>((resolve) => (onClosed = resolve));
     socket.stop();
@@ -124,7 +130,9 @@ describe('createLiveInspector', () => {
       },
     } as unknown as InspectionEvent;
     expect(() => live.inspect(broken)).not.toThrow();
-    const actor = createActor(createMachine({ id: 'fine', initial: 'idle', states: { idle: {} } }), { inspect: live.inspect }).start();
+    const actor = createActor(createMachine({ id: 'fine', initial: 'idle', states: { idle: {} } }), {
+      inspect: live.inspect,
+    }).start();
     await working.receivedAtLeast(3);
     actor.stop();
     const messages = working.received.map((text) => JSON.parse(text) as { name?: string; sessionId: string });

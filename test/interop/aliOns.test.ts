@@ -58,11 +58,22 @@ beforeAll(async () => {
   t = await startTestServer();
   const brokers = await t.client();
   const registrations: TestBroker[] = [
-    { brokerName: 'broker-a', brokerAddr: A_MASTER, brokerId: 0, topics: { [TOPIC]: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-a': {} } },
-    { brokerName: 'broker-a', brokerAddr: A_SLAVE, brokerId: 1, topics: { [TOPIC]: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-a': {} } },
+    {
+      brokerName: 'broker-a',
+      brokerAddr: A_MASTER,
+      brokerId: 0,
+      topics: { [TOPIC]: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-a': {} },
+    },
+    {
+      brokerName: 'broker-a',
+      brokerAddr: A_SLAVE,
+      brokerId: 1,
+      topics: { [TOPIC]: { readQueueNums: 8, writeQueueNums: 8 }, 'broker-a': {} },
+    },
     { brokerName: 'broker-b', brokerAddr: B_MASTER, brokerId: 0, topics: { [TOPIC]: { perm: 4 }, 'broker-b': {} } },
   ];
-  for (const registration of registrations) expect((await registerBroker(brokers, registration)).code).toBe(ResponseCode.SUCCESS);
+  for (const registration of registrations)
+    expect((await registerBroker(brokers, registration)).code).toBe(ResponseCode.SUCCESS);
   tap = await WireTap.start({ host: '127.0.0.1', port: t.server.remotingPort });
 });
 
@@ -98,14 +109,21 @@ describe('ali-ons reading routes from xnamesrv with its own name-server API', ()
     const api = newApi();
     await api.ready();
     // ali-ons's own request command and name-server invoke, with the header field added.
-    const command = RemotingCommand.createRequestCommand(RequestCode.GET_ROUTEINTO_BY_TOPIC!, { topic: TOPIC, acceptStandardJsonOnly: 'true' });
+    const command = RemotingCommand.createRequestCommand(RequestCode.GET_ROUTEINTO_BY_TOPIC!, {
+      topic: TOPIC,
+      acceptStandardJsonOnly: 'true',
+    });
     const response = await api.invokeForNameSrvAtLeastOnce(command, 3_000);
     expect(response.code).toBe(ResponseCode.SUCCESS);
     const body = response.body!.toString('utf8');
     expect(body).toContain(`{"0":"${A_MASTER}","1":"${A_SLAVE}"}`);
     const viaJson2 = JSON2.parse(body);
     expect(JSON.parse(body), 'standard JSON parses with JSON.parse and JSON2 alike').toEqual(viaJson2);
-    const sorted = { ...viaJson2, brokerDatas: sortByName(viaJson2.brokerDatas), queueDatas: sortByName(viaJson2.queueDatas) };
+    const sorted = {
+      ...viaJson2,
+      brokerDatas: sortByName(viaJson2.brokerDatas),
+      queueDatas: sortByName(viaJson2.queueDatas),
+    };
     expect(sorted).toEqual(EXPECTED_ROUTE);
     expect(sorted).toEqual(await api.getTopicRouteInfoFromNameServer(TOPIC, 3_000));
   });
@@ -133,10 +151,14 @@ describe('ali-ons reading routes from xnamesrv with its own name-server API', ()
     const client = createOfflineMQClient(`127.0.0.1:${tap.port}`, log);
     clients.push(client);
     await client.ready();
-    const published: Array<{ topic: string; info: { messageQueueList: AliOnsMessageQueue[]; orderTopic: boolean; haveTopicRouterInfo: boolean } }> = [];
+    const published: Array<{
+      topic: string;
+      info: { messageQueueList: AliOnsMessageQueue[]; orderTopic: boolean; haveTopicRouterInfo: boolean };
+    }> = [];
     const subscribed: Array<{ topic: string; queues: AliOnsMessageQueue[] }> = [];
     client.registerProducer('interop-producer', {
-      updateTopicPublishInfo: (topic: string, info: (typeof published)[number]['info']) => published.push({ topic, info }),
+      updateTopicPublishInfo: (topic: string, info: (typeof published)[number]['info']) =>
+        published.push({ topic, info }),
       isPublishTopicNeedUpdate: () => true,
     });
     client.registerConsumer('interop-consumer', {
@@ -158,7 +180,10 @@ describe('ali-ons reading routes from xnamesrv with its own name-server API', ()
     expect(published[0]!.info).toMatchObject({ orderTopic: false, haveTopicRouterInfo: true });
     expect(published[0]!.info.messageQueueList.map(queueName)).toEqual(range(8).map((i) => `broker-a#${i}`));
     expect(subscribed).toHaveLength(1);
-    expect(subscribed[0]!.queues.map(queueName)).toEqual([...range(8).map((i) => `broker-a#${i}`), ...range(4).map((i) => `broker-b#${i}`)]);
+    expect(subscribed[0]!.queues.map(queueName)).toEqual([
+      ...range(8).map((i) => `broker-a#${i}`),
+      ...range(4).map((i) => `broker-b#${i}`),
+    ]);
     expect(subscribed[0]!.queues.every((q) => q.topic === TOPIC)).toBe(true);
     expect(log.errors).toEqual([]);
   });
@@ -169,7 +194,8 @@ describe('ali-ons reading routes from xnamesrv with its own name-server API', ()
     await expect(api.getTopicRouteInfoFromNameServer('NoSuchTopic', 3_000)).rejects.toMatchObject({
       name: 'MQClientException',
       code: ResponseCode.TOPIC_NOT_EXIST,
-      message: 'No topic route info in name server for the topic: NoSuchTopic\nSee http://rocketmq.apache.org/docs/faq/ for further details.',
+      message:
+        'No topic route info in name server for the topic: NoSuchTopic\nSee http://rocketmq.apache.org/docs/faq/ for further details.',
     });
   });
 });
@@ -180,7 +206,11 @@ describe('the gateway JSON route read (ws /ws getRoute) and ali-ons', () => {
     await api.ready();
     const ws = await GatewayWs.open(t.server.httpPort, `?topics=${TOPIC}`);
     try {
-      const normalize = (route: AliOnsRouteData) => ({ ...route, brokerDatas: sortByName(route.brokerDatas), queueDatas: sortByName(route.queueDatas) });
+      const normalize = (route: AliOnsRouteData) => ({
+        ...route,
+        brokerDatas: sortByName(route.brokerDatas),
+        queueDatas: sortByName(route.queueDatas),
+      });
       expect(normalize(ws.hello.routes[TOPIC]), 'route in the gateway hello').toEqual(EXPECTED_ROUTE);
       const read = await ws.request('getRoute', { topic: TOPIC });
       expect(read.type).toBe('response');
@@ -189,13 +219,21 @@ describe('the gateway JSON route read (ws /ws getRoute) and ali-ons', () => {
       // A new master for the topic: the gateway pushes the new route, ali-ons reads the same.
       const brokers = await t.client();
       const C_MASTER = '127.0.0.1:30911';
-      await registerBroker(brokers, { brokerName: 'broker-c', brokerAddr: C_MASTER, topics: { [TOPIC]: { readQueueNums: 2, writeQueueNums: 2 }, 'broker-c': {} } });
+      await registerBroker(brokers, {
+        brokerName: 'broker-c',
+        brokerAddr: C_MASTER,
+        topics: { [TOPIC]: { readQueueNums: 2, writeQueueNums: 2 }, 'broker-c': {} },
+      });
       await ws.barrier();
       const pushed = ws.messages.filter((m) => m.type === 'route' && m.topic === TOPIC);
       expect(pushed.map((m) => m.cause)).toEqual(['register']);
       const viaAliOns = await api.getTopicRouteInfoFromNameServer(TOPIC, 3_000);
       expect(viaAliOns.brokerDatas.map((b) => b.brokerName)).toEqual(['broker-a', 'broker-b', 'broker-c']);
-      expect(viaAliOns.queueDatas.find((q) => q.brokerName === 'broker-c')).toMatchObject({ readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+      expect(viaAliOns.queueDatas.find((q) => q.brokerName === 'broker-c')).toMatchObject({
+        readQueueNums: 2,
+        writeQueueNums: 2,
+        perm: 6,
+      });
       expect(normalize(pushed[0]!.route)).toEqual(viaAliOns);
       expect(normalize((await ws.request('getRoute', { topic: TOPIC })).result.route)).toEqual(viaAliOns);
 
@@ -205,13 +243,25 @@ describe('the gateway JSON route read (ws /ws getRoute) and ali-ons', () => {
         () => ({ code: -1, message: 'ali-ons read a route for a topic that has none' }),
         (err: { code: number; message: string }) => err,
       )) as { code: number; message: string };
-      expect(missing).toMatchObject({ type: 'error', code: 'remoting_error', remotingCode: refused.code, message: refused.message });
+      expect(missing).toMatchObject({
+        type: 'error',
+        code: 'remoting_error',
+        remotingCode: refused.code,
+        message: refused.message,
+      });
 
-      const unregistered = await brokers.invoke(XRequestCode.UNREGISTER_BROKER, { clusterName: 'DefaultCluster', brokerName: 'broker-c', brokerAddr: C_MASTER, brokerId: '0' });
+      const unregistered = await brokers.invoke(XRequestCode.UNREGISTER_BROKER, {
+        clusterName: 'DefaultCluster',
+        brokerName: 'broker-c',
+        brokerAddr: C_MASTER,
+        brokerId: '0',
+      });
       expect(unregistered.code).toBe(ResponseCode.SUCCESS);
       await ws.barrier();
       expect(await api.getTopicRouteInfoFromNameServer(TOPIC, 3_000)).toEqual(EXPECTED_ROUTE);
-      expect(normalize(ws.messages.filter((m) => m.type === 'route' && m.topic === TOPIC).at(-1)!.route)).toEqual(EXPECTED_ROUTE);
+      expect(normalize(ws.messages.filter((m) => m.type === 'route' && m.topic === TOPIC).at(-1)!.route)).toEqual(
+        EXPECTED_ROUTE,
+      );
     } finally {
       await ws.close();
     }
@@ -223,7 +273,11 @@ describe('ali-ons against a name server that is still waiting for its brokers', 
     const waiting = await startTestServer({ needWaitForService: true, waitSecondsForService: 30 });
     const api = new MQClientAPI(offlineOptions(`127.0.0.1:${waiting.server.remotingPort}`, log));
     try {
-      await registerBroker(await waiting.client(), { brokerName: 'broker-a', brokerAddr: A_MASTER, topics: { [TOPIC]: {}, 'broker-a': {} } });
+      await registerBroker(await waiting.client(), {
+        brokerName: 'broker-a',
+        brokerAddr: A_MASTER,
+        topics: { [TOPIC]: {}, 'broker-a': {} },
+      });
       await api.ready();
       await expect(api.getTopicRouteInfoFromNameServer(TOPIC, 3_000)).rejects.toMatchObject({
         name: 'MQClientException',
@@ -233,8 +287,12 @@ describe('ali-ons against a name server that is still waiting for its brokers', 
       waiting.clock.increment(30_000);
       expect(waiting.server.lifecycleState()).toBe('ready');
       const route = await api.getTopicRouteInfoFromNameServer(TOPIC, 3_000);
-      expect(route.brokerDatas).toEqual([{ brokerAddrs: { '0': A_MASTER }, brokerName: 'broker-a', cluster: 'DefaultCluster' }]);
-      expect(route.queueDatas).toEqual([{ brokerName: 'broker-a', perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4 }]);
+      expect(route.brokerDatas).toEqual([
+        { brokerAddrs: { '0': A_MASTER }, brokerName: 'broker-a', cluster: 'DefaultCluster' },
+      ]);
+      expect(route.queueDatas).toEqual([
+        { brokerName: 'broker-a', perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4 },
+      ]);
     } finally {
       await api.close();
       await waiting.stop();

@@ -9,7 +9,14 @@ const require = createRequire(import.meta.url);
 
 export interface AliOnsRouteData {
   brokerDatas: Array<{ brokerName: string; brokerAddrs: Record<string, string>; cluster?: string }>;
-  queueDatas: Array<{ brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number; topicSysFlag?: number; topicSynFlag?: number }>;
+  queueDatas: Array<{
+    brokerName: string;
+    readQueueNums: number;
+    writeQueueNums: number;
+    perm: number;
+    topicSysFlag?: number;
+    topicSynFlag?: number;
+  }>;
   filterServerTable?: Record<string, unknown>;
   orderTopicConf?: string;
 }
@@ -43,7 +50,11 @@ export interface AliOnsClient extends AliOnsClientApi {
   registerConsumer(group: string, consumer: unknown): void;
   updateTopicRouteInfoFromNameServer(topic: string): Promise<void>;
   findBrokerAddressInPublish(brokerName: string): string | undefined;
-  findBrokerAddressInSubscribe(brokerName: string, brokerId: number, onlyThisBroker: boolean): { brokerAddr: string; slave: boolean } | null;
+  findBrokerAddressInSubscribe(
+    brokerName: string,
+    brokerId: number,
+    onlyThisBroker: boolean,
+  ): { brokerAddr: string; slave: boolean } | null;
   _producerTable: Map<string, unknown>;
   _consumerTable: Map<string, unknown>;
 }
@@ -105,5 +116,7 @@ export function createOfflineMQClient(nameSrv: string, log: AliOnsLog): AliOnsCl
       await api.prototype.init.call(this);
     }
   }
-  return new OfflineMQClient(new ClientConfig({ ...offlineOptions(nameSrv, log), instanceName: `xnamesrv-interop-${process.pid}` })) as unknown as AliOnsClient;
+  return new OfflineMQClient(
+    new ClientConfig({ ...offlineOptions(nameSrv, log), instanceName: `xnamesrv-interop-${process.pid}` }),
+  ) as unknown as AliOnsClient;
 }

@@ -33,7 +33,9 @@ export class WireTap {
   }
 
   requests(code?: number): RemotingCommand[] {
-    return this.frames.filter((f) => f.direction === 'toServer' && (code === undefined || f.command.code === code)).map((f) => f.command);
+    return this.frames
+      .filter((f) => f.direction === 'toServer' && (code === undefined || f.command.code === code))
+      .map((f) => f.command);
   }
 
   /** The response relayed back for a request (matched by opaque). */

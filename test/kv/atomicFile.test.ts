@@ -38,14 +38,18 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'target');
     await mkdir(path);
     await writeFile(join(path, 'inside'), 'x');
-    await expect(writeFileAtomic(path, 'data')).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) });
+    await expect(writeFileAtomic(path, 'data')).rejects.toMatchObject({
+      code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/),
+    });
     expect((await stat(path)).isDirectory()).toBe(true);
     expect(await readdir(dir)).toEqual(['target']);
   });
 
   it('rejects when the parent is a file', async () => {
     await writeFile(join(dir, 'plain'), 'x');
-    await expect(writeFileAtomic(join(dir, 'plain', 'child'), 'data')).rejects.toMatchObject({ code: expect.stringMatching(/ENOTDIR|EEXIST/) });
+    await expect(writeFileAtomic(join(dir, 'plain', 'child'), 'data')).rejects.toMatchObject({
+      code: expect.stringMatching(/ENOTDIR|EEXIST/),
+    });
   });
 
   it.skipIf(isRoot)('rejects with EACCES in a read-only directory and keeps the old content', async () => {
@@ -59,7 +63,9 @@ describe('writeFileAtomic', () => {
 
   it('never lets a reader see a torn file while writers race', async () => {
     const path = join(dir, 'race.json');
-    const payloads = Array.from({ length: 4 }, (_, i) => JSON.stringify({ writer: i, fill: String(i).repeat(256 * 1024) }));
+    const payloads = Array.from({ length: 4 }, (_, i) =>
+      JSON.stringify({ writer: i, fill: String(i).repeat(256 * 1024) }),
+    );
     await writeFileAtomic(path, payloads[0]!);
     let stop = false;
     let reads = 0;

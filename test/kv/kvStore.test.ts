@@ -46,7 +46,9 @@ describe('KvStore', () => {
     const store = await loaded(path);
     expect(await store.put(ORDER, 'TopicTest', 'broker-a:4;broker-b:4')).toEqual({ ok: true });
     expect(await store.put('ns2', 'k', 'v')).toEqual({ ok: true });
-    expect(await onDisk(path)).toEqual({ configTable: { [ORDER]: { TopicTest: 'broker-a:4;broker-b:4' }, ns2: { k: 'v' } } });
+    expect(await onDisk(path)).toEqual({
+      configTable: { [ORDER]: { TopicTest: 'broker-a:4;broker-b:4' }, ns2: { k: 'v' } },
+    });
 
     const restarted = await loaded(path);
     expect(restarted.get(ORDER, 'TopicTest')).toBe('broker-a:4;broker-b:4');
@@ -88,7 +90,9 @@ describe('KvStore', () => {
   it('serializes concurrent puts so none is lost, in memory or on disk', async () => {
     const path = join(dir, 'kvConfig.json');
     const store = await loaded(path);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.put(`ns${i % 3}`, `key${i}`, `value${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.put(`ns${i % 3}`, `key${i}`, `value${i}`)),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     const restarted = await loaded(path);
     for (let i = 0; i < 50; i++) expect(restarted.get(`ns${i % 3}`, `key${i}`)).toBe(`value${i}`);
@@ -121,7 +125,13 @@ describe('KvStore', () => {
 
   it('refuses a corrupt file, naming it, instead of starting empty', async () => {
     const path = join(dir, 'kvConfig.json');
-    for (const text of ['{"configTable":{"ns":{"k":"v"}', '', '[]', '{"configTable":{"ns":{"k":1}}}', '{"configTable":{"ns":"x"}}']) {
+    for (const text of [
+      '{"configTable":{"ns":{"k":"v"}',
+      '',
+      '[]',
+      '{"configTable":{"ns":{"k":1}}}',
+      '{"configTable":{"ns":"x"}}',
+    ]) {
       await writeFile(path, text);
       const result = await new KvStore({ path }).load();
       expect(result.ok, text).toBe(false);
@@ -171,8 +181,10 @@ describe('KvStore', () => {
     await rm(path, { recursive: true });
     expect(await store.put('ns', 'again', '3')).toEqual({ ok: true });
     expect(store.degraded).toBeUndefined();
-    expect(await onDisk(path)).toEqual({ configTable: { ns: { ...(before as { configTable: { ns: object } }).configTable.ns, again: '3' } } });
-    expect(memoryOf(store)).toEqual((await onDisk(path) as { configTable: object }).configTable);
+    expect(await onDisk(path)).toEqual({
+      configTable: { ns: { ...(before as { configTable: { ns: object } }).configTable.ns, again: '3' } },
+    });
+    expect(memoryOf(store)).toEqual(((await onDisk(path)) as { configTable: object }).configTable);
   });
 
   it('with an injected failing writer, memory stays equal to the last good file', async () => {
@@ -230,7 +242,13 @@ describe('KvStore', () => {
 
   it('serializes with sorted keys', () => {
     const table = new Map([
-      ['b', new Map([['y', '2'], ['x', '1']])],
+      [
+        'b',
+        new Map([
+          ['y', '2'],
+          ['x', '1'],
+        ]),
+      ],
       ['a', new Map<string, string>()],
     ]);
     expect(serializeTable(table)).toBe('{"configTable":{"a":{},"b":{"x":"1","y":"2"}}}');

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { assertEvent, createActor, fromPromise, SimulatedClock, type InspectionEvent } from 'xstate';
 import { brokerKeyOf, type BrokerRegistration, type BrokerRemoval } from '../../machines/broker.js';
 import { createBrokerRegistry, type BrokerActorRef } from '../../machines/brokerRegistry.js';
-import { evaluateWaitTarget, lifecycleStateOf, nameServerMachine, type LifecycleSettings } from '../../machines/nameServer.js';
+import {
+  evaluateWaitTarget,
+  lifecycleStateOf,
+  nameServerMachine,
+  type LifecycleSettings,
+} from '../../machines/nameServer.js';
 import { stateName, TransitionObserver, type Transition } from '../../src/observe/transitions.js';
 import { summarizeContext } from '../../src/observe/contextSummary.js';
 
@@ -68,7 +73,12 @@ describe('nameServer machine', () => {
   });
 
   it('fails when start-up rejects, with the reason', async () => {
-    const { actor, state } = await startActor(settings(), fromPromise<void>(async () => { throw new Error('listen EADDRINUSE'); }));
+    const { actor, state } = await startActor(
+      settings(),
+      fromPromise<void>(async () => {
+        throw new Error('listen EADDRINUSE');
+      }),
+    );
     expect(state()).toBe('failed');
     expect(actor.getSnapshot().context.reason).toBe('listen EADDRINUSE');
     expect(actor.getSnapshot().status).toBe('done');
@@ -98,8 +108,9 @@ describe('nameServer machine', () => {
     clock.increment(300_000);
     expect(state()).toBe('timedOut');
     expect(actor.getSnapshot().matches({ timedOut: 'serving' })).toBe(true);
-    expect(evaluateWaitTarget(actor.getSnapshot().context.settings, actor.getSnapshot().context.liveBrokers).missing)
-      .toEqual(['live master for DefaultCluster/a']);
+    expect(
+      evaluateWaitTarget(actor.getSnapshot().context.settings, actor.getSnapshot().context.liveBrokers).missing,
+    ).toEqual(['live master for DefaultCluster/a']);
     actor.send({ type: 'BROKER.REGISTERED', registration: registration('a', 0) });
     expect(state()).toBe('ready');
   });
@@ -192,7 +203,10 @@ describe('nameServer machine', () => {
     const names = await startActor(settings({ waitForBrokerNames: ['DefaultCluster/a'] }));
     names.clock.increment(45_000);
     names.actor.send({ type: 'BROKER.REGISTERED', registration: registration('a', 1) });
-    names.actor.send({ type: 'BROKER.REGISTERED', registration: { ...registration('a', 1), brokerId: 0, generation: 2 } });
+    names.actor.send({
+      type: 'BROKER.REGISTERED',
+      registration: { ...registration('a', 1), brokerId: 0, generation: 2 },
+    });
     const namesOrder = names.transitions.map((t) => `${t.machine}:${t.to}`);
     expect(namesOrder.slice(-2)).toEqual(['broker:registered', 'nameServer:ready']);
   });

@@ -6,7 +6,12 @@ import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { parseFastjsonText } from '../../src/route/jsonParse.js';
 import { registerBrokerRequest } from '../support/broker.js';
-import { AFTER_HEARTBEAT_TIMEOUT, BROKER_HEARTBEAT_TIMEOUT_MS, type BrokerPath, type BrokerSnapshot } from './brokerModel.js';
+import {
+  AFTER_HEARTBEAT_TIMEOUT,
+  BROKER_HEARTBEAT_TIMEOUT_MS,
+  type BrokerPath,
+  type BrokerSnapshot,
+} from './brokerModel.js';
 import type { CoverageRecorder } from './inventory.js';
 import { launchServer, TransitionLog, type LaunchedServer } from './liveServer.js';
 import { describeEvent } from './paths.js';
@@ -62,7 +67,11 @@ export class BrokerPathRunner {
 
   async run(path: BrokerPath, index: number): Promise<void> {
     const port = 30000 + index;
-    const broker = { clusterName: 'DefaultCluster', brokerName: `model-broker-${index}`, brokerAddr: `127.0.0.1:${port}` };
+    const broker = {
+      clusterName: 'DefaultCluster',
+      brokerName: `model-broker-${index}`,
+      brokerAddr: `127.0.0.1:${port}`,
+    };
     const brokerKey = brokerKeyOf(broker.clusterName, broker.brokerAddr);
     const topic = `ModelTopic-${index}`;
     const connections = new Map<number, RemotingClient>();
@@ -78,7 +87,11 @@ export class BrokerPathRunner {
       return client;
     };
     const register = async (connectionId: number) => {
-      const { extFields, body } = registerBrokerRequest({ ...broker, heartbeatTimeoutMillis: BROKER_HEARTBEAT_TIMEOUT_MS, topics: { [topic]: {}, [broker.brokerName]: {} } });
+      const { extFields, body } = registerBrokerRequest({
+        ...broker,
+        heartbeatTimeoutMillis: BROKER_HEARTBEAT_TIMEOUT_MS,
+        topics: { [topic]: {}, [broker.brokerName]: {} },
+      });
       const response = await (await connection(connectionId)).invoke(RequestCode.REGISTER_BROKER, extFields, body);
       expect(response.code, 'REGISTER_BROKER answer').toBe(ResponseCode.SUCCESS);
       lastRefresh = this.launched.clock.now();
@@ -103,7 +116,9 @@ export class BrokerPathRunner {
               await register((event as Extract<BrokerEvent, { type: 'REGISTER' }>).registration.connectionId);
               break;
             case 'HEARTBEAT': {
-              const response = await (await connection(previous!.context.connectionId)).invoke(RequestCode.BROKER_HEARTBEAT, broker);
+              const response = await (
+                await connection(previous!.context.connectionId)
+              ).invoke(RequestCode.BROKER_HEARTBEAT, broker);
               expect(response.code, 'BROKER_HEARTBEAT answer').toBe(ResponseCode.SUCCESS);
               lastRefresh = this.launched.clock.now();
               break;
@@ -124,10 +139,14 @@ export class BrokerPathRunner {
               this.launched.clock.increment(lastRefresh + BROKER_HEARTBEAT_TIMEOUT_MS - this.launched.clock.now());
               break;
             default:
-              throw new Error(`no way to drive broker event ${event.type} against a running server: teach test/model/brokerExecutor.ts`);
+              throw new Error(
+                `no way to drive broker event ${event.type} against a running server: teach test/model/brokerExecutor.ts`,
+              );
           }
           const seen = this.log.since(mark).map((t) => `${t.machine} ${t.actorId}: ${t.from}->${t.to} (${t.event})`);
-          expect(seen, 'transitions on server.transitions').toEqual(expectedTransitions(brokerKey, previous, event, step.state));
+          expect(seen, 'transitions on server.transitions').toEqual(
+            expectedTransitions(brokerKey, previous, event, step.state),
+          );
 
           const value = stateName(step.state.value);
           const route = await this.probe.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
@@ -138,11 +157,18 @@ export class BrokerPathRunner {
               ResponseCode.SUCCESS,
               [{ brokerAddrs: { '0': broker.brokerAddr }, brokerName: broker.brokerName, cluster: broker.clusterName }],
             ]);
-            expect(cluster.brokerAddrTable[broker.brokerName]?.brokerAddrs, 'cluster info').toEqual({ '0': broker.brokerAddr });
-            expect(snapshot, 'brokerSnapshots()').toMatchObject({ state: 'registered', heartbeatTimeoutMillis: BROKER_HEARTBEAT_TIMEOUT_MS, lastRefresh });
+            expect(cluster.brokerAddrTable[broker.brokerName]?.brokerAddrs, 'cluster info').toEqual({
+              '0': broker.brokerAddr,
+            });
+            expect(snapshot, 'brokerSnapshots()').toMatchObject({
+              state: 'registered',
+              heartbeatTimeoutMillis: BROKER_HEARTBEAT_TIMEOUT_MS,
+              lastRefresh,
+            });
             // A new connection makes a new generation; the same connection keeps it.
             const connectionId = step.state.context.connectionId;
-            if (generation === 0 || connectionId !== generationConnection) expect(snapshot!.generation).toBeGreaterThan(generation);
+            if (generation === 0 || connectionId !== generationConnection)
+              expect(snapshot!.generation).toBeGreaterThan(generation);
             else expect(snapshot!.generation).toBe(generation);
             generation = snapshot!.generation;
             generationConnection = connectionId;
@@ -154,7 +180,8 @@ export class BrokerPathRunner {
           }
           expect(this.server.lifecycleState(), 'the name server stays ready').toBe('ready');
         } catch (err) {
-          (err as Error).message = `step ${i} (${describeEvent(event)} => ${stateName(step.state.value)}): ${(err as Error).message}`;
+          (err as Error).message =
+            `step ${i} (${describeEvent(event)} => ${stateName(step.state.value)}): ${(err as Error).message}`;
           throw err;
         }
         previous = step.state;
@@ -175,14 +202,21 @@ export class BrokerPathRunner {
   }
 }
 
-function expectedTransitions(brokerKey: string, before: BrokerSnapshot | undefined, event: { type: string }, after: BrokerSnapshot): string[] {
+function expectedTransitions(
+  brokerKey: string,
+  before: BrokerSnapshot | undefined,
+  event: { type: string },
+  after: BrokerSnapshot,
+): string[] {
   const to = stateName(after.value);
   switch (event.type) {
     case 'xstate.init':
       return [`broker ${brokerKey}: null->registered (xstate.init)`];
     case 'CONNECTION_CLOSED':
       // The close of a connection the broker has left is fenced: nothing happens.
-      return (event as unknown as { connectionId: number }).connectionId === before!.context.connectionId ? [`broker ${brokerKey}: registered->${to} (CONNECTION_CLOSED)`] : [];
+      return (event as unknown as { connectionId: number }).connectionId === before!.context.connectionId
+        ? [`broker ${brokerKey}: registered->${to} (CONNECTION_CLOSED)`]
+        : [];
     default:
       return [`broker ${brokerKey}: registered->${to} (${event.type})`];
   }

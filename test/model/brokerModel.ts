@@ -20,7 +20,12 @@ export function modelRegistration(connectionId: number): BrokerRegistration {
   };
 }
 
-export function generateBrokerPaths(simplePathLimit = 80): { shortest: BrokerPath[]; simple: BrokerPath[]; fenced: BrokerPath[]; simpleSkipped?: number } {
+export function generateBrokerPaths(simplePathLimit = 80): {
+  shortest: BrokerPath[];
+  simple: BrokerPath[];
+  fenced: BrokerPath[];
+  simpleSkipped?: number;
+} {
   const generated = brokerPaths(modelRegistration(1), brokerEvents(modelRegistration), simplePathLimit);
   // rocketmq#11043: the broker re-registered on connection 2, then connection 1 closes.
   const fencedEvents: BrokerEvent[] = [
@@ -29,5 +34,10 @@ export function generateBrokerPaths(simplePathLimit = 80): { shortest: BrokerPat
     { type: 'HEARTBEAT' },
     { type: 'CONNECTION_CLOSED', connectionId: 2 },
   ];
-  return { ...generated, fenced: [scriptedBrokerPath('broker / scripted: fenced close (rocketmq#11043)', modelRegistration(1), fencedEvents)] };
+  return {
+    ...generated,
+    fenced: [
+      scriptedBrokerPath('broker / scripted: fenced close (rocketmq#11043)', modelRegistration(1), fencedEvents),
+    ],
+  };
 }

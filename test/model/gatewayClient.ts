@@ -38,7 +38,9 @@ export class GatewayWs {
     await within(
       new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`gateway upgrade refused: HTTP ${res.statusCode}`)));
+        ws.once('unexpected-response', (_req, res) =>
+          reject(new Error(`gateway upgrade refused: HTTP ${res.statusCode}`)),
+        );
         ws.once('error', reject);
       }),
       'the gateway WebSocket to open',
@@ -60,7 +62,10 @@ export class GatewayWs {
   async request(op: string, fields: Record<string, unknown> = {}): Promise<GatewayMessage> {
     const id = this.nextId++;
     this.ws.send(JSON.stringify({ op, id, ...fields }));
-    return this.waitFor((m) => (m.type === 'response' || m.type === 'error') && m.id === id, `the gateway's answer to ${op} #${id}`);
+    return this.waitFor(
+      (m) => (m.type === 'response' || m.type === 'error') && m.id === id,
+      `the gateway's answer to ${op} #${id}`,
+    );
   }
 
   /** Everything the server streamed before answering this ping has arrived. */

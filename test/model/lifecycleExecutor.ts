@@ -108,7 +108,11 @@ export class LifecycleRun {
 
   // ---------------------------------------------------------------- inputs
 
-  private async exec(event: NameServerEvent | { type: string }, before: ModelSnapshot | undefined, nextEvent: { type: string } | undefined): Promise<void> {
+  private async exec(
+    event: NameServerEvent | { type: string },
+    before: ModelSnapshot | undefined,
+    nextEvent: { type: string } | undefined,
+  ): Promise<void> {
     switch (event.type) {
       case 'xstate.init':
         return this.launch(nextEvent?.type === STARTUP_ERROR);
@@ -150,11 +154,14 @@ export class LifecycleRun {
         return this.dropConnection((event as Extract<NameServerEvent, { type: 'BROKER.CONNECTION_CLOSED' }>).brokerKey);
       case 'BROKER.REMOVED': {
         const removal = (event as Extract<NameServerEvent, { type: 'BROKER.REMOVED' }>).removal;
-        if (removal.reason !== 'expired') throw new Error(`the executor drives BROKER.REMOVED only as an expiry, not ${removal.reason}`);
+        if (removal.reason !== 'expired')
+          throw new Error(`the executor drives BROKER.REMOVED only as an expiry, not ${removal.reason}`);
         return this.expire(removal.brokerKey, before!);
       }
       default:
-        throw new Error(`no way to drive event ${event.type} against a running server: teach test/model/lifecycleExecutor.ts`);
+        throw new Error(
+          `no way to drive event ${event.type} against a running server: teach test/model/lifecycleExecutor.ts`,
+        );
     }
   }
 
@@ -174,13 +181,21 @@ export class LifecycleRun {
     const trackWaiting = (t: Transition) => {
       if (t.machine === 'nameServer' && t.from === 'starting' && t.to.startsWith('waiting')) this.waitingSince = t.at;
     };
-    this.launched = await launchServer({ settings, failure: this.failure, inspectors: [this.recorder.inspect], onTransition: [trackWaiting, this.log.listener] });
+    this.launched = await launchServer({
+      settings,
+      failure: this.failure,
+      inspectors: [this.recorder.inspect],
+      onTransition: [trackWaiting, this.log.listener],
+    });
   }
 
   private attachServerStreams(): void {
     const server = this.server!;
     // Both observers are fed the same inspection events, so they number them alike.
-    expect(server.transitions.currentSeq, 'server.transitions and the test observer saw the same transitions so far').toBe(this.launched.observer.currentSeq);
+    expect(
+      server.transitions.currentSeq,
+      'server.transitions and the test observer saw the same transitions so far',
+    ).toBe(this.launched.observer.currentSeq);
     this.serverLog = new TransitionLog();
     server.transitions.onTransition(this.serverLog.listener);
     this.serverAll = new TransitionLog();
@@ -195,7 +210,9 @@ export class LifecycleRun {
     if (stateName(before.value) === 'starting') {
       // Nothing outside can stop a server that NameServer.start has not handed
       // out yet; the lifecycle actor's own STOP is the only input there is.
-      this.notes.push('STOP while starting sent to the lifecycle actor (no outside handle exists before NameServer.start resolves)');
+      this.notes.push(
+        'STOP while starting sent to the lifecycle actor (no outside handle exists before NameServer.start resolves)',
+      );
       this.launched.lifecycleActor().send({ type: 'STOP', reason: 'model stop' });
       this.server = await within(this.launched.started, 'NameServer.start to resolve after STOP');
       this.attachServerStreams();
@@ -248,7 +265,11 @@ export class LifecycleRun {
   private async heartbeat(brokerKey: string): Promise<void> {
     const broker = this.brokerOf(brokerKey);
     const client = await this.connectionOf(brokerKey);
-    const response = await client.invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: broker.clusterName, brokerAddr: broker.brokerAddr, brokerName: broker.brokerName });
+    const response = await client.invoke(RequestCode.BROKER_HEARTBEAT, {
+      clusterName: broker.clusterName,
+      brokerAddr: broker.brokerAddr,
+      brokerName: broker.brokerName,
+    });
     expect(response.code, 'BROKER_HEARTBEAT answer').toBe(ResponseCode.SUCCESS);
     this.lastRefresh.set(brokerKey, this.launched.clock.now());
   }
@@ -302,7 +323,8 @@ export class LifecycleRun {
   private pendingLifecycleDeadline(before: ModelSnapshot): number | undefined {
     const value = stateName(before.value);
     const s = this.config.settings;
-    if (value === 'waiting.holding') return this.waitingSince! + Math.min(s.waitSecondsForService, s.waitTimeoutSeconds) * 1000;
+    if (value === 'waiting.holding')
+      return this.waitingSince! + Math.min(s.waitSecondsForService, s.waitTimeoutSeconds) * 1000;
     if (value === 'waiting.targetPending') return this.waitingSince! + s.waitTimeoutSeconds * 1000;
     return undefined;
   }
@@ -311,7 +333,9 @@ export class LifecycleRun {
     const expiry = this.lastRefresh.get(brokerKey)! + MODEL_HEARTBEAT_TIMEOUT_MS;
     const deadline = this.pendingLifecycleDeadline(before);
     if (deadline !== undefined && expiry >= deadline) {
-      throw new Error(`path not executable in time: ${brokerKey} expires at +${expiry - this.waitingSince!} ms, not before the lifecycle timer at +${deadline - this.waitingSince!} ms`);
+      throw new Error(
+        `path not executable in time: ${brokerKey} expires at +${expiry - this.waitingSince!} ms, not before the lifecycle timer at +${deadline - this.waitingSince!} ms`,
+      );
     }
     const mark = this.log.length;
     await this.advanceTo(expiry, before, brokerKey);
@@ -323,7 +347,11 @@ export class LifecycleRun {
 
   // ---------------------------------------------------------- observations
 
-  private async check(before: ModelSnapshot | undefined, event: { type: string }, expected: ModelSnapshot): Promise<void> {
+  private async check(
+    before: ModelSnapshot | undefined,
+    event: { type: string },
+    expected: ModelSnapshot,
+  ): Promise<void> {
     const value = stateName(expected.value);
     const top = lifecycleStateOf(expected.value as string);
     const live = [...expected.context.liveBrokers.keys()].sort();
@@ -332,13 +360,21 @@ export class LifecycleRun {
     // The running actor agrees with the model.
     const actual = this.launched.lifecycleActor().getSnapshot();
     expect(stateName(actual.value), 'lifecycle actor state').toBe(value);
-    expect([...(actual.context.liveBrokers as Map<string, unknown>).keys()].sort(), 'lifecycle actor live brokers').toEqual(
-      top === 'stopped' || top === 'failed' ? [] : live,
-    );
+    expect(
+      [...(actual.context.liveBrokers as Map<string, unknown>).keys()].sort(),
+      'lifecycle actor live brokers',
+    ).toEqual(top === 'stopped' || top === 'failed' ? [] : live);
 
     this.checkTransitions(this.log.since(this.stepMark), before, event, expected, 'test observer');
-    if (this.serverLog && event.type !== STARTUP_DONE && !(event.type === 'STOP' && before && stateName(before.value) === 'starting')) {
-      expect(this.serverLog.since(this.serverStepMark), 'server.transitions reports what the inspector-fed observer reports').toEqual(this.log.since(this.stepMark));
+    if (
+      this.serverLog &&
+      event.type !== STARTUP_DONE &&
+      !(event.type === 'STOP' && before && stateName(before.value) === 'starting')
+    ) {
+      expect(
+        this.serverLog.since(this.serverStepMark),
+        'server.transitions reports what the inspector-fed observer reports',
+      ).toEqual(this.log.since(this.stepMark));
     }
 
     await this.checkGatewayStream(event);
@@ -363,12 +399,18 @@ export class LifecycleRun {
     const ws = this.ws;
     if (!ws || !this.serverAll) return;
     if (event.type === STARTUP_DONE) {
-      expect(ws.hello.lifecycle, 'gateway hello lifecycle').toMatchObject({ state: this.server!.lifecycle().state, detail: this.server!.lifecycle().detail });
+      expect(ws.hello.lifecycle, 'gateway hello lifecycle').toMatchObject({
+        state: this.server!.lifecycle().state,
+        detail: this.server!.lifecycle().detail,
+      });
       return;
     }
     if (event.type === 'STOP') {
       // Shutdown runs the gateway's hook first: it streams the stopping transition, then closes clients with 1001.
-      expect(await within(ws.closed, 'the gateway to close the stream on shutdown'), 'gateway close on shutdown').toMatchObject({ code: 1001 });
+      expect(
+        await within(ws.closed, 'the gateway to close the stream on shutdown'),
+        'gateway close on shutdown',
+      ).toMatchObject({ code: 1001 });
     } else if (ws.isOpen) {
       await ws.barrier();
     } else {
@@ -379,7 +421,13 @@ export class LifecycleRun {
     expect(streamed, `gateway stream for ${event.type}`).toEqual(reported);
   }
 
-  private checkTransitions(seen: Transition[], before: ModelSnapshot | undefined, event: { type: string }, expected: ModelSnapshot, source: string): void {
+  private checkTransitions(
+    seen: Transition[],
+    before: ModelSnapshot | undefined,
+    event: { type: string },
+    expected: ModelSnapshot,
+    source: string,
+  ): void {
     const lifecycle = seen.filter((t) => t.machine === 'nameServer');
     const from = before ? stateName(before.value) : null;
     const to = stateName(expected.value);
@@ -388,27 +436,41 @@ export class LifecycleRun {
     } else {
       expect(lifecycle.length, `${source}: lifecycle transitions for ${event.type}`).toBeGreaterThan(0);
       expect(lifecycle[0]!.from, `${source}: first lifecycle transition starts where the model was`).toBe(from);
-      expect(lifecycle[lifecycle.length - 1]!.to, `${source}: last lifecycle transition ends where the model is`).toBe(to);
+      expect(lifecycle[lifecycle.length - 1]!.to, `${source}: last lifecycle transition ends where the model is`).toBe(
+        to,
+      );
       for (let i = 1; i < lifecycle.length; i++) expect(lifecycle[i]!.from).toBe(lifecycle[i - 1]!.to);
       // A registration reaches the name server as the broker registry's BROKER.LIVE, once the broker's actor took it.
       const cause = event.type === 'BROKER.REGISTERED' ? 'BROKER.LIVE' : event.type;
       expect(lifecycle[0]!.event, `${source}: the lifecycle transition names its cause`).toBe(cause);
       if (event.type === 'BROKER.REGISTERED') {
         const brokerAt = seen.findIndex((t) => t.machine === 'broker');
-        expect(brokerAt, `${source}: the broker's transition comes before the lifecycle transition it completes`).toBeGreaterThan(-1);
-        expect(brokerAt, `${source}: the broker's transition comes before the lifecycle transition it completes`).toBeLessThan(seen.indexOf(lifecycle[0]!));
+        expect(
+          brokerAt,
+          `${source}: the broker's transition comes before the lifecycle transition it completes`,
+        ).toBeGreaterThan(-1);
+        expect(
+          brokerAt,
+          `${source}: the broker's transition comes before the lifecycle transition it completes`,
+        ).toBeLessThan(seen.indexOf(lifecycle[0]!));
       }
     }
-    const brokers = seen.filter((t) => t.machine === 'broker').map((t) => `${t.actorId}: ${t.from}->${t.to} (${t.event})`);
+    const brokers = seen
+      .filter((t) => t.machine === 'broker')
+      .map((t) => `${t.actorId}: ${t.from}->${t.to} (${t.event})`);
     if (event.type === SHUTDOWN_DONE || event.type === SHUTDOWN_ERROR) {
       // Closing the remoting server closes the brokers' connections (also when
       // a shutdown hook failed): each live broker ends `disconnected` while the
       // lifecycle is still stopping.
-      const disconnects = [...before!.context.liveBrokers.keys()].map((key) => `${key}: registered->disconnected (CONNECTION_CLOSED)`).sort();
+      const disconnects = [...before!.context.liveBrokers.keys()]
+        .map((key) => `${key}: registered->disconnected (CONNECTION_CLOSED)`)
+        .sort();
       expect(brokers.sort(), `${source}: broker transitions for ${event.type}`).toEqual(disconnects);
       return;
     }
-    expect(brokers, `${source}: broker transitions for ${event.type}`).toEqual(this.expectedBrokerTransitions(before, event));
+    expect(brokers, `${source}: broker transitions for ${event.type}`).toEqual(
+      this.expectedBrokerTransitions(before, event),
+    );
   }
 
   private expectedBrokerTransitions(before: ModelSnapshot | undefined, event: { type: string }): string[] {
@@ -416,7 +478,9 @@ export class LifecycleRun {
     switch (e.type) {
       case 'BROKER.REGISTERED': {
         const key = e.registration.brokerKey;
-        return before?.context.liveBrokers.has(key) ? [`${key}: registered->registered (REGISTER)`] : [`${key}: null->registered (xstate.init)`];
+        return before?.context.liveBrokers.has(key)
+          ? [`${key}: registered->registered (REGISTER)`]
+          : [`${key}: null->registered (xstate.init)`];
       }
       case 'BROKER.HEARTBEAT':
         return [`${e.brokerKey}: registered->registered (HEARTBEAT)`];
@@ -440,7 +504,10 @@ export class LifecycleRun {
   private async checkServing(top: string, value: string, expected: ModelSnapshot): Promise<void> {
     const server = this.server!;
     const serving = this.expectedServing(top);
-    const liveBrokers = [...expected.context.liveBrokers.entries()].map(([key, b]) => ({ ...b, brokerAddr: key.slice(key.indexOf('|') + 1) }));
+    const liveBrokers = [...expected.context.liveBrokers.entries()].map(([key, b]) => ({
+      ...b,
+      brokerAddr: key.slice(key.indexOf('|') + 1),
+    }));
     const target = waitTargetOracle(this.config, liveBrokers);
 
     // Readiness probe.
@@ -462,11 +529,17 @@ export class LifecycleRun {
       if (top === 'timedOut') expect(ready.body.routesRefused).toMatch(/timed out .*waitTimeoutAction=refuse/);
       if (top === 'stopping') expect(ready.body.routesRefused).toMatch(/^shutting down/);
     }
-    if (degraded) expect(ready.body.degradedReasons.join('\n'), `/readyz degradedReasons in ${value}`).toMatch(/waitTimeoutAction=serve\): serving the routes of the \d+ live broker/);
+    if (degraded)
+      expect(ready.body.degradedReasons.join('\n'), `/readyz degradedReasons in ${value}`).toMatch(
+        /waitTimeoutAction=serve\): serving the routes of the \d+ live broker/,
+      );
     else expect(ready.body.degradedReasons, `/readyz degradedReasons in ${value}`).toEqual([]);
-    expect(ready.body.tags, `/readyz tags in ${value}`).toEqual(
-      ['live', ...(serving && top !== 'stopping' ? ['ready'] : []), ...(serving ? ['servingRoutes'] : []), ...(degraded ? ['degraded'] : [])],
-    );
+    expect(ready.body.tags, `/readyz tags in ${value}`).toEqual([
+      'live',
+      ...(serving && top !== 'stopping' ? ['ready'] : []),
+      ...(serving ? ['servingRoutes'] : []),
+      ...(degraded ? ['degraded'] : []),
+    ]);
     expect(ready.body.reason, '/readyz reason').toBe(top === 'stopping' ? 'model stop' : null);
     expect((await httpGet(server.httpPort, '/livez')).status, '/livez').toBe(200);
 
@@ -476,34 +549,64 @@ export class LifecycleRun {
     if (!serving) {
       expect([route.code, route.remark], `route read in ${value}`).toEqual([ResponseCode.SYSTEM_ERROR, NOT_READY]);
     } else if (!this.topicQueuesExist) {
-      expect(route.code, `route read in ${value} with no master registered since broker-a was last empty`).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      expect(route.code, `route read in ${value} with no master registered since broker-a was last empty`).toBe(
+        ResponseCode.TOPIC_NOT_EXIST,
+      );
     } else {
       expect([route.code, route.remark ?? null], `route read in ${value}`).toEqual([ResponseCode.SUCCESS, null]);
       const data = parseJson(route.body);
       expect(data.brokerDatas, 'route brokerDatas').toEqual(expectedBrokerDatas(liveBrokers));
-      expect(data.queueDatas.map((q: { brokerName: string }) => q.brokerName), 'route queueDatas').toEqual(['broker-a']);
+      expect(
+        data.queueDatas.map((q: { brokerName: string }) => q.brokerName),
+        'route queueDatas',
+      ).toEqual(['broker-a']);
     }
     if (this.ws?.isOpen) await this.checkGatewayReads(this.ws, value, top, serving, route);
     const cluster = parseJson((await probe.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).body);
-    expect(cluster.brokerAddrTable, `cluster info in ${value}`).toEqual(Object.fromEntries(expectedBrokerDatas(liveBrokers).map((d) => [d.brokerName, d])));
-    expect(server.brokerSnapshots().map((b) => `${b.brokerKey}:${b.state}`).sort(), 'brokerSnapshots()').toEqual(liveBrokers.map((b) => `${b.clusterName}|${b.brokerAddr}:registered`).sort());
+    expect(cluster.brokerAddrTable, `cluster info in ${value}`).toEqual(
+      Object.fromEntries(expectedBrokerDatas(liveBrokers).map((d) => [d.brokerName, d])),
+    );
+    expect(
+      server
+        .brokerSnapshots()
+        .map((b) => `${b.brokerKey}:${b.state}`)
+        .sort(),
+      'brokerSnapshots()',
+    ).toEqual(liveBrokers.map((b) => `${b.clusterName}|${b.brokerAddr}:registered`).sort());
   }
 
   /** The gateway's JSON reads agree with the probe and the TCP route read. */
-  private async checkGatewayReads(ws: GatewayWs, value: string, top: string, serving: boolean, route: { code: number; remark?: string | null; body?: Buffer | null }): Promise<void> {
+  private async checkGatewayReads(
+    ws: GatewayWs,
+    value: string,
+    top: string,
+    serving: boolean,
+    route: { code: number; remark?: string | null; body?: Buffer | null },
+  ): Promise<void> {
     const lifecycle = await ws.request('getLifecycle');
-    expect(lifecycle.result, `gateway getLifecycle in ${value}`).toMatchObject({ state: top, detail: value, servingRoutes: serving, degraded: top === 'timedOut' && serving ? [expect.stringMatching(/waitTimeoutAction=serve/)] : [] });
+    expect(lifecycle.result, `gateway getLifecycle in ${value}`).toMatchObject({
+      state: top,
+      detail: value,
+      servingRoutes: serving,
+      degraded: top === 'timedOut' && serving ? [expect.stringMatching(/waitTimeoutAction=serve/)] : [],
+    });
     const read: GatewayMessage = await ws.request('getRoute', { topic: ROUTE_TOPIC });
     if (route.code === ResponseCode.SUCCESS) {
       expect(read.type, `gateway getRoute in ${value}: ${JSON.stringify(read)}`).toBe('response');
       expect(read.result.route, 'gateway route equals the TCP route').toEqual(parseJson(route.body));
     } else {
-      expect(read, `gateway getRoute in ${value}`).toMatchObject({ type: 'error', code: 'remoting_error', remotingCode: route.code, message: route.remark });
+      expect(read, `gateway getRoute in ${value}`).toMatchObject({
+        type: 'error',
+        code: 'remoting_error',
+        remotingCode: route.code,
+        message: route.remark,
+      });
     }
   }
 
   private async probeClient(): Promise<RemotingClient> {
-    if (!this.probe || this.probe.closed) this.probe = await RemotingClient.connect({ host: '127.0.0.1', port: this.server!.remotingPort });
+    if (!this.probe || this.probe.closed)
+      this.probe = await RemotingClient.connect({ host: '127.0.0.1', port: this.server!.remotingPort });
     return this.probe;
   }
 
@@ -519,7 +622,13 @@ export class LifecycleRun {
   private async checkStopped(): Promise<void> {
     const server = this.server!;
     // Stopped: nothing is served any more, whatever was before.
-    expect(server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'model stop', servingRoutes: false, live: false, tags: [] });
+    expect(server.lifecycle()).toMatchObject({
+      state: 'stopped',
+      reason: 'model stop',
+      servingRoutes: false,
+      live: false,
+      tags: [],
+    });
     await this.expectNotListening(server);
   }
 
@@ -568,14 +677,21 @@ function withoutSeq(t: Transition | GatewayMessage): Omit<Transition, 'seq'> {
   return rest;
 }
 
-function waitTargetOracle(config: LifecycleModelConfig, live: Array<SampleBroker & { brokerAddr: string }>): { met: boolean } {
+function waitTargetOracle(
+  config: LifecycleModelConfig,
+  live: Array<SampleBroker & { brokerAddr: string }>,
+): { met: boolean } {
   const s = config.settings;
   const countMet = live.length >= s.waitForBrokers;
-  const namesMet = s.waitForBrokerNames.every((name) => live.some((b) => b.brokerId === 0 && `${b.clusterName}/${b.brokerName}` === name));
+  const namesMet = s.waitForBrokerNames.every((name) =>
+    live.some((b) => b.brokerId === 0 && `${b.clusterName}/${b.brokerName}` === name),
+  );
   return { met: countMet && namesMet };
 }
 
-function expectedBrokerDatas(live: Array<{ clusterName: string; brokerName: string; brokerAddr: string; brokerId: number }>) {
+function expectedBrokerDatas(
+  live: Array<{ clusterName: string; brokerName: string; brokerAddr: string; brokerId: number }>,
+) {
   const byName = new Map<string, { brokerAddrs: Record<string, string>; brokerName: string; cluster: string }>();
   for (const b of live) {
     const data = byName.get(b.brokerName) ?? { brokerAddrs: {}, brokerName: b.brokerName, cluster: b.clusterName };
@@ -596,4 +712,3 @@ async function httpGet(port: number, path: string): Promise<{ status: number; bo
   const text = await res.text();
   return { status: res.status, body: JSON.parse(text) };
 }
-

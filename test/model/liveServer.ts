@@ -53,8 +53,18 @@ export async function launchServer(options: {
     listenPort = (held.address() as { port: number }).port;
   }
   if (options.failure === 'corruptKv') await writeFile(kvPath, '{"configTable": {"ns": ');
-  const argv = ['--data-dir', dataDir, '--listenPort', String(listenPort), '--httpPort', '0', '--bindAddress', '127.0.0.1'];
-  for (const [key, value] of Object.entries(options.settings)) argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
+  const argv = [
+    '--data-dir',
+    dataDir,
+    '--listenPort',
+    String(listenPort),
+    '--httpPort',
+    '0',
+    '--bindAddress',
+    '127.0.0.1',
+  ];
+  for (const [key, value] of Object.entries(options.settings))
+    argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
   const loaded = loadConfig({ argv, env: {}, homeDir: dataDir });
   if (!loaded.ok) throw new Error(`bad model config: ${loaded.errors.join('; ')}`);
   const clock = new SimulatedClock() as SimulatedClock & ServerClock;

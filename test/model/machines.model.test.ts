@@ -11,7 +11,12 @@ import { BrokerPathRunner } from './brokerExecutor.js';
 import { generateBrokerPaths, type BrokerPath } from './brokerModel.js';
 import { CoverageRecorder, coverageOf, formatCoverage, inventoryOf, type MachineCoverage } from './inventory.js';
 import { LifecycleRun } from './lifecycleExecutor.js';
-import { generateLifecyclePaths, LIFECYCLE_CONFIGS, type LifecycleModelConfig, type ModelPathNS } from './nameServerModel.js';
+import {
+  generateLifecyclePaths,
+  LIFECYCLE_CONFIGS,
+  type LifecycleModelConfig,
+  type ModelPathNS,
+} from './nameServerModel.js';
 import { describePath } from './paths.js';
 
 /**
@@ -34,8 +39,14 @@ interface ModelEntry {
 }
 
 const models = new Map<string, ModelEntry>([
-  ['nameServer', { machine: nameServerMachine, recorder: new CoverageRecorder(), generated: 0, executed: 0, steps: 0, notes: [] }],
-  ['broker', { machine: brokerMachine, recorder: new CoverageRecorder(), generated: 0, executed: 0, steps: 0, notes: [] }],
+  [
+    'nameServer',
+    { machine: nameServerMachine, recorder: new CoverageRecorder(), generated: 0, executed: 0, steps: 0, notes: [] },
+  ],
+  [
+    'broker',
+    { machine: brokerMachine, recorder: new CoverageRecorder(), generated: 0, executed: 0, steps: 0, notes: [] },
+  ],
 ]);
 
 const failureKindsRunOverall = new Set<string>();
@@ -68,7 +79,8 @@ describe('name server lifecycle chart (machines/nameServer.ts) executed against 
     const generated = generateLifecyclePaths(config);
     const paths: ModelPathNS[] = [...generated.shortest, ...generated.simple];
     entry.generated += paths.length;
-    if (generated.simpleSkipped) entry.notes.push(`${config.name}: ${generated.simpleSkipped} simple paths, over the limit, not run`);
+    if (generated.simpleSkipped)
+      entry.notes.push(`${config.name}: ${generated.simpleSkipped} simple paths, over the limit, not run`);
     describe(config.name, () => {
       paths.forEach((path, index) => {
         it(`#${index} ${short(path, path.origin)}`, async () => {
@@ -112,22 +124,42 @@ describe('coverage of the executed paths', () => {
   it('reaches every state and takes every transition of every machine', async () => {
     const report: MachineCoverage[] = [];
     for (const [machineId, entry] of models) {
-      const coverage = coverageOf(inventoryOf(entry.machine), entry.recorder, { generated: entry.generated, executed: entry.executed, steps: entry.steps });
+      const coverage = coverageOf(inventoryOf(entry.machine), entry.recorder, {
+        generated: entry.generated,
+        executed: entry.executed,
+        steps: entry.steps,
+      });
       expect(coverage.machineId).toBe(machineId);
       report.push(coverage);
     }
     const dir = join(tmpdir(), 'xnamesrv-model-coverage');
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'coverage.json');
-    await writeFile(file, JSON.stringify({ generatedAt: new Date().toISOString(), machines: report, notes: Object.fromEntries([...models].map(([id, e]) => [id, e.notes])) }, null, 2));
+    await writeFile(
+      file,
+      JSON.stringify(
+        {
+          generatedAt: new Date().toISOString(),
+          machines: report,
+          notes: Object.fromEntries([...models].map(([id, e]) => [id, e.notes])),
+        },
+        null,
+        2,
+      ),
+    );
     const text = report.map(formatCoverage).join('\n');
     const notes = [...models].flatMap(([id, e]) => e.notes.map((n) => `  note (${id}): ${n}`));
     console.log(`model-based coverage (JSON: ${file})\n${text}${notes.length ? `\n${notes.join('\n')}` : ''}`);
     for (const coverage of report) {
       expect(coverage.states.missing, `${coverage.machineId}: states no executed path reached`).toEqual([]);
       expect(coverage.transitions.missing, `${coverage.machineId}: transitions no executed path took`).toEqual([]);
-      expect(coverage.unknownTransitions, `${coverage.machineId}: transitions taken that the definition does not have`).toEqual([]);
-      expect(coverage.paths.executed, `${coverage.machineId}: every generated path ran to its end`).toBe(coverage.paths.generated);
+      expect(
+        coverage.unknownTransitions,
+        `${coverage.machineId}: transitions taken that the definition does not have`,
+      ).toEqual([]);
+      expect(coverage.paths.executed, `${coverage.machineId}: every generated path ran to its end`).toBe(
+        coverage.paths.generated,
+      );
     }
   });
 
@@ -136,11 +168,17 @@ describe('coverage of the executed paths', () => {
     const config = nameServerMachine.config as any;
     const grown = setup({}).createMachine({
       ...config,
-      states: { ...config.states, ready: { ...config.states.ready, on: { ...config.states.ready.on, PAUSE: 'paused' } }, paused: {} },
+      states: {
+        ...config.states,
+        ready: { ...config.states.ready, on: { ...config.states.ready.on, PAUSE: 'paused' } },
+        paused: {},
+      },
     } as any);
     const recorder = models.get('nameServer')!.recorder;
     const coverage = coverageOf(inventoryOf(grown), recorder, { generated: 0, executed: 0, steps: 0 });
     expect(coverage.states.missing, JSON.stringify(coverage.states.missing)).toEqual(['nameServer.paused']);
-    expect(coverage.transitions.missing, JSON.stringify(coverage.transitions.missing)).toEqual(['nameServer.ready --PAUSE[0]--> nameServer.paused']);
+    expect(coverage.transitions.missing, JSON.stringify(coverage.transitions.missing)).toEqual([
+      'nameServer.ready --PAUSE[0]--> nameServer.paused',
+    ]);
   });
 });

@@ -32,8 +32,18 @@ export {
   type SampleBroker,
 } from '../../src/conform/model/lifecycleModel.js';
 
-export const BROKER_A: SampleBroker = { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: '127.0.0.1:10911', brokerId: 0 };
-export const BROKER_A_SLAVE: SampleBroker = { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: '127.0.0.1:10921', brokerId: 1 };
+export const BROKER_A: SampleBroker = {
+  clusterName: 'DefaultCluster',
+  brokerName: 'broker-a',
+  brokerAddr: '127.0.0.1:10911',
+  brokerId: 0,
+};
+export const BROKER_A_SLAVE: SampleBroker = {
+  clusterName: 'DefaultCluster',
+  brokerName: 'broker-a',
+  brokerAddr: '127.0.0.1:10921',
+  brokerId: 1,
+};
 
 /** Heartbeat timeout every model broker registers with. */
 export const MODEL_HEARTBEAT_TIMEOUT_MS = 4_000;
@@ -49,7 +59,14 @@ export interface LifecycleModelConfig {
   simplePathLimit?: number;
 }
 
-const noWait: LifecycleSettings = { needWaitForService: false, waitSecondsForService: 45, waitTimeoutSeconds: 300, waitForBrokers: 0, waitForBrokerNames: [], waitTimeoutAction: 'serve' };
+const noWait: LifecycleSettings = {
+  needWaitForService: false,
+  waitSecondsForService: 45,
+  waitTimeoutSeconds: 300,
+  waitForBrokers: 0,
+  waitForBrokerNames: [],
+  waitTimeoutAction: 'serve',
+};
 const waitWithTarget: LifecycleSettings = {
   needWaitForService: true,
   waitTimeoutAction: 'serve',
@@ -122,11 +139,16 @@ function drivableEvents(config: LifecycleModelConfig, snapshot: ModelSnapshot): 
   const value = stateName(snapshot.value);
   const any = (e: { type: string } & Record<string, unknown>) => e as unknown as NameServerEvent;
   if (value === 'starting') {
-    return [any({ type: STARTUP_DONE }), any({ type: STARTUP_ERROR, error: new Error('start-up failed') }), { type: 'STOP', reason: 'model stop' }];
+    return [
+      any({ type: STARTUP_DONE }),
+      any({ type: STARTUP_ERROR, error: new Error('start-up failed') }),
+      { type: 'STOP', reason: 'model stop' },
+    ];
   }
   if (snapshot.status !== 'active') return [];
   const events: NameServerEvent[] = [];
-  if (value.startsWith('stopping')) events.push(any({ type: SHUTDOWN_DONE }), any({ type: SHUTDOWN_ERROR, error: new Error('shutdown failed') }));
+  if (value.startsWith('stopping'))
+    events.push(any({ type: SHUTDOWN_DONE }), any({ type: SHUTDOWN_ERROR, error: new Error('shutdown failed') }));
   else events.push({ type: 'STOP', reason: 'model stop' });
   const timer = lifecycleTimerEvent(snapshot);
   if (timer) events.push(timer);
@@ -135,5 +157,11 @@ function drivableEvents(config: LifecycleModelConfig, snapshot: ModelSnapshot): 
 }
 
 export function generateLifecyclePaths(config: LifecycleModelConfig): GeneratedPaths {
-  return lifecyclePaths({ name: config.name, settings: config.settings, events: modelEvents(config), only: config.only, simplePathLimit: config.simplePathLimit });
+  return lifecyclePaths({
+    name: config.name,
+    settings: config.settings,
+    events: modelEvents(config),
+    only: config.only,
+    simplePathLimit: config.simplePathLimit,
+  });
 }

@@ -31,11 +31,18 @@ describe('a name server whose shutdown fails', () => {
       if (stillOpen.remoting) {
         // What a broker sees meanwhile: a failed name server that still takes registrations.
         const client = await t.client();
-        const answer = await registerBroker(client, { brokerName: 'late', brokerAddr: '127.0.0.1:40911', topics: { T: {}, late: {} } });
+        const answer = await registerBroker(client, {
+          brokerName: 'late',
+          brokerAddr: '127.0.0.1:40911',
+          topics: { T: {}, late: {} },
+        });
         expect.soft(answer.code, 'REGISTER_BROKER accepted by a failed name server').not.toBe(ResponseCode.SUCCESS);
         expect.soft((await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).code).toBe(ResponseCode.SUCCESS);
       }
-      expect(stillOpen, 'ports still accepting connections after the failed shutdown').toEqual({ remoting: false, http: false });
+      expect(stillOpen, 'ports still accepting connections after the failed shutdown').toEqual({
+        remoting: false,
+        http: false,
+      });
     } finally {
       await server.remoting.close();
       await server.http.close();
@@ -43,4 +50,3 @@ describe('a name server whose shutdown fails', () => {
     }
   });
 });
-

@@ -54,7 +54,13 @@ const kitchenSink = setup({
       meta: { owner: 'test' },
       entry: [{ type: 'say', params: { word: 'hi' } }, 'log'],
       exit: 'log',
-      invoke: { id: 'theJob', src: 'job', input: { n: 1 }, onDone: { target: 'done', actions: 'log' }, onError: 'idle' },
+      invoke: {
+        id: 'theJob',
+        src: 'job',
+        input: { n: 1 },
+        onDone: { target: 'done', actions: 'log' },
+        onError: 'idle',
+      },
       after: { short: { guard: { type: 'atLeast', params: { min: 2 } }, target: 'idle' }, long: 'done' },
       on: { PING: { actions: 'log' }, 'NOISE.*': { actions: 'log' } },
     },
@@ -65,7 +71,11 @@ const kitchenSink = setup({
       states: {
         left: {
           initial: 'one',
-          states: { one: { on: { NEXT: 'two' } }, two: { type: 'final' }, hist: { type: 'history', history: 'deep', target: 'two' } },
+          states: {
+            one: { on: { NEXT: 'two' } },
+            two: { type: 'final' },
+            hist: { type: 'history', history: 'deep', target: 'two' },
+          },
         },
         right: { initial: 'a', states: { a: { on: { NEXT: 'b' } }, b: { type: 'final' } } },
       },
@@ -91,7 +101,10 @@ describe('exportMachineConfig: the machines in machines/', () => {
     it('refers only to implementations the machine provides, so .provide(machine.implementations) is complete', () => {
       const implemented = machine.implementations as Record<keyof typeof names, Record<string, unknown>>;
       for (const kind of ['actions', 'guards', 'delays', 'actors'] as const) {
-        expect(names[kind].filter((name) => !(name in implemented[kind])), kind).toEqual([]);
+        expect(
+          names[kind].filter((name) => !(name in implemented[kind])),
+          kind,
+        ).toEqual([]);
       }
     });
 
@@ -109,15 +122,19 @@ describe('exportMachineConfig: the machines in machines/', () => {
 
     it('starts with the machine own implementations and context', () => {
       // Typed as any: the JSON's types are not the machine's, its implementations are.
-      const loaded = createMachine({ ...JSON.parse(JSON.stringify(config)), context: machine.config.context, output: machine.config.output }).provide(
-        machine.implementations as any,
-      );
+      const loaded = createMachine({
+        ...JSON.parse(JSON.stringify(config)),
+        context: machine.config.context,
+        output: machine.config.output,
+      }).provide(machine.implementations as any);
       const actor = createActor(loaded, { input: sampleInputs[machine.id] });
       const errors: unknown[] = [];
       actor.subscribe({ error: (err) => errors.push(err) });
       actor.start();
       expect(errors).toEqual([]);
-      expect(actor.getSnapshot().value).toEqual(createActor(machine, { input: sampleInputs[machine.id] }).getSnapshot().value);
+      expect(actor.getSnapshot().value).toEqual(
+        createActor(machine, { input: sampleInputs[machine.id] }).getSnapshot().value,
+      );
       actor.stop();
     });
   });
@@ -168,17 +185,35 @@ describe('exportMachineConfig: what it writes', () => {
       meta: { owner: 'test' },
       entry: [{ type: 'say', params: { word: 'hi' } }, 'log'],
       exit: 'log',
-      invoke: { src: 'job', id: 'theJob', input: { n: 1 }, onDone: { target: 'done', actions: 'log' }, onError: { target: 'idle' } },
+      invoke: {
+        src: 'job',
+        id: 'theJob',
+        input: { n: 1 },
+        onDone: { target: 'done', actions: 'log' },
+        onError: { target: 'idle' },
+      },
       after: { short: { target: 'idle', guard: { type: 'atLeast', params: { min: 2 } } }, long: { target: 'done' } },
       on: { PING: { actions: 'log' }, 'NOISE.*': { actions: 'log' } },
     });
     expect(config.states!.both!.type).toBe('parallel');
     expect(config.states!.both!.onDone).toEqual({ target: 'done' });
-    expect(config.states!.both!.states!.left!.states!.hist).toEqual({ type: 'history', history: 'deep', target: 'two' });
-    expect(config.states!.custom).toEqual({ id: 'customId', always: [{ target: 'done', guard: 'ok' }, { target: 'idle' }] });
+    expect(config.states!.both!.states!.left!.states!.hist).toEqual({
+      type: 'history',
+      history: 'deep',
+      target: 'two',
+    });
+    expect(config.states!.custom).toEqual({
+      id: 'customId',
+      always: [{ target: 'done', guard: 'ok' }, { target: 'idle' }],
+    });
     expect(config.states!.done).toEqual({ type: 'final', output: { result: 'ok' } });
     expect(omitted).toEqual([]);
-    expect(referencedNames(config)).toEqual({ actions: ['log', 'say'], guards: ['atLeast', 'ok'], delays: ['long', 'short'], actors: ['job'] });
+    expect(referencedNames(config)).toEqual({
+      actions: ['log', 'say'],
+      guards: ['atLeast', 'ok'],
+      delays: ['long', 'short'],
+      actors: ['job'],
+    });
   });
 
   it('is the same chart side by side, parallel and history states included', () => {

@@ -117,7 +117,12 @@ class Side {
         },
       ]),
     );
-    const actions = Object.fromEntries(names.actions.map((name) => [name, (_: unknown, params: unknown) => void this.log.push(`action ${name}${paramsText(params)}`)]));
+    const actions = Object.fromEntries(
+      names.actions.map((name) => [
+        name,
+        (_: unknown, params: unknown) => void this.log.push(`action ${name}${paramsText(params)}`),
+      ]),
+    );
     const actors = Object.fromEntries(names.actors.map((name) => [name, fromCallback(() => () => {})]));
     const provided = machine.provide({ guards, actions, actors, delays });
     const inspect = onTransitions
@@ -163,13 +168,18 @@ class Side {
  * else each rotation).
  */
 function delayOrders(names: ReferencedNames): Array<Record<string, number>> {
-  const orders = names.delays.length <= 4 ? permutations(names.delays) : names.delays.map((_, i) => [...names.delays.slice(i), ...names.delays.slice(0, i)]);
+  const orders =
+    names.delays.length <= 4
+      ? permutations(names.delays)
+      : names.delays.map((_, i) => [...names.delays.slice(i), ...names.delays.slice(0, i)]);
   return orders.map((order) => Object.fromEntries(order.map((name, i) => [name, 1000 * (i + 1)])));
 }
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
 }
 
 function paramsText(params: unknown): string {
@@ -208,17 +218,24 @@ function externalEvents(machine: AnyStateMachine): EventObject[] {
     if (type.startsWith('xstate.after.') || type.startsWith('xstate.done.state.')) continue;
     if (type === 'xstate.route') continue;
     const concrete = type.endsWith('*') ? `${type.slice(0, -1)}any` : type;
-    if (type.startsWith('xstate.error.actor.')) events.push({ type: concrete, error: new Error('stub failure') } as EventObject);
+    if (type.startsWith('xstate.error.actor.'))
+      events.push({ type: concrete, error: new Error('stub failure') } as EventObject);
     else events.push({ type: concrete });
   }
   for (const node of allStateNodes(machine)) {
-    if ((node.config as { route?: unknown }).route && node.config.id) events.push({ type: 'xstate.route', to: `#${node.config.id}` } as EventObject);
+    if ((node.config as { route?: unknown }).route && node.config.id)
+      events.push({ type: 'xstate.route', to: `#${node.config.id}` } as EventObject);
   }
   return events;
 }
 
 function describeStep(step: Step): string {
-  const input = step.input.kind === 'start' ? 'start' : step.input.kind === 'clock' ? `clock@${step.input.at}` : step.input.event.type;
+  const input =
+    step.input.kind === 'start'
+      ? 'start'
+      : step.input.kind === 'clock'
+        ? `clock@${step.input.at}`
+        : step.input.event.type;
   return step.answers.length > 0 ? `${input} (guards ${step.answers.map((a) => (a ? 'T' : 'F')).join('')})` : input;
 }
 
@@ -285,7 +302,11 @@ function exploreWithDelays(
       const path = [...prefix, { input, answers }];
       const result = run(path);
       if (JSON.stringify(result.real) !== JSON.stringify(result.exported)) {
-        return { path: `[delays ${JSON.stringify(delays)}] ${path.map(describeStep).join(' → ')}`, real: result.real, exported: result.exported };
+        return {
+          path: `[delays ${JSON.stringify(delays)}] ${path.map(describeStep).join(' → ')}`,
+          real: result.real,
+          exported: result.exported,
+        };
       }
       for (let j = answers.length; j < result.asked; j++) {
         pending.push([...answers, ...Array<boolean>(j - answers.length).fill(false), true]);

@@ -84,7 +84,10 @@ describe('startNameServer', () => {
     const first = server.stop('test over');
     expect(server.stop()).toBe(first);
     await first;
-    expect(seen.map((t) => `${t.machine}: ${t.from} -> ${t.to}`)).toEqual(['nameServer: ready -> stopping.serving', 'nameServer: stopping.serving -> stopped']);
+    expect(seen.map((t) => `${t.machine}: ${t.from} -> ${t.to}`)).toEqual([
+      'nameServer: ready -> stopping.serving',
+      'nameServer: stopping.serving -> stopped',
+    ]);
     expect(server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'test over' });
     unsubscribe();
   });
@@ -101,13 +104,21 @@ describe('startNameServer', () => {
   it('runs its timers on the clock it is given', async () => {
     const clock = new SimulatedClock() as SimulatedClock & ServerClock;
     const server = await startNameServer(
-      { needWaitForService: true, waitSecondsForService: 10, waitTimeoutSeconds: 20, waitForBrokerNames: 'DefaultCluster/broker-a' },
+      {
+        needWaitForService: true,
+        waitSecondsForService: 10,
+        waitTimeoutSeconds: 20,
+        waitForBrokerNames: 'DefaultCluster/broker-a',
+      },
       { clock },
     );
     try {
       expect(server.lifecycle().state).toBe('waiting');
       clock.increment(20_000);
-      expect(server.lifecycle()).toMatchObject({ state: 'timedOut', degraded: [expect.stringContaining('DefaultCluster/broker-a')] });
+      expect(server.lifecycle()).toMatchObject({
+        state: 'timedOut',
+        degraded: [expect.stringContaining('DefaultCluster/broker-a')],
+      });
     } finally {
       await server.stop();
     }
@@ -133,13 +144,17 @@ describe('startNameServer refuses bad options as the command line does, naming t
 
   it('an unknown key, with the key it probably meant', async () => {
     const err = await refusal({ listenport: 9876 });
-    expect(err.problems).toEqual([{ key: 'listenport', message: 'unknown option "listenport" (did you mean listenPort?)' }]);
+    expect(err.problems).toEqual([
+      { key: 'listenport', message: 'unknown option "listenport" (did you mean listenPort?)' },
+    ]);
   });
 
   it('a contradiction between keys (validate.ts), after the data directory was made: it is removed again', async () => {
     const err = await refusal({ waitForBrokers: 2 });
     expect(err.keys).toEqual(['waitForBrokers']);
-    expect(err.message).toContain('waitForBrokers (2, option waitForBrokers) is a wait target but needWaitForService (false, default) means no wait');
+    expect(err.message).toContain(
+      'waitForBrokers (2, option waitForBrokers) is a wait target but needWaitForService (false, default) means no wait',
+    );
     const ports = await refusal({ listenPort: 19876, httpPort: 19876 });
     expect(ports.keys).toEqual(['listenPort']);
     expect(leftovers()).toEqual([]);
@@ -173,7 +188,10 @@ describe('logs of an embedded server', () => {
       const files = readdirSync(logDir).filter((name) => /^namesrv\.\d+\.log$/.test(name));
       expect(files.length).toBeGreaterThan(0);
       const { readFileSync } = await import('node:fs');
-      const lines = readFileSync(join(logDir, files.sort().at(-1)!), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+      const lines = readFileSync(join(logDir, files.sort().at(-1)!), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string });
       expect(lines.some((line) => /-> stopped$/.test(line.msg))).toBe(true);
     } finally {
       rmSync(logDir, { recursive: true, force: true });

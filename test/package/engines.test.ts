@@ -89,6 +89,7 @@ describe('the API scanner', () => {
       ['<=20.1', '20.1.5', true],
       ['*', '0.1.0', true],
     ];
-    for (const [range, version, expected] of cases) expect([range, version, satisfies(v(version), parseRange(range))]).toEqual([range, version, expected]);
+    for (const [range, version, expected] of cases)
+      expect([range, version, satisfies(v(version), parseRange(range))]).toEqual([range, version, expected]);
   });
 });

@@ -141,11 +141,19 @@ function importsFrom(code: string, modules: readonly string[]): Set<string> {
     const clause = match[1]!;
     const named = /\{([^}]*)\}/.exec(clause)?.[1];
     for (const item of named?.split(',') ?? []) {
-      const name = item.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!.trim();
+      const name = item
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)[0]!
+        .trim();
       if (name !== '' && !item.trim().startsWith('type ')) names.add(name);
     }
     const outside = clause.replace(/\{[^}]*\}/, '').replace(/\*\s+as\s+/, '');
-    for (const local of outside.split(',').map((s) => s.trim()).filter((s) => /^[A-Za-z_$][\w$]*$/.test(s))) names.add(`*${local}`);
+    for (const local of outside
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => /^[A-Za-z_$][\w$]*$/.test(s)))
+      names.add(`*${local}`);
   }
   return names;
 }
@@ -178,20 +186,40 @@ export function matches(pattern: RegExp) {
 export const NODE_APIS: readonly NodeApi[] = [
   // Used by xnamesrv today:
   { api: 'zlib.crc32', availableIn: '^20.15.0 || >=22.2.0', uses: moduleMember('zlib', 'crc32') },
-  { api: 'os.availableParallelism', availableIn: '^18.14.0 || >=19.4.0', uses: moduleMember('os', 'availableParallelism') },
+  {
+    api: 'os.availableParallelism',
+    availableIn: '^18.14.0 || >=19.4.0',
+    uses: moduleMember('os', 'availableParallelism'),
+  },
   { api: "net.Server 'drop' event", availableIn: '^16.17.0 || >=18.6.0', uses: matches(/\.on\(\s*['"]drop['"]/) },
   { api: 'http.Server#closeAllConnections', availableIn: '>=18.2.0', uses: matches(/\.closeAllConnections\(/) },
   { api: 'util.parseArgs tokens', availableIn: '^16.17.0 || >=18.7.0', uses: matches(/\btokens:\s*true\b/) },
   { api: 'Object.hasOwn', availableIn: '>=16.9.0', uses: matches(/\bObject\.hasOwn\(/) },
   // Not used today; each would raise the minimum:
-  { api: 'import.meta.dirname / import.meta.filename', availableIn: '^20.11.0 || >=21.2.0', uses: matches(/\bimport\.meta\.(dirname|filename)\b/) },
+  {
+    api: 'import.meta.dirname / import.meta.filename',
+    availableIn: '^20.11.0 || >=21.2.0',
+    uses: matches(/\bimport\.meta\.(dirname|filename)\b/),
+  },
   { api: 'util.styleText', availableIn: '^20.12.0 || >=21.7.0', uses: moduleMember('util', 'styleText') },
-  { api: 'util.parseEnv / process.loadEnvFile', availableIn: '^20.12.0 || >=21.7.0', uses: (f) => moduleMember('util', 'parseEnv')(f) || /\bprocess\.loadEnvFile\(/.test(f.code) },
+  {
+    api: 'util.parseEnv / process.loadEnvFile',
+    availableIn: '^20.12.0 || >=21.7.0',
+    uses: (f) => moduleMember('util', 'parseEnv')(f) || /\bprocess\.loadEnvFile\(/.test(f.code),
+  },
   { api: 'crypto.hash', availableIn: '^20.12.0 || >=21.7.0', uses: moduleMember('crypto', 'hash') },
-  { api: 'process.getBuiltinModule', availableIn: '^20.16.0 || >=22.3.0', uses: matches(/\bprocess\.getBuiltinModule\(/) },
+  {
+    api: 'process.getBuiltinModule',
+    availableIn: '^20.16.0 || >=22.3.0',
+    uses: matches(/\bprocess\.getBuiltinModule\(/),
+  },
   { api: 'util.parseArgs allowNegative', availableIn: '^20.16.0 || >=22.4.0', uses: matches(/\ballowNegative\b/) },
   { api: 'URL.parse', availableIn: '^20.18.0 || >=22.1.0', uses: matches(/\bURL\.parse\(/) },
-  { api: 'Array.prototype.toSorted / toReversed / toSpliced', availableIn: '>=20.0.0', uses: matches(/\.(toSorted|toReversed|toSpliced)\(/) },
+  {
+    api: 'Array.prototype.toSorted / toReversed / toSpliced',
+    availableIn: '>=20.0.0',
+    uses: matches(/\.(toSorted|toReversed|toSpliced)\(/),
+  },
   { api: 'Object.groupBy / Map.groupBy', availableIn: '>=21.0.0', uses: matches(/\b(Object|Map)\.groupBy\(/) },
   { api: 'Promise.withResolvers', availableIn: '>=22.0.0', uses: matches(/\bPromise\.withResolvers\b/) },
   { api: 'Array.fromAsync', availableIn: '>=22.0.0', uses: matches(/\bArray\.fromAsync\(/) },
@@ -203,18 +231,39 @@ export const NODE_APIS: readonly NodeApi[] = [
   {
     api: 'iterator helpers',
     availableIn: '>=22.0.0',
-    uses: matches(/\bIterator\.from\(|\.(keys|values|entries)\(\)\s*\.(map|filter|take|drop|flatMap|reduce|toArray|some|every|find|forEach)\(/),
+    uses: matches(
+      /\bIterator\.from\(|\.(keys|values|entries)\(\)\s*\.(map|filter|take|drop|flatMap|reduce|toArray|some|every|find|forEach)\(/,
+    ),
   },
   { api: 'fs.glob', availableIn: '>=22.0.0', uses: moduleMember(['fs', 'fs/promises'], 'glob', 'globSync') },
-  { api: 'global WebSocket', availableIn: '>=22.4.0', uses: (f) => /\bnew WebSocket\(/.test(f.code) && !moduleMember('ws', 'WebSocket', 'default')(f) && !/import\s+WebSocket\b/.test(f.code) },
+  {
+    api: 'global WebSocket',
+    availableIn: '>=22.4.0',
+    uses: (f) =>
+      /\bnew WebSocket\(/.test(f.code) &&
+      !moduleMember('ws', 'WebSocket', 'default')(f) &&
+      !/import\s+WebSocket\b/.test(f.code),
+  },
   { api: 'node:sqlite', availableIn: '>=22.5.0', uses: matches(/from\s+['"]node:sqlite['"]/) },
   { api: 'Promise.try', availableIn: '>=23.0.0', uses: matches(/\bPromise\.try\(/) },
   {
     api: 'zlib zstd',
     availableIn: '^22.15.0 || >=23.8.0',
-    uses: moduleMember('zlib', 'createZstdCompress', 'createZstdDecompress', 'zstdCompress', 'zstdCompressSync', 'zstdDecompress', 'zstdDecompressSync'),
+    uses: moduleMember(
+      'zlib',
+      'createZstdCompress',
+      'createZstdDecompress',
+      'zstdCompress',
+      'zstdCompressSync',
+      'zstdDecompress',
+      'zstdDecompressSync',
+    ),
   },
-  { api: 'Error.isError / RegExp.escape / Float16Array', availableIn: '>=24.0.0', uses: matches(/\bError\.isError\(|\bRegExp\.escape\(|\bFloat16Array\b/) },
+  {
+    api: 'Error.isError / RegExp.escape / Float16Array',
+    availableIn: '>=24.0.0',
+    uses: matches(/\bError\.isError\(|\bRegExp\.escape\(|\bFloat16Array\b/),
+  },
 ];
 
 /** Every .ts file (not .d.ts) under the given directories, whole-line comments removed. */
@@ -245,7 +294,11 @@ export interface ApiUse {
 
 export function apisUsed(files: readonly SourceFile[], apis: readonly NodeApi[] = NODE_APIS): ApiUse[] {
   return apis
-    .map((api) => ({ api: api.api, availableIn: api.availableIn, files: files.filter((f) => api.uses(f)).map((f) => f.path) }))
+    .map((api) => ({
+      api: api.api,
+      availableIn: api.availableIn,
+      files: files.filter((f) => api.uses(f)).map((f) => f.path),
+    }))
     .filter((use) => use.files.length > 0);
 }
 

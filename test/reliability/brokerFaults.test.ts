@@ -73,7 +73,10 @@ describe('a broker whose process dies', () => {
     const firstGeneration = t.server.brokerSnapshots().find((b) => b.brokerName === 'broker-a')!.generation;
     const clockBefore = t.clock.now();
 
-    const removed = nextTransition(t, (tr) => tr.actorId === 'DefaultCluster|127.0.0.1:20911' && tr.to === 'disconnected');
+    const removed = nextTransition(
+      t,
+      (tr) => tr.actorId === 'DefaultCluster|127.0.0.1:20911' && tr.to === 'disconnected',
+    );
     peer.destroy();
     const transition = await removed;
     expect(transition.event).toBe('CONNECTION_CLOSED');
@@ -85,11 +88,28 @@ describe('a broker whose process dies', () => {
     expect(Object.keys((await clusterInfo(reader)).brokerAddrTable)).toEqual(['broker-b']);
     expect(t.server.brokerSnapshots().map((b) => b.brokerName)).toEqual(['broker-b']);
 
-    const warn = t.lines.find((l) => l.level === LEVEL.warn && l.msg === 'broker 127.0.0.1:20911 removed: disconnected');
-    expect(warn).toMatchObject({ broker: '127.0.0.1:20911', brokerName: 'broker-a', reason: 'disconnected', removedFromRoutes: true });
+    const warn = t.lines.find(
+      (l) => l.level === LEVEL.warn && l.msg === 'broker 127.0.0.1:20911 removed: disconnected',
+    );
+    expect(warn).toMatchObject({
+      broker: '127.0.0.1:20911',
+      brokerName: 'broker-a',
+      reason: 'disconnected',
+      removedFromRoutes: true,
+    });
     expect(await transitionsMetric(t, 'disconnected')).toBe(1);
-    await watcher.waitFor((m) => m.type === 'transition' && m.actorId === 'DefaultCluster|127.0.0.1:20911' && m.to === 'disconnected' && m.event === 'CONNECTION_CLOSED', 'the disconnected transition');
-    await watcher.waitFor((m) => m.type === 'route' && m.topic === 'TopicA' && m.route === null && m.cause === 'connectionClosed', 'TopicA gone');
+    await watcher.waitFor(
+      (m) =>
+        m.type === 'transition' &&
+        m.actorId === 'DefaultCluster|127.0.0.1:20911' &&
+        m.to === 'disconnected' &&
+        m.event === 'CONNECTION_CLOSED',
+      'the disconnected transition',
+    );
+    await watcher.waitFor(
+      (m) => m.type === 'route' && m.topic === 'TopicA' && m.route === null && m.cause === 'connectionClosed',
+      'TopicA gone',
+    );
 
     // The restarted broker registers again on a new connection: same routes as before, a newer generation.
     const restarted = await t.client();
@@ -99,14 +119,19 @@ describe('a broker whose process dies', () => {
     expect(again).toMatchObject({ state: 'registered' });
     expect(again.generation).toBeGreaterThan(firstGeneration);
     expect(withoutGenerations(t.server.routes.dump())).toEqual(withoutGenerations(registeredDump));
-    await watcher.waitFor((m) => m.type === 'route' && m.topic === 'TopicA' && m.route !== null && m.cause === 'register', 'TopicA back');
+    await watcher.waitFor(
+      (m) => m.type === 'route' && m.topic === 'TopicA' && m.route !== null && m.cause === 'register',
+      'TopicA back',
+    );
   });
 
   it('does not take down a newer registration of the same broker when an older connection of it closes', async () => {
     t = await startObservedServer();
     const old = await registerOverRawSocket(t, brokerA);
     const fresh = await t.client();
-    expect((await registerBroker(fresh, { ...brokerA, dataVersion: { timestamp: 2, counter: 2 } })).code).toBe(ResponseCode.SUCCESS);
+    expect((await registerBroker(fresh, { ...brokerA, dataVersion: { timestamp: 2, counter: 2 } })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
     old.destroy();
     await old.closed;
     // The close is handled on the server's next turns; a read on another connection comes after it.
@@ -130,7 +155,15 @@ describe('a partitioned broker', () => {
     // broker-b heartbeats every 10 s; broker-a has stopped (its connection is still open: a partition, not a crash).
     for (let elapsed = 0; elapsed < 29_999; elapsed += 10_000) {
       t.clock.increment(Math.min(10_000, 29_999 - elapsed));
-      expect((await healthy.invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: 'DefaultCluster', brokerName: 'broker-b', brokerAddr: brokerB.brokerAddr })).code).toBe(ResponseCode.SUCCESS);
+      expect(
+        (
+          await healthy.invoke(RequestCode.BROKER_HEARTBEAT, {
+            clusterName: 'DefaultCluster',
+            brokerName: 'broker-b',
+            brokerAddr: brokerB.brokerAddr,
+          })
+        ).code,
+      ).toBe(ResponseCode.SUCCESS);
     }
     expect((await getRoute(reader, 'TopicA')).code, 'one millisecond before its timeout').toBe(ResponseCode.SUCCESS);
 
@@ -140,15 +173,36 @@ describe('a partitioned broker', () => {
     expect(transition.event).toBe('xstate.after.heartbeatTimeout.broker.registered');
 
     expect((await getRoute(reader, 'TopicA')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
-    expect(JSON.parse((await getRoute(reader, 'Shared')).body!.toString('utf8')).brokerDatas.map((b: { brokerName: string }) => b.brokerName)).toEqual(['broker-b']);
+    expect(
+      JSON.parse((await getRoute(reader, 'Shared')).body!.toString('utf8')).brokerDatas.map(
+        (b: { brokerName: string }) => b.brokerName,
+      ),
+    ).toEqual(['broker-b']);
     expect(t.server.brokerSnapshots().map((b) => [b.brokerName, b.state])).toEqual([['broker-b', 'registered']]);
-    expect(t.lines.find((l) => l.msg === 'broker 127.0.0.1:20911 removed: expired')).toMatchObject({ level: LEVEL.warn, reason: 'expired' });
+    expect(t.lines.find((l) => l.msg === 'broker 127.0.0.1:20911 removed: expired')).toMatchObject({
+      level: LEVEL.warn,
+      reason: 'expired',
+    });
     expect(await transitionsMetric(t, 'expired')).toBe(1);
-    await watcher.waitFor((m) => m.type === 'transition' && m.to === 'expired' && m.actorId === 'DefaultCluster|127.0.0.1:20911', 'the expired transition');
-    await watcher.waitFor((m) => m.type === 'route' && m.topic === 'TopicA' && m.route === null && m.cause === 'expired', 'TopicA gone');
+    await watcher.waitFor(
+      (m) => m.type === 'transition' && m.to === 'expired' && m.actorId === 'DefaultCluster|127.0.0.1:20911',
+      'the expired transition',
+    );
+    await watcher.waitFor(
+      (m) => m.type === 'route' && m.topic === 'TopicA' && m.route === null && m.cause === 'expired',
+      'TopicA gone',
+    );
 
     // The partition heals. A bare heartbeat does not bring back what expired...
-    expect((await partitioned.invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: brokerA.brokerAddr })).code).toBe(ResponseCode.SUCCESS);
+    expect(
+      (
+        await partitioned.invoke(RequestCode.BROKER_HEARTBEAT, {
+          clusterName: 'DefaultCluster',
+          brokerName: 'broker-a',
+          brokerAddr: brokerA.brokerAddr,
+        })
+      ).code,
+    ).toBe(ResponseCode.SUCCESS);
     expect((await getRoute(reader, 'TopicA')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     // ...its next registerBrokerAll does, on the same connection, with a fresh timer.
     expect((await registerBroker(partitioned, brokerA)).code).toBe(ResponseCode.SUCCESS);
@@ -162,6 +216,9 @@ describe('a partitioned broker', () => {
 
 /** The dump without generation counters and connection ids: everything a re-registration must restore. */
 function withoutGenerations(dump: Record<string, unknown>): unknown {
-  return JSON.parse(JSON.stringify(dump, (key, value) => (key === 'generation' || key === 'generationSeq' || key === 'connectionId' ? undefined : value)));
+  return JSON.parse(
+    JSON.stringify(dump, (key, value) =>
+      key === 'generation' || key === 'generationSeq' || key === 'connectionId' ? undefined : value,
+    ),
+  );
 }
-

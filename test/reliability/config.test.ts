@@ -28,14 +28,24 @@ function errorsOf(argv: string[], env: Record<string, string> = {}): string[] {
   return result.errors;
 }
 
-const identifier = fc.stringMatching(/^[a-z][A-Za-z0-9]{0,20}$/).filter((name) => !isConfigKey(name) && !['configFile', 'help', 'printConfigItem', 'inspect', 'c', 'h', 'p'].includes(name) && CONFIG_KEYS.every((k) => k.name.toLowerCase() !== name.toLowerCase()));
+const identifier = fc
+  .stringMatching(/^[a-z][A-Za-z0-9]{0,20}$/)
+  .filter(
+    (name) =>
+      !isConfigKey(name) &&
+      !['configFile', 'help', 'printConfigItem', 'inspect', 'c', 'h', 'p'].includes(name) &&
+      CONFIG_KEYS.every((k) => k.name.toLowerCase() !== name.toLowerCase()),
+  );
 
 /** A value each key's type refuses. */
 function wrongValues(key: ConfigKey): fc.Arbitrary<string> {
   const def = CONFIG_KEYS.find((k) => k.name === key)!;
   switch (def.type) {
     case 'boolean':
-      return fc.oneof(fc.constantFrom('yes', 'no', '1', '0', 'on', 'tru', ''), fc.string({ maxLength: 8 }).filter((s) => !['true', 'false'].includes(s.trim().toLowerCase())));
+      return fc.oneof(
+        fc.constantFrom('yes', 'no', '1', '0', 'on', 'tru', ''),
+        fc.string({ maxLength: 8 }).filter((s) => !['true', 'false'].includes(s.trim().toLowerCase())),
+      );
     case 'int':
     case 'long': {
       const min = def.min ?? Number.MIN_SAFE_INTEGER;
@@ -54,23 +64,29 @@ function wrongValues(key: ConfigKey): fc.Arbitrary<string> {
   }
 }
 
-const typedKeys = CONFIG_KEYS.filter((k) => k.type === 'boolean' || k.type === 'int' || k.type === 'long' || k.type === 'enum').map((k) => k.name);
+const typedKeys = CONFIG_KEYS.filter(
+  (k) => k.type === 'boolean' || k.type === 'int' || k.type === 'long' || k.type === 'enum',
+).map((k) => k.name);
 
 describe('configuration refused at start', () => {
   it('refuses an unknown key from a flag, the environment or the properties file, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xnamesrv-cfg-'));
     try {
       fc.assert(
-        fc.property(identifier, fc.string({ maxLength: 8 }).filter((v) => !v.startsWith('-') && !/[\r\n\\]/.test(v)), (name, value) => {
-          expect(errorsOf([`--${name}`, value || 'x']).join('\n')).toContain(name);
-          const env = `XNAMESRV_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
-          expect(errorsOf([], { [env]: value }).join('\n')).toContain(env);
-          const path = join(dir, 'namesrv.properties');
-          writeFileSync(path, `listenPort=9876\n${name}=${value}\n`);
-          const fromFile = errorsOf(['-c', path]).join('\n');
-          expect(fromFile).toContain(name);
-          expect(fromFile).toContain(`${path} line 2`);
-        }),
+        fc.property(
+          identifier,
+          fc.string({ maxLength: 8 }).filter((v) => !v.startsWith('-') && !/[\r\n\\]/.test(v)),
+          (name, value) => {
+            expect(errorsOf([`--${name}`, value || 'x']).join('\n')).toContain(name);
+            const env = `XNAMESRV_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+            expect(errorsOf([], { [env]: value }).join('\n')).toContain(env);
+            const path = join(dir, 'namesrv.properties');
+            writeFileSync(path, `listenPort=9876\n${name}=${value}\n`);
+            const fromFile = errorsOf(['-c', path]).join('\n');
+            expect(fromFile).toContain(name);
+            expect(fromFile).toContain(`${path} line 2`);
+          },
+        ),
         runs(150),
       );
     } finally {
@@ -80,28 +96,64 @@ describe('configuration refused at start', () => {
 
   it('refuses a value of the wrong type for every typed key, naming the key and where the value came from', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...typedKeys).chain((key) => fc.tuple(fc.constant(key), wrongValues(key))), ([key, value]) => {
-        const fromFlag = errorsOf([`--${key}=${value}`]);
-        expect(fromFlag.some((e) => e.startsWith(`${key}:`) && e.includes(`flag --${key}`)), fromFlag.join('\n')).toBe(true);
-        const fromEnv = errorsOf([], { [envNameOf(key)]: value });
-        expect(fromEnv.some((e) => e.startsWith(`${key}:`) && e.includes(envNameOf(key))), fromEnv.join('\n')).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...typedKeys).chain((key) => fc.tuple(fc.constant(key), wrongValues(key))),
+        ([key, value]) => {
+          const fromFlag = errorsOf([`--${key}=${value}`]);
+          expect(
+            fromFlag.some((e) => e.startsWith(`${key}:`) && e.includes(`flag --${key}`)),
+            fromFlag.join('\n'),
+          ).toBe(true);
+          const fromEnv = errorsOf([], { [envNameOf(key)]: value });
+          expect(
+            fromEnv.some((e) => e.startsWith(`${key}:`) && e.includes(envNameOf(key))),
+            fromEnv.join('\n'),
+          ).toBe(true);
+        },
+      ),
       runs(300),
     );
   });
 
   it('refuses contradictions, naming every key involved', () => {
     const cases: Array<[string[], ConfigKey[]]> = [
-      [['--waitForBrokers', '2'], ['waitForBrokers', 'needWaitForService']],
-      [['--waitForBrokerNames', 'C/b'], ['waitForBrokerNames', 'needWaitForService']],
-      [['--needWaitForService', 'true', '--waitSecondsForService', '60', '--waitTimeoutSeconds', '30'], ['waitTimeoutSeconds', 'waitSecondsForService']],
-      [['--listenPort', '9000', '--httpPort', '9000'], ['listenPort', 'httpPort']],
-      [['--kvConfigPath', '/tmp/a', '--configStorePath', '/tmp/a'], ['kvConfigPath', 'configStorePath']],
+      [
+        ['--waitForBrokers', '2'],
+        ['waitForBrokers', 'needWaitForService'],
+      ],
+      [
+        ['--waitForBrokerNames', 'C/b'],
+        ['waitForBrokerNames', 'needWaitForService'],
+      ],
+      [
+        ['--needWaitForService', 'true', '--waitSecondsForService', '60', '--waitTimeoutSeconds', '30'],
+        ['waitTimeoutSeconds', 'waitSecondsForService'],
+      ],
+      [
+        ['--listenPort', '9000', '--httpPort', '9000'],
+        ['listenPort', 'httpPort'],
+      ],
+      [
+        ['--kvConfigPath', '/tmp/a', '--configStorePath', '/tmp/a'],
+        ['kvConfigPath', 'configStorePath'],
+      ],
       [['--enableControllerInNamesrv', 'true'], ['enableControllerInNamesrv']],
-      [['--maxFrameLength', String(512 * 1024 * 1024)], ['remotingMaxBufferedBytes', 'maxFrameLength']],
-      [['--remotingMaxBufferedBytes', '1024', '--maxFrameLength', '2048'], ['remotingMaxBufferedBytes', 'maxFrameLength']],
-      [['--gatewayMaxClients', '5000'], ['httpMaxConnections', 'gatewayMaxClients']],
-      [['--httpMaxConnections', '10', '--gatewayMaxClients', '10'], ['httpMaxConnections', 'gatewayMaxClients']],
+      [
+        ['--maxFrameLength', String(512 * 1024 * 1024)],
+        ['remotingMaxBufferedBytes', 'maxFrameLength'],
+      ],
+      [
+        ['--remotingMaxBufferedBytes', '1024', '--maxFrameLength', '2048'],
+        ['remotingMaxBufferedBytes', 'maxFrameLength'],
+      ],
+      [
+        ['--gatewayMaxClients', '5000'],
+        ['httpMaxConnections', 'gatewayMaxClients'],
+      ],
+      [
+        ['--httpMaxConnections', '10', '--gatewayMaxClients', '10'],
+        ['httpMaxConnections', 'gatewayMaxClients'],
+      ],
       [['--adminToken', '******'], ['adminToken']],
       [['--bindAddress', 'not an address!'], ['bindAddress']],
     ];
@@ -114,11 +166,27 @@ describe('configuration refused at start', () => {
   it('exits 2 from the command line on a contradiction, naming the keys, before binding anything', () => {
     const dir = mkdtempSync(join(tmpdir(), 'xnamesrv-cfg-'));
     try {
-      const run = spawnSync(process.execPath, [MAIN, '--data-dir', dir, '--listenPort', '0', '--httpPort', '0', '--httpMaxConnections', '100', '--gatewayMaxClients', '100'], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '' },
-        timeout: 15_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [
+          MAIN,
+          '--data-dir',
+          dir,
+          '--listenPort',
+          '0',
+          '--httpPort',
+          '0',
+          '--httpMaxConnections',
+          '100',
+          '--gatewayMaxClients',
+          '100',
+        ],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '' },
+          timeout: 15_000,
+        },
+      );
       expect(run.status).toBe(2);
       expect(run.stderr).toContain('httpMaxConnections');
       expect(run.stderr).toContain('gatewayMaxClients');
@@ -137,7 +205,10 @@ describe('UPDATE_NAMESRV_CONFIG and the black list', () => {
 
   beforeAll(async () => {
     // orderMessageEnable added to the black list: a runtime-updatable key the operator chose to lock.
-    t = await startObservedServer({ gatewayToken: TOKEN, configBlackList: 'configBlackList;configStorePath;kvConfigPath;orderMessageEnable' });
+    t = await startObservedServer({
+      gatewayToken: TOKEN,
+      configBlackList: 'configBlackList;configStorePath;kvConfigPath;orderMessageEnable',
+    });
     client = await t.client();
     storePath = t.server.config.get().configStorePath;
   });
@@ -153,7 +224,10 @@ describe('UPDATE_NAMESRV_CONFIG and the black list', () => {
     ['deleteTopicWithBrokerRegistration', 'true'],
     ['returnOrderTopicConfigToBroker', 'false'],
   );
-  const blackValue = fc.oneof(fc.constantFrom('', '/tmp/elsewhere', 'true', 'configBlackList', 'kvConfigPath;configStorePath'), fc.string({ maxLength: 10 }).filter((s) => !/[\r\n\\]/.test(s)));
+  const blackValue = fc.oneof(
+    fc.constantFrom('', '/tmp/elsewhere', 'true', 'configBlackList', 'kvConfigPath;configStorePath'),
+    fc.string({ maxLength: 10 }).filter((s) => !/[\r\n\\]/.test(s)),
+  );
 
   it('refuses any update naming a black-listed key with NO_PERMISSION, all or nothing, over TCP and the gateway', async () => {
     const { client: ws } = await t.open({ token: TOKEN });
@@ -166,12 +240,23 @@ describe('UPDATE_NAMESRV_CONFIG and the black list', () => {
         fc.array(allowed, { maxLength: 3 }),
         fc.boolean(),
         async (keys, values, others, overGateway) => {
-          const entries: Array<[string, string]> = [...others, ...keys.map((key, i): [string, string] => [key, values[i]!])];
+          const entries: Array<[string, string]> = [
+            ...others,
+            ...keys.map((key, i): [string, string] => [key, values[i]!]),
+          ];
           if (overGateway) {
             const answer = await ws.request('updateConfig', { config: Object.fromEntries(entries) });
-            expect(answer).toMatchObject({ type: 'error', code: 'remoting_error', remotingCode: ResponseCode.NO_PERMISSION });
+            expect(answer).toMatchObject({
+              type: 'error',
+              code: 'remoting_error',
+              remotingCode: ResponseCode.NO_PERMISSION,
+            });
           } else {
-            const answer = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, null, Buffer.from(formatProperties(entries), 'utf8'));
+            const answer = await client.invoke(
+              RequestCode.UPDATE_NAMESRV_CONFIG,
+              null,
+              Buffer.from(formatProperties(entries), 'utf8'),
+            );
             expect(answer.code).toBe(ResponseCode.NO_PERMISSION);
             expect(answer.remark).toBe('Can not update config in black list.');
           }
@@ -203,4 +288,3 @@ describe('UPDATE_NAMESRV_CONFIG and the black list', () => {
     }
   });
 });
-

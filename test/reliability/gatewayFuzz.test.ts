@@ -15,8 +15,17 @@ import { LEVEL, runs, startObservedServer, type ObservedServer } from './support
 
 const TOKEN = 'gw-fuzz-token-8c1f';
 const MAX_MESSAGE = 4096;
-const CONTROL_OPS = Object.entries(REMOTING_OPS).filter(([, op]) => op.kind === 'control').map(([name]) => name);
-const READ_OPS = [...Object.entries(REMOTING_OPS).filter(([, op]) => op.kind === 'read').map(([name]) => name), 'getLifecycle', 'getBrokers', 'ping'];
+const CONTROL_OPS = Object.entries(REMOTING_OPS)
+  .filter(([, op]) => op.kind === 'control')
+  .map(([name]) => name);
+const READ_OPS = [
+  ...Object.entries(REMOTING_OPS)
+    .filter(([, op]) => op.kind === 'read')
+    .map(([name]) => name),
+  'getLifecycle',
+  'getBrokers',
+  'ping',
+];
 const KNOWN_OPS = new Set([...CONTROL_OPS, ...READ_OPS, 'subscribe', 'unsubscribe', 'resume', 'auth']);
 
 let t: ObservedServer;
@@ -24,7 +33,11 @@ let t: ObservedServer;
 beforeAll(async () => {
   t = await startObservedServer({ gatewayToken: TOKEN, gatewayMaxMessageBytes: MAX_MESSAGE }, { level: 'warn' });
   const tcp = await t.client();
-  await registerBroker(tcp, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } });
+  await registerBroker(tcp, {
+    brokerName: 'broker-a',
+    brokerAddr: '127.0.0.1:20911',
+    topics: { TopicTest: {}, 'broker-a': {} },
+  });
   await tcp.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v' });
 });
 
@@ -35,7 +48,12 @@ afterAll(async () => {
 /** Everything a gateway client could change: routes, brokers, KV, configuration. */
 function serverState(): string {
   const s = t.server;
-  const kv = Object.fromEntries(s.kv.namespaces().sort().map((ns) => [ns, s.kv.getKVListByNamespace(ns)]));
+  const kv = Object.fromEntries(
+    s.kv
+      .namespaces()
+      .sort()
+      .map((ns) => [ns, s.kv.getKVListByNamespace(ns)]),
+  );
   return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
 }
 
@@ -53,7 +71,27 @@ const fieldValue = fc.oneof(
   fc.constant({ T: {}, U: { readQueueNums: 1 } }),
 );
 const fields = fc.dictionary(
-  fc.constantFrom('topic', 'brokerName', 'brokerAddr', 'clusterName', 'brokerId', 'namespace', 'key', 'value', 'config', 'cluster', 'dataVersion', 'topics', 'streams', 'clusters', 'brokers', 'lastSeq', 'token', 'adminToken', 'extFields'),
+  fc.constantFrom(
+    'topic',
+    'brokerName',
+    'brokerAddr',
+    'clusterName',
+    'brokerId',
+    'namespace',
+    'key',
+    'value',
+    'config',
+    'cluster',
+    'dataVersion',
+    'topics',
+    'streams',
+    'clusters',
+    'brokers',
+    'lastSeq',
+    'token',
+    'adminToken',
+    'extFields',
+  ),
   fieldValue,
   { maxKeys: 6 },
 );
@@ -68,13 +106,46 @@ type Probe =
 
 const probe: fc.Arbitrary<Probe> = fc.oneof(
   fc.string({ maxLength: 60 }).map((text): Probe => ({ kind: 'text', text })),
-  fc.constantFrom('{"op":"getRoute",', '{"op":', '{', '}', '{"op":"putKv" "id":1}', '\u0000', '{"op":"deleteTopic","topic":"TopicTest"', 'undefined').map((text): Probe => ({ kind: 'text', text })),
-  fc.record({ op: fc.constantFrom(...CONTROL_OPS), id, fields }).map(({ op, id, fields }): Probe => ({ kind: 'control', message: { ...fields, op, id } })),
-  fc.record({ op: fc.constantFrom(...READ_OPS), id, fields }).map(({ op, id, fields }): Probe => ({ kind: 'read', message: { ...fields, op, id } })),
   fc
-    .record({ op: fc.string({ minLength: 1, maxLength: 12 }).filter((op) => !KNOWN_OPS.has(op) && op !== '__proto__'), id, fields })
+    .constantFrom(
+      '{"op":"getRoute",',
+      '{"op":',
+      '{',
+      '}',
+      '{"op":"putKv" "id":1}',
+      '\u0000',
+      '{"op":"deleteTopic","topic":"TopicTest"',
+      'undefined',
+    )
+    .map((text): Probe => ({ kind: 'text', text })),
+  fc
+    .record({ op: fc.constantFrom(...CONTROL_OPS), id, fields })
+    .map(({ op, id, fields }): Probe => ({ kind: 'control', message: { ...fields, op, id } })),
+  fc
+    .record({ op: fc.constantFrom(...READ_OPS), id, fields })
+    .map(({ op, id, fields }): Probe => ({ kind: 'read', message: { ...fields, op, id } })),
+  fc
+    .record({
+      op: fc.string({ minLength: 1, maxLength: 12 }).filter((op) => !KNOWN_OPS.has(op) && op !== '__proto__'),
+      id,
+      fields,
+    })
     .map(({ op, id, fields }): Probe => ({ kind: 'unknown', message: { ...fields, op, id } })),
-  fc.constantFrom('[]', '[{"op":"putKv"}]', 'null', '42', '"putKv"', 'true', '{"id":1}', '{"op":""}', '{"op":7}', '{"op":"putKv","id":{}}', '{"op":"putKv","id":[1]}').map((text): Probe => ({ kind: 'notObject', text })),
+  fc
+    .constantFrom(
+      '[]',
+      '[{"op":"putKv"}]',
+      'null',
+      '42',
+      '"putKv"',
+      'true',
+      '{"id":1}',
+      '{"op":""}',
+      '{"op":7}',
+      '{"op":"putKv","id":{}}',
+      '{"op":"putKv","id":[1]}',
+    )
+    .map((text): Probe => ({ kind: 'notObject', text })),
 );
 
 function textOf(p: Probe): string {
@@ -140,13 +211,20 @@ describe('gateway under malformed and unauthorized messages', () => {
       const refused = await refusedUpgrade(t.server.httpPort, { token: wrong });
       expect(refused.status, JSON.stringify(wrong)).toBe(401);
     }
-    expect((await refusedUpgrade(t.server.httpPort, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
+    expect((await refusedUpgrade(t.server.httpPort, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(
+      401,
+    );
 
     const { client, hello } = await t.open();
     expect(hello.auth).toEqual({ authorized: false, controlOps: 'enabled' });
     expect(await client.request('auth', { token: `${TOKEN} ` })).toMatchObject({ type: 'error', code: 'unauthorized' });
-    expect(await client.request('putKv', { namespace: 'ns', key: 'k', value: 'changed' })).toMatchObject({ code: 'unauthorized' });
-    expect(await client.request('auth', { token: TOKEN })).toMatchObject({ type: 'response', result: { authorized: true } });
+    expect(await client.request('putKv', { namespace: 'ns', key: 'k', value: 'changed' })).toMatchObject({
+      code: 'unauthorized',
+    });
+    expect(await client.request('auth', { token: TOKEN })).toMatchObject({
+      type: 'response',
+      result: { authorized: true },
+    });
     expect(await client.request('auth', { token: 'guess' })).toMatchObject({ code: 'unauthorized' });
     // The wrong token took back what the right one gave.
     expect(await client.request('deleteTopic', { topic: 'TopicTest' })).toMatchObject({ code: 'unauthorized' });
@@ -171,7 +249,11 @@ describe('gateway under malformed and unauthorized messages', () => {
     // One byte under the limit is a message like any other.
     const { client: next } = await t.open({ token: TOKEN });
     const fits = JSON.stringify({ op: 'putKv', id: 1, namespace: 'ns', key: 'big', value: '' });
-    const answer = await next.request('putKv', { namespace: 'ns', key: 'big', value: 'y'.repeat(MAX_MESSAGE - fits.length - 1) });
+    const answer = await next.request('putKv', {
+      namespace: 'ns',
+      key: 'big',
+      value: 'y'.repeat(MAX_MESSAGE - fits.length - 1),
+    });
     expect(answer.type).toBe('response');
     expect(t.server.kv.get('ns', 'big')?.length).toBe(MAX_MESSAGE - fits.length - 1);
     expect((await next.request('deleteKv', { namespace: 'ns', key: 'big' })).type).toBe('response');

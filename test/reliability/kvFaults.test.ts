@@ -46,7 +46,11 @@ async function metric(t: ObservedServer, name: string): Promise<number> {
 
 /** What a failing disk looks like to a writer: the OS error, code and all. */
 function enospc(): NodeJS.ErrnoException {
-  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    code: 'ENOSPC',
+    errno: -28,
+    syscall: 'write',
+  });
 }
 
 /**
@@ -76,7 +80,16 @@ async function expectDegradedThenRecovered(
   expect((await get(client, 'k1')).extFields?.value).toBe('v1');
   expect((await get(client, 'k2')).code).toBe(ResponseCode.QUERY_NOT_FOUND);
   expect((await getRoute(client, 'TopicA')).code).toBe(ResponseCode.SUCCESS);
-  expect((await registerBroker(client, { ...brokerA, brokerName: 'broker-b', brokerAddr: '127.0.0.1:30911', topics: { TopicB: {}, 'broker-b': {} } })).code).toBe(ResponseCode.SUCCESS);
+  expect(
+    (
+      await registerBroker(client, {
+        ...brokerA,
+        brokerName: 'broker-b',
+        brokerAddr: '127.0.0.1:30911',
+        topics: { TopicB: {}, 'broker-b': {} },
+      })
+    ).code,
+  ).toBe(ResponseCode.SUCCESS);
   expect(await storedFile()).toBe(fileBefore);
 
   // Readiness: still ready (routes are served), flagged degraded with the reason.
@@ -91,7 +104,11 @@ async function expectDegradedThenRecovered(
   // The gateway's view says the same, and a gateway write is refused the same way.
   const { client: ws } = await t.open({ token: 'kv-fault-token' });
   expect((await ws.request('getLifecycle')).result.degraded.join('\n')).toMatch(reason);
-  expect(await ws.request('putKv', { namespace: 'ns', key: 'k3', value: 'x' })).toMatchObject({ type: 'error', code: 'remoting_error', remotingCodeName: 'SYSTEM_ERROR' });
+  expect(await ws.request('putKv', { namespace: 'ns', key: 'k3', value: 'x' })).toMatchObject({
+    type: 'error',
+    code: 'remoting_error',
+    remotingCodeName: 'SYSTEM_ERROR',
+  });
 
   await heal();
   expect((await put(client, 'k2', 'new')).code).toBe(ResponseCode.SUCCESS);
@@ -115,15 +132,24 @@ describe('KV store on a failing disk', () => {
     expect((await put(client, 'k1', 'v1')).code).toBe(ResponseCode.SUCCESS);
     diskFull = true;
     const kvPath = t.server.config.get().kvConfigPath;
-    await expectDegradedThenRecovered(t, client, /ENOSPC: no space left on device/, () => readFile(kvPath, 'utf8'), async () => {
-      diskFull = false;
-    });
+    await expectDegradedThenRecovered(
+      t,
+      client,
+      /ENOSPC: no space left on device/,
+      () => readFile(kvPath, 'utf8'),
+      async () => {
+        diskFull = false;
+      },
+    );
   });
 
   it('data directory gone (its entry replaced by a file): the same, and a restart finds every stored value', async () => {
     const dataDir = await tempDir();
     const kvDir = join(dataDir, 'kv');
-    const t = await startObservedServer({ gatewayToken: 'kv-fault-token', kvConfigPath: join(kvDir, 'kvConfig.json') }, { dataDir });
+    const t = await startObservedServer(
+      { gatewayToken: 'kv-fault-token', kvConfigPath: join(kvDir, 'kvConfig.json') },
+      { dataDir },
+    );
     let stopped = false;
     cleanups.push(async () => {
       if (!stopped) await t.stop();
@@ -135,10 +161,16 @@ describe('KV store on a failing disk', () => {
     // Tests run as root, so permissions would not stop the write: take the directory away instead.
     await rename(kvDir, `${kvDir}.moved`);
     await writeFile(kvDir, 'not a directory');
-    await expectDegradedThenRecovered(t, client, /(EEXIST|ENOTDIR)/, () => readFile(join(`${kvDir}.moved`, 'kvConfig.json'), 'utf8'), async () => {
-      await rm(kvDir);
-      await rename(`${kvDir}.moved`, kvDir);
-    });
+    await expectDegradedThenRecovered(
+      t,
+      client,
+      /(EEXIST|ENOTDIR)/,
+      () => readFile(join(`${kvDir}.moved`, 'kvConfig.json'), 'utf8'),
+      async () => {
+        await rm(kvDir);
+        await rename(`${kvDir}.moved`, kvDir);
+      },
+    );
     await t.stop();
     stopped = true;
 
@@ -153,7 +185,18 @@ describe('KV store on a failing disk', () => {
 describe('a name server killed with SIGKILL during a stream of KV writes', () => {
   it('restarts with an intact file that holds every acknowledged write', async () => {
     const dataDir = await tempDir();
-    const args = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'warn'];
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--listenPort',
+      '0',
+      '--httpPort',
+      '0',
+      '--bindAddress',
+      '127.0.0.1',
+      '--logLevel',
+      'warn',
+    ];
     const first = await startCli(args);
     cleanups.push(async () => void first.child.kill('SIGKILL'));
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: first.remotingPort });
@@ -218,14 +261,15 @@ describe('a name server killed with SIGKILL during a stream of KV writes', () =>
 });
 
 describe('temporary files of an interrupted write', () => {
-  it('are removed at the next start when their process is gone; another live process\'s are left alone', async () => {
+  it("are removed at the next start when their process is gone; another live process's are left alone", async () => {
     const dataDir = await tempDir();
     await writeFile(join(dataDir, 'kvConfig.json'), '{"configTable":{"ns":{"k":"v"}}}');
     // pid 2^22+1 is above Linux's pid_max: no such process.
     const stale = `.kvConfig.json.${2 ** 22 + 1}.0123456789ab.tmp`;
     const ownPid = `.kvConfig.json.${process.pid}.ba9876543210.tmp`;
     const unrelated = '.kvConfig.json.notes.tmp';
-    for (const name of [stale, ownPid, unrelated]) await writeFile(join(dataDir, name), '{"configTable":{"ns":{"k":"half');
+    for (const name of [stale, ownPid, unrelated])
+      await writeFile(join(dataDir, name), '{"configTable":{"ns":{"k":"half');
     // This test process stands in for another live writer: the server below runs in it too, so pretend with the parent's pid.
     const other = `.kvConfig.json.${process.ppid}.abcdefabcdef.tmp`;
     await writeFile(join(dataDir, other), '{');

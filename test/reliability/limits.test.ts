@@ -6,7 +6,15 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade } from '../gateway/support.js';
-import { jsonHeaderFrame, LEVEL, rawFrame, RawPeer, startObservedServer, until, type ObservedServer } from './support.js';
+import {
+  jsonHeaderFrame,
+  LEVEL,
+  rawFrame,
+  RawPeer,
+  startObservedServer,
+  until,
+  type ObservedServer,
+} from './support.js';
 
 /**
  * Every configurable cap: what happens at the limit, that it is counted in
@@ -19,7 +27,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function start(settings: Record<string, string | number | boolean> = {}, options: Parameters<typeof startObservedServer>[1] = {}): Promise<ObservedServer> {
+async function start(
+  settings: Record<string, string | number | boolean> = {},
+  options: Parameters<typeof startObservedServer>[1] = {},
+): Promise<ObservedServer> {
   const t = await startObservedServer(settings, { level: 'info', ...options });
   cleanups.push(() => t.stop());
   return t;
@@ -28,11 +39,14 @@ async function start(settings: Record<string, string | number | boolean> = {}, o
 /** GET on a fresh connection that is closed afterwards (no keep-alive pool holding connections open). */
 function getOnce(port: number, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = httpGet({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const request = httpGet(
+      { host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     request.on('error', reject);
   });
 }
@@ -40,7 +54,8 @@ function getOnce(port: number, path: string): Promise<{ status: number; text: st
 async function limitHits(t: ObservedServer): Promise<Record<string, number>> {
   const { text } = await getOnce(t.server.httpPort, '/metrics');
   const out: Record<string, number> = {};
-  for (const match of text.matchAll(/^xnamesrv_limit_hits_total\{limit="(\w+)"\} (\d+)$/gm)) out[match[1]!] = Number(match[2]);
+  for (const match of text.matchAll(/^xnamesrv_limit_hits_total\{limit="(\w+)"\} (\d+)$/gm))
+    out[match[1]!] = Number(match[2]);
   return out;
 }
 
@@ -77,7 +92,9 @@ describe('remoting port limits', () => {
     expect(hits.remotingMaxConnections).toBe(2);
     const logs = limitLogs(t, 'remotingMaxConnections');
     expect(logs.length).toBe(1);
-    expect(logs[0]!.msg).toMatch(/^limit remotingMaxConnections=3 reached by 127\.0\.0\.1: remoting connection closed on accept/);
+    expect(logs[0]!.msg).toMatch(
+      /^limit remotingMaxConnections=3 reached by 127\.0\.0\.1: remoting connection closed on accept/,
+    );
     const { text } = await getOnce(t.server.httpPort, '/metrics');
     expect(text).toMatch(/^xnamesrv_remoting_connections 3$/m);
     for (const peer of held) peer.destroy();
@@ -130,7 +147,9 @@ describe('remoting port limits', () => {
     expect((await limitHits(t)).maxFrameLength).toBe(3);
     const logs = limitLogs(t, 'maxFrameLength');
     expect(logs.length).toBe(1);
-    expect(logs[0]!.msg).toMatch(/^limit maxFrameLength=2048 reached by 127\.0\.0\.1: connection closed: frame length 2045 exceeds the maximum frame length 2048/);
+    expect(logs[0]!.msg).toMatch(
+      /^limit maxFrameLength=2048 reached by 127\.0\.0\.1: connection closed: frame length 2045 exceeds the maximum frame length 2048/,
+    );
     const { text } = await getOnce(t.server.httpPort, '/metrics');
     expect(text).toMatch(/^xnamesrv_remoting_protocol_errors_total 3$/m);
   });
@@ -146,19 +165,26 @@ describe('maxInFlightRequestsPerConnection', () => {
     const t = await start({ maxInFlightRequestsPerConnection: 3 }, { kvWriteFile: writer });
     const busy = await t.client();
     const other = await t.client();
-    const put = (client: typeof busy, key: string) => client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key, value: key }, null, 10_000);
+    const put = (client: typeof busy, key: string) =>
+      client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key, value: key }, null, 10_000);
 
     const accepted = [put(busy, 'a'), put(busy, 'b'), put(busy, 'c')];
-    const refused = await Promise.all([put(busy, 'd'), put(busy, 'e'), busy.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'ns', key: 'a' })]);
+    const refused = await Promise.all([
+      put(busy, 'd'),
+      put(busy, 'e'),
+      busy.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'ns', key: 'a' }),
+    ]);
     for (const answer of refused) {
       expect(answer.code).toBe(ResponseCode.SYSTEM_BUSY);
-      expect(answer.remark).toMatch(/^\[OVERLOAD\]system busy, start flow control for a while: 3 requests of this connection are waiting for their answer \(maxInFlightRequestsPerConnection=3\)$/);
+      expect(answer.remark).toMatch(
+        /^\[OVERLOAD\]system busy, start flow control for a while: 3 requests of this connection are waiting for their answer \(maxInFlightRequestsPerConnection=3\)$/,
+      );
       expect(answer.remark!.startsWith(OVERLOAD_REMARK)).toBe(true);
     }
     expect(t.server.inFlight.total()).toBe(3);
     // Another connection has its own allowance.
     const fromOther = put(other, 'f');
-    await until(() => t.server.inFlight.total() === 4, 'the other connection\'s write in flight');
+    await until(() => t.server.inFlight.total() === 4, "the other connection's write in flight");
 
     let released = 0;
     while (released < 4) {
@@ -177,7 +203,9 @@ describe('maxInFlightRequestsPerConnection', () => {
     expect((await limitHits(t)).maxInFlightRequestsPerConnection).toBe(3);
     const logs = limitLogs(t, 'maxInFlightRequestsPerConnection');
     expect(logs.length).toBe(1);
-    expect(logs[0]!.msg).toMatch(/^limit maxInFlightRequestsPerConnection=3 reached by connection \d+ \(127\.0\.0\.1\): request answered SYSTEM_BUSY/);
+    expect(logs[0]!.msg).toMatch(
+      /^limit maxInFlightRequestsPerConnection=3 reached by connection \d+ \(127\.0\.0\.1\): request answered SYSTEM_BUSY/,
+    );
   });
 });
 
@@ -196,7 +224,10 @@ describe('httpMaxConnections', () => {
     expect(ws.ws.readyState).toBe(ws.ws.OPEN);
     idle[0]!.destroy();
     await idle[0]!.closed;
-    await until(async () => (await getOnce(port, '/livez').catch(() => ({ status: 0 }))).status === 200, 'a probe gets through');
+    await until(
+      async () => (await getOnce(port, '/livez').catch(() => ({ status: 0 }))).status === 200,
+      'a probe gets through',
+    );
     expect((await limitHits(t)).httpMaxConnections).toBeGreaterThanOrEqual(2);
     expect(limitLogs(t, 'httpMaxConnections').length).toBe(1);
     idle[1]!.destroy();
@@ -226,7 +257,11 @@ describe('gateway limits', () => {
     expect((await client.request('subscribe', { topics: ['c'] })).type).toBe('response');
     for (let i = 0; i < 2; i++) {
       const over = await client.request('subscribe', { clusters: [`C${i}`] });
-      expect(over).toMatchObject({ type: 'error', code: 'limit_exceeded', message: 'at most 3 cluster, broker and topic filters per client (holds 3, this adds 1)' });
+      expect(over).toMatchObject({
+        type: 'error',
+        code: 'limit_exceeded',
+        message: 'at most 3 cluster, broker and topic filters per client (holds 3, this adds 1)',
+      });
     }
     expect((await client.request('getBrokers')).type).toBe('response');
     expect((await limitHits(t)).gatewayMaxSubscriptionsPerClient).toBe(2);
@@ -240,7 +275,12 @@ describe('gateway limits', () => {
     const t = await start({ replayBufferSize: 2 });
     const { client, hello } = await t.open();
     const tcp = await t.client();
-    for (let i = 0; i < 4; i++) await registerBroker(tcp, { brokerName: `b${i}`, brokerAddr: `127.0.0.1:${21_000 + i}`, topics: { T: {}, [`b${i}`]: {} } });
+    for (let i = 0; i < 4; i++)
+      await registerBroker(tcp, {
+        brokerName: `b${i}`,
+        brokerAddr: `127.0.0.1:${21_000 + i}`,
+        topics: { T: {}, [`b${i}`]: {} },
+      });
     for (let i = 0; i < 2; i++) {
       const answer = await client.request('resume', { lastSeq: hello.seq });
       expect(answer.result).toMatchObject({ reset: true, reason: 'gap' });

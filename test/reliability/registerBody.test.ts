@@ -39,7 +39,8 @@ let client: RemotingClient;
 beforeAll(async () => {
   t = await startTestServer();
   client = await t.client();
-  for (const broker of [masterA, slaveA, masterB]) expect((await registerBroker(client, broker)).code).toBe(ResponseCode.SUCCESS);
+  for (const broker of [masterA, slaveA, masterB])
+    expect((await registerBroker(client, broker)).code).toBe(ResponseCode.SUCCESS);
 });
 
 afterAll(async () => {
@@ -94,11 +95,26 @@ const hostileParts: Array<[string, Buffer]> = [
   ['dataVersion not JSON', Buffer.concat([part('{counter:'), int32(0), part('[]')])],
   ['dataVersion not an object', Buffer.concat([part('[1,2]'), int32(0), part('[]')])],
   ['topic config with four fields', Buffer.concat([part(DV), int32(1), part('T 1 1 6'), part('[]')])],
-  ['topic config with a non-int queue count', Buffer.concat([part(DV), int32(1), part('T x 1 6 SINGLE_TAG'), part('[]')])],
-  ['topic config with an out-of-range queue count', Buffer.concat([part(DV), int32(1), part('T 99999999999 1 6 SINGLE_TAG'), part('[]')])],
-  ['topic config with an unknown filter type', Buffer.concat([part(DV), int32(1), part('T 1 1 6 EVERY_TAG'), part('[]')])],
-  ['mapping count 2^31-1', Buffer.concat([part(DV), int32(1), part('T 1 1 6 SINGLE_TAG'), part('[]'), int32(0x7fffffff)])],
-  ['mapping without a topic', Buffer.concat([part(DV), int32(1), part('T 1 1 6 SINGLE_TAG'), part('[]'), int32(1), part('{"totalQueues":1}')])],
+  [
+    'topic config with a non-int queue count',
+    Buffer.concat([part(DV), int32(1), part('T x 1 6 SINGLE_TAG'), part('[]')]),
+  ],
+  [
+    'topic config with an out-of-range queue count',
+    Buffer.concat([part(DV), int32(1), part('T 99999999999 1 6 SINGLE_TAG'), part('[]')]),
+  ],
+  [
+    'topic config with an unknown filter type',
+    Buffer.concat([part(DV), int32(1), part('T 1 1 6 EVERY_TAG'), part('[]')]),
+  ],
+  [
+    'mapping count 2^31-1',
+    Buffer.concat([part(DV), int32(1), part('T 1 1 6 SINGLE_TAG'), part('[]'), int32(0x7fffffff)]),
+  ],
+  [
+    'mapping without a topic',
+    Buffer.concat([part(DV), int32(1), part('T 1 1 6 SINGLE_TAG'), part('[]'), int32(1), part('{"totalQueues":1}')]),
+  ],
   ['truncated before the topic count', part(DV)],
   ['empty stream', Buffer.alloc(0)],
 ];
@@ -129,25 +145,58 @@ type BadBody = { what: string; body: Buffer; compressed: boolean; crc32?: number
 const refusedJson = (text: string) => text !== '' && !decodeRegisterBrokerBody(Buffer.from(text, 'utf8'), false).ok;
 
 const badBody: fc.Arbitrary<BadBody> = fc.oneof(
-  fc.string({ maxLength: 200 }).filter(refusedJson).map((text) => ({ what: `garbage JSON ${JSON.stringify(text.slice(0, 40))}`, body: Buffer.from(text, 'utf8'), compressed: false })),
-  fc.json({ maxDepth: 3 }).filter(refusedJson).map((text) => ({ what: `JSON of the wrong shape ${text.slice(0, 40)}`, body: Buffer.from(text, 'utf8'), compressed: false })),
-  fc.constantFrom(...wrongTypes).map((text) => ({ what: `wrong types ${text}`, body: Buffer.from(text, 'utf8'), compressed: false })),
-  fc.tuple(fc.constantFrom<'4.9' | '5.x'>('4.9', '5.x'), fc.double({ min: 0.01, max: 0.99, noNaN: true })).map(([generation, fraction]) => {
-    const body = validBody(false, generation);
-    return { what: `JSON cut at ${fraction.toFixed(2)}`, body: body.subarray(0, Math.max(1, Math.floor(body.length * fraction))), compressed: false };
-  }),
-  fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => ({ what: 'random bytes as a compressed body', body: Buffer.from(bytes), compressed: true })),
-  fc.tuple(fc.constantFrom<'4.9' | '5.x'>('4.9', '5.x'), fc.double({ min: 0.01, max: 0.95, noNaN: true })).map(([generation, fraction]) => {
-    const body = validBody(true, generation);
-    return { what: `compressed stream cut at ${fraction.toFixed(2)}`, body: body.subarray(0, Math.max(1, Math.floor(body.length * fraction))), compressed: true };
-  }),
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]) => {
-    const body = Buffer.from(validBody(true));
-    // Past the 2-byte zlib header: the deflate data or its adler32 trailer.
-    const index = 2 + (at % (body.length - 2));
-    body[index] = body[index]! ^ xor;
-    return { what: `compressed stream with byte ${index} flipped`, body, compressed: true };
-  }).filter((bad) => !decodeRegisterBrokerBody(bad.body, true).ok),
+  fc
+    .string({ maxLength: 200 })
+    .filter(refusedJson)
+    .map((text) => ({
+      what: `garbage JSON ${JSON.stringify(text.slice(0, 40))}`,
+      body: Buffer.from(text, 'utf8'),
+      compressed: false,
+    })),
+  fc
+    .json({ maxDepth: 3 })
+    .filter(refusedJson)
+    .map((text) => ({
+      what: `JSON of the wrong shape ${text.slice(0, 40)}`,
+      body: Buffer.from(text, 'utf8'),
+      compressed: false,
+    })),
+  fc
+    .constantFrom(...wrongTypes)
+    .map((text) => ({ what: `wrong types ${text}`, body: Buffer.from(text, 'utf8'), compressed: false })),
+  fc
+    .tuple(fc.constantFrom<'4.9' | '5.x'>('4.9', '5.x'), fc.double({ min: 0.01, max: 0.99, noNaN: true }))
+    .map(([generation, fraction]) => {
+      const body = validBody(false, generation);
+      return {
+        what: `JSON cut at ${fraction.toFixed(2)}`,
+        body: body.subarray(0, Math.max(1, Math.floor(body.length * fraction))),
+        compressed: false,
+      };
+    }),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 300 })
+    .map((bytes) => ({ what: 'random bytes as a compressed body', body: Buffer.from(bytes), compressed: true })),
+  fc
+    .tuple(fc.constantFrom<'4.9' | '5.x'>('4.9', '5.x'), fc.double({ min: 0.01, max: 0.95, noNaN: true }))
+    .map(([generation, fraction]) => {
+      const body = validBody(true, generation);
+      return {
+        what: `compressed stream cut at ${fraction.toFixed(2)}`,
+        body: body.subarray(0, Math.max(1, Math.floor(body.length * fraction))),
+        compressed: true,
+      };
+    }),
+  fc
+    .tuple(fc.nat(), fc.integer({ min: 1, max: 255 }))
+    .map(([at, xor]) => {
+      const body = Buffer.from(validBody(true));
+      // Past the 2-byte zlib header: the deflate data or its adler32 trailer.
+      const index = 2 + (at % (body.length - 2));
+      body[index] = body[index]! ^ xor;
+      return { what: `compressed stream with byte ${index} flipped`, body, compressed: true };
+    })
+    .filter((bad) => !decodeRegisterBrokerBody(bad.body, true).ok),
   fc.constantFrom(...hostileParts).map(([what, inflated]) => ({ what, body: deflateSync(inflated), compressed: true })),
   fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 0x7fffffff })).map(([compressed, crc32]) => {
     const body = validBody(compressed);
@@ -162,7 +211,9 @@ async function sendBad(sender: TestBroker, bad: BadBody) {
 }
 
 function brokerState() {
-  return t.server.brokerSnapshots().map((b) => ({ key: b.brokerKey, state: b.state, generation: b.generation, lastRefresh: b.lastRefresh }));
+  return t.server
+    .brokerSnapshots()
+    .map((b) => ({ key: b.brokerKey, state: b.state, generation: b.generation, lastRefresh: b.lastRefresh }));
 }
 
 describe('REGISTER_BROKER with bodies that cannot be read', () => {
@@ -173,7 +224,9 @@ describe('REGISTER_BROKER with bodies that cannot be read', () => {
         const brokersBefore = brokerState();
         const answer = await sendBad(sender, bad);
         expect(answer.code, `${bad.what} from ${sender.brokerAddr}: ${answer.remark}`).toBe(ResponseCode.SYSTEM_ERROR);
-        expect(answer.remark, bad.what).toMatch(bad.crc32 !== undefined ? /^crc32 not match$/ : /^Failed to decode RegisterBrokerBody: ./);
+        expect(answer.remark, bad.what).toMatch(
+          bad.crc32 !== undefined ? /^crc32 not match$/ : /^Failed to decode RegisterBrokerBody: ./,
+        );
         expect(t.server.routes.dump(), bad.what).toEqual(before);
         expect(brokerState(), bad.what).toEqual(brokersBefore);
       }),
@@ -196,12 +249,18 @@ describe('REGISTER_BROKER with bodies that cannot be read', () => {
    * broker's last fully decoded body. `it.fails` keeps the suite green and
    * turns red once it is fixed: then make it a plain `it`.
    */
-  it('refuses a body that repeats the broker\'s DataVersion but is broken after it', async () => {
+  it("refuses a body that repeats the broker's DataVersion but is broken after it", async () => {
     // An unchanged DataVersion lets the server skip reading the topics; the rest must still be a body.
     const full = registerBrokerRequest(masterA).body;
     const cases: Array<[string, Buffer]> = [
       ['cut after the DataVersion', full.subarray(0, full.indexOf('"topicConfigTable"'))],
-      ['garbage after the DataVersion', Buffer.concat([full.subarray(0, full.indexOf('"topicConfigTable"')), Buffer.from('"topicConfigTable":{"T":nope}}}')])],
+      [
+        'garbage after the DataVersion',
+        Buffer.concat([
+          full.subarray(0, full.indexOf('"topicConfigTable"')),
+          Buffer.from('"topicConfigTable":{"T":nope}}}'),
+        ]),
+      ],
       ['trailing garbage', Buffer.concat([full, Buffer.from('}}}')])],
     ];
     for (const [what, body] of cases) {
@@ -214,9 +273,15 @@ describe('REGISTER_BROKER with bodies that cannot be read', () => {
     }
   });
 
-  it('still accepts the broker\'s next good registration', async () => {
-    const answer = await registerBroker(client, { ...masterA, dataVersion: { timestamp: 9000, counter: 10 }, topics: { ...masterA.topics, TopicLate: {} } });
+  it("still accepts the broker's next good registration", async () => {
+    const answer = await registerBroker(client, {
+      ...masterA,
+      dataVersion: { timestamp: 9000, counter: 10 },
+      topics: { ...masterA.topics, TopicLate: {} },
+    });
     expect(answer.code).toBe(ResponseCode.SUCCESS);
-    expect((await client.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'TopicLate' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await client.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'TopicLate' })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
   });
 });

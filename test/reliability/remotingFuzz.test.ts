@@ -2,13 +2,30 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { FRAME_PREFIX_LENGTH } from '../../src/remoting/codec.js';
-import { isOneway, isResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import {
+  isOneway,
+  isResponse,
+  ONEWAY_FLAG,
+  RESPONSE_FLAG,
+  SerializeType,
+  type RemotingCommand,
+} from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { encodeCommand } from '../../src/remoting/codec.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
-import { capturingLogger, jsonHeaderFrame, KNOWN_RESPONSE_CODES, LEVEL, rawFrame, RawPeer, runs, until, type LogLine } from './support.js';
+import {
+  capturingLogger,
+  jsonHeaderFrame,
+  KNOWN_RESPONSE_CODES,
+  LEVEL,
+  rawFrame,
+  RawPeer,
+  runs,
+  until,
+  type LogLine,
+} from './support.js';
 
 /**
  * Property-based fuzzing of the remoting port, end to end: random and
@@ -21,7 +38,12 @@ import { capturingLogger, jsonHeaderFrame, KNOWN_RESPONSE_CODES, LEVEL, rawFrame
  */
 
 const MAX_FRAME = 64 * 1024;
-const SENTINEL = { clusterName: 'SentinelCluster', brokerName: 'sentinel-broker', brokerAddr: '127.0.0.1:59911', topics: { SentinelTopic: {}, 'sentinel-broker': {} } };
+const SENTINEL = {
+  clusterName: 'SentinelCluster',
+  brokerName: 'sentinel-broker',
+  brokerAddr: '127.0.0.1:59911',
+  topics: { SentinelTopic: {}, 'sentinel-broker': {} },
+};
 
 let t: TestServer;
 let lines: LogLine[];
@@ -44,14 +66,43 @@ afterAll(async () => {
 
 /** Field names the request processors read, so random headers reach past the "field is null" checks. */
 const FIELD_NAMES = [
-  'namespace', 'key', 'value', 'topic', 'cluster', 'clusterName', 'brokerName', 'brokerAddr', 'brokerId', 'haServerAddr',
-  'heartbeatTimeoutMillis', 'enableActingMaster', 'compressed', 'bodyCrc32', 'zoneName', 'acceptStandardJsonOnly', 'topicSysFlag',
+  'namespace',
+  'key',
+  'value',
+  'topic',
+  'cluster',
+  'clusterName',
+  'brokerName',
+  'brokerAddr',
+  'brokerId',
+  'haServerAddr',
+  'heartbeatTimeoutMillis',
+  'enableActingMaster',
+  'compressed',
+  'bodyCrc32',
+  'zoneName',
+  'acceptStandardJsonOnly',
+  'topicSysFlag',
 ];
 
 const fieldValue = fc.oneof(
   fc.string({ maxLength: 16 }),
   fc.integer().map(String),
-  fc.constantFrom('', 'true', 'false', 'TRUE', '-1', '0', '2147483648', '99999999999999999999', '1e3', ' 7 ', 'NaN', '__proto__', 'null'),
+  fc.constantFrom(
+    '',
+    'true',
+    'false',
+    'TRUE',
+    '-1',
+    '0',
+    '2147483648',
+    '99999999999999999999',
+    '1e3',
+    ' 7 ',
+    'NaN',
+    '__proto__',
+    'null',
+  ),
 );
 const extFields = fc.option(
   fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })), fieldValue, { maxKeys: 8 }),
@@ -77,7 +128,13 @@ const bodyText = fc.oneof(
   ),
   fc.string({ maxLength: 64 }),
 );
-const body = fc.option(fc.oneof(bodyText.map((s) => Buffer.from(s, 'utf8')), fc.uint8Array({ maxLength: 256 }).map((a) => Buffer.from(a))), { nil: null });
+const body = fc.option(
+  fc.oneof(
+    bodyText.map((s) => Buffer.from(s, 'utf8')),
+    fc.uint8Array({ maxLength: 256 }).map((a) => Buffer.from(a)),
+  ),
+  { nil: null },
+);
 
 interface RequestSpec {
   code: number;
@@ -144,8 +201,25 @@ type FrameMutation =
 const frameMutation: fc.Arbitrary<FrameMutation> = fc.oneof(
   { weight: 10, arbitrary: fc.constant<FrameMutation>({ kind: 'none' }) },
   fc.record({ kind: fc.constant('lengthDelta' as const), delta: fc.constantFrom(-1, 1, -4, 4) }),
-  fc.record({ kind: fc.constant('length' as const), value: fc.constantFrom(-1, -2147483648, 0, 3, 4, MAX_FRAME - 4, MAX_FRAME - 3, MAX_FRAME, 16 * 1024 * 1024, 2147483647) }),
-  fc.record({ kind: fc.constant('headerLength' as const), value: fc.oneof(fc.constantFrom(0, 1, 0xffffff), fc.nat({ max: 0xffffff })) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    value: fc.constantFrom(
+      -1,
+      -2147483648,
+      0,
+      3,
+      4,
+      MAX_FRAME - 4,
+      MAX_FRAME - 3,
+      MAX_FRAME,
+      16 * 1024 * 1024,
+      2147483647,
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('headerLength' as const),
+    value: fc.oneof(fc.constantFrom(0, 1, 0xffffff), fc.nat({ max: 0xffffff })),
+  }),
   fc.record({ kind: fc.constant('serializeType' as const), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('header' as const), text: badHeaderText }),
   fc.constant<FrameMutation>({ kind: 'truncateHeader' }),
@@ -186,7 +260,7 @@ function mutate(frame: Buffer, mutation: FrameMutation): Buffer {
 
 function encodeSpec(spec: RequestSpec, opaque: number): Buffer {
   return encodeCommand({
-    code: spec.serializeType === SerializeType.ROCKETMQ ? ((spec.code << 16) >> 16) : spec.code,
+    code: spec.serializeType === SerializeType.ROCKETMQ ? (spec.code << 16) >> 16 : spec.code,
     language: 'JAVA',
     version: 479,
     opaque,
@@ -200,11 +274,16 @@ function encodeSpec(spec: RequestSpec, opaque: number): Buffer {
 
 /** What a request on the wire must get back: one response, a known code, a remark unless SUCCESS. */
 function checkAnswer(answer: RemotingCommand, expectedOpaques: Set<number>): void {
-  expect(isResponse(answer), `answer has the response flag: ${JSON.stringify({ ...answer, body: undefined })}`).toBe(true);
+  expect(isResponse(answer), `answer has the response flag: ${JSON.stringify({ ...answer, body: undefined })}`).toBe(
+    true,
+  );
   expect(expectedOpaques.has(answer.opaque), `answer opaque ${answer.opaque} belongs to a request`).toBe(true);
   expect(KNOWN_RESPONSE_CODES.has(answer.code), `response code ${answer.code} is a known one`).toBe(true);
   if (answer.code !== ResponseCode.SUCCESS) {
-    expect(typeof answer.remark === 'string' && answer.remark.length > 0, `response ${answer.code} to a refused request says why`).toBe(true);
+    expect(
+      typeof answer.remark === 'string' && answer.remark.length > 0,
+      `response ${answer.code} to a refused request says why`,
+    ).toBe(true);
   }
 }
 
@@ -263,7 +342,10 @@ describe('remoting port under random and mutated frames', () => {
       runs(150),
     );
     // Nothing left behind: every fuzz connection is gone, no partial frame is held, no request is waiting.
-    await until(() => t.server.remoting.connections() === connectionsBefore, 'the fuzz connections closed on the server');
+    await until(
+      () => t.server.remoting.connections() === connectionsBefore,
+      'the fuzz connections closed on the server',
+    );
     expect(t.server.remoting.bufferedBytes()).toBe(0);
     expect(t.server.inFlight.total()).toBe(0);
   });
@@ -271,28 +353,42 @@ describe('remoting port under random and mutated frames', () => {
   it('answers random headers and bodies for every request code the server registers', async () => {
     const client = await t.client();
     await fc.assert(
-      fc.asyncProperty(fc.array(requestSpec(fc.constantFrom(...codes)), { minLength: 1, maxLength: 6 }), async (specs) => {
-        // Pipelined, as clients do: all requests out before any answer comes back.
-        const answers = await Promise.all(
-          specs.map((spec) =>
-            client.request({ code: spec.code, extFields: spec.extFields, body: spec.body, remark: spec.remark }),
-          ),
-        );
-        answers.forEach((answer, i) => {
-          expect(KNOWN_RESPONSE_CODES.has(answer.code), `code ${specs[i]!.code} answered with a known code`).toBe(true);
-          if (answer.code !== ResponseCode.SUCCESS) expect(answer.remark, `code ${specs[i]!.code} answered ${answer.code} with a remark`).toBeTruthy();
-        });
-        noErrorLogs();
-      }),
+      fc.asyncProperty(
+        fc.array(requestSpec(fc.constantFrom(...codes)), { minLength: 1, maxLength: 6 }),
+        async (specs) => {
+          // Pipelined, as clients do: all requests out before any answer comes back.
+          const answers = await Promise.all(
+            specs.map((spec) =>
+              client.request({ code: spec.code, extFields: spec.extFields, body: spec.body, remark: spec.remark }),
+            ),
+          );
+          answers.forEach((answer, i) => {
+            expect(KNOWN_RESPONSE_CODES.has(answer.code), `code ${specs[i]!.code} answered with a known code`).toBe(
+              true,
+            );
+            if (answer.code !== ResponseCode.SUCCESS)
+              expect(answer.remark, `code ${specs[i]!.code} answered ${answer.code} with a remark`).toBeTruthy();
+          });
+          noErrorLogs();
+        },
+      ),
       runs(200),
     );
     expect(client.closed).toBe(false);
     await stillServes();
     // Every code, binary headers too.
-    const binary = await RemotingClient.connect({ host: '127.0.0.1', port: t.server.remotingPort, serializeType: SerializeType.ROCKETMQ });
+    const binary = await RemotingClient.connect({
+      host: '127.0.0.1',
+      port: t.server.remotingPort,
+      serializeType: SerializeType.ROCKETMQ,
+    });
     try {
       for (const code of codes) {
-        const answer = await binary.invoke(code, { topic: '\u0000', namespace: '\u{1F600}' }, Buffer.from([0xff, 0xfe, 0x00]));
+        const answer = await binary.invoke(
+          code,
+          { topic: '\u0000', namespace: '\u{1F600}' },
+          Buffer.from([0xff, 0xfe, 0x00]),
+        );
         expect(KNOWN_RESPONSE_CODES.has(answer.code)).toBe(true);
         if (answer.code !== ResponseCode.SUCCESS) expect(answer.remark).toBeTruthy();
       }
@@ -309,8 +405,16 @@ describe('remoting port under random and mutated frames', () => {
       ['length one over the cap', rawFrame(MAX_FRAME - 3, 0), /exceeds the maximum frame length/],
       ['header length past the frame', rawFrame(10, 7, Buffer.alloc(6)), /header length 7 exceeds/],
       ['invalid JSON header', jsonHeaderFrame('{"code":'), /undecodable JSON header/],
-      ['extFields value of the wrong type', jsonHeaderFrame('{"code":105,"extFields":{"topic":["a"]}}'), /extFields.topic is not a scalar/],
-      ['truncated binary header', rawFrame(4 + 5, (SerializeType.ROCKETMQ << 24) | 5, Buffer.alloc(5)), /binary header of 5 bytes/],
+      [
+        'extFields value of the wrong type',
+        jsonHeaderFrame('{"code":105,"extFields":{"topic":["a"]}}'),
+        /extFields.topic is not a scalar/,
+      ],
+      [
+        'truncated binary header',
+        rawFrame(4 + 5, (SerializeType.ROCKETMQ << 24) | 5, Buffer.alloc(5)),
+        /binary header of 5 bytes/,
+      ],
       ['binary ext length past the header', binaryHeaderWithExtLength(1000), /ext length 1000/],
       ['unknown serialize type', rawFrame(4 + 2, (7 << 24) | 2, Buffer.from('{}')), /unknown header serialize type 7/],
     ];
@@ -326,15 +430,22 @@ describe('remoting port under random and mutated frames', () => {
         // A configured limit: counted every time, logged once per peer (the fuzzing above already hit it).
         expect(t.server.limits.count('maxFrameLength')).toBe(tooLongBefore + 1);
       } else {
-        const warnings = lines.slice(before).filter((line) => line.level === LEVEL.warn && /protocol error/.test(line.msg));
+        const warnings = lines
+          .slice(before)
+          .filter((line) => line.level === LEVEL.warn && /protocol error/.test(line.msg));
         expect(warnings.length, `${what}: one warning`).toBe(1);
         expect(String(warnings[0]!.reason ?? warnings[0]!.msg), what).toMatch(reason);
       }
       await stillServes();
     }
     const { text } = await t.http('/metrics');
-    expect(Number(/^xnamesrv_remoting_protocol_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(cases.length);
-    expect(lines.filter((line) => line.limit === 'maxFrameLength').length, 'maxFrameLength logged once for this peer').toBe(1);
+    expect(Number(/^xnamesrv_remoting_protocol_errors_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(
+      cases.length,
+    );
+    expect(
+      lines.filter((line) => line.limit === 'maxFrameLength').length,
+      'maxFrameLength logged once for this peer',
+    ).toBe(1);
     noErrorLogs();
   });
 
@@ -376,7 +487,10 @@ describe('claimed-but-never-sent frames', () => {
       const after = process.memoryUsage();
       const grown = after.arrayBuffers - before.arrayBuffers;
       expect(grown, `array buffers grew by ${grown} bytes`).toBeLessThan(32 * 1024 * 1024);
-      expect(peers.every((peer) => !peer.isClosed), 'partial frames under the cap keep their connection').toBe(true);
+      expect(
+        peers.every((peer) => !peer.isClosed),
+        'partial frames under the cap keep their connection',
+      ).toBe(true);
       for (const peer of peers) peer.destroy();
     } finally {
       await big.stop();

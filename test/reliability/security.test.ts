@@ -33,7 +33,12 @@ const WRITES: Array<[string, number, Record<string, string>, Buffer | null]> = [
   ['WIPE_WRITE_PERM_OF_BROKER', RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName: 'broker-a' }, null],
   ['ADD_WRITE_PERM_OF_BROKER', RequestCode.ADD_WRITE_PERM_OF_BROKER, { brokerName: 'broker-a' }, null],
   ['DELETE_TOPIC_IN_NAMESRV', RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic: 'TopicA' }, null],
-  ['REGISTER_TOPIC_IN_NAMESRV', RequestCode.REGISTER_TOPIC_IN_NAMESRV, { topic: 'Injected' }, Buffer.from('{"queueDatas":[{"brokerName":"broker-a","readQueueNums":1,"writeQueueNums":1,"perm":6}]}')],
+  [
+    'REGISTER_TOPIC_IN_NAMESRV',
+    RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+    { topic: 'Injected' },
+    Buffer.from('{"queueDatas":[{"brokerName":"broker-a","readQueueNums":1,"writeQueueNums":1,"perm":6}]}'),
+  ],
   ['UPDATE_NAMESRV_CONFIG', RequestCode.UPDATE_NAMESRV_CONFIG, {}, Buffer.from('enableAllTopicList=false')],
 ];
 
@@ -55,7 +60,12 @@ let raw: string[];
 
 function serverState(): string {
   const s = t.server;
-  const kv = Object.fromEntries(s.kv.namespaces().sort().map((ns) => [ns, s.kv.getKVListByNamespace(ns)]));
+  const kv = Object.fromEntries(
+    s.kv
+      .namespaces()
+      .sort()
+      .map((ns) => [ns, s.kv.getKVListByNamespace(ns)]),
+  );
   return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
 }
 
@@ -71,8 +81,14 @@ beforeAll(async () => {
   const logger = createLogger('trace', 'xnamesrv', sink as never);
   t = await startObservedServer({ adminToken: ADMIN, gatewayToken: GATEWAY }, { logger });
   const broker = await t.client();
-  await registerBroker(broker, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicA: {}, 'broker-a': {} } });
-  expect((await broker.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: ADMIN })).code).toBe(ResponseCode.SUCCESS);
+  await registerBroker(broker, {
+    brokerName: 'broker-a',
+    brokerAddr: '127.0.0.1:20911',
+    topics: { TopicA: {}, 'broker-a': {} },
+  });
+  expect(
+    (await broker.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: ADMIN })).code,
+  ).toBe(ResponseCode.SUCCESS);
 });
 
 afterAll(async () => {
@@ -82,7 +98,11 @@ afterAll(async () => {
 describe('adminToken on the remoting port', () => {
   it('refuses every write without the exact token, in JSON and binary headers, and changes nothing', async () => {
     const json = await t.client();
-    const binary = await RemotingClient.connect({ host: '127.0.0.1', port: t.server.remotingPort, serializeType: SerializeType.ROCKETMQ });
+    const binary = await RemotingClient.connect({
+      host: '127.0.0.1',
+      port: t.server.remotingPort,
+      serializeType: SerializeType.ROCKETMQ,
+    });
     try {
       const before = serverState();
       for (const client of [json, binary]) {
@@ -104,20 +124,38 @@ describe('adminToken on the remoting port', () => {
   it('lets reads and broker traffic through without a token, and writes with it', async () => {
     const client = await t.client();
     expect((await getRoute(client, 'TopicA')).code).toBe(ResponseCode.SUCCESS);
-    expect((await client.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'ns', key: 'k' })).code).toBe(ResponseCode.SUCCESS);
-    expect((await client.invoke(RequestCode.BROKER_HEARTBEAT, { clusterName: 'DefaultCluster', brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911' })).code).toBe(ResponseCode.SUCCESS);
+    expect((await client.invoke(RequestCode.GET_KV_CONFIG, { namespace: 'ns', key: 'k' })).code).toBe(
+      ResponseCode.SUCCESS,
+    );
+    expect(
+      (
+        await client.invoke(RequestCode.BROKER_HEARTBEAT, {
+          clusterName: 'DefaultCluster',
+          brokerName: 'broker-a',
+          brokerAddr: '127.0.0.1:20911',
+        })
+      ).code,
+    ).toBe(ResponseCode.SUCCESS);
     const config = (await client.invoke(RequestCode.GET_NAMESRV_CONFIG)).body!.toString('utf8');
     expect(config).toMatch(/^adminToken=\*{6}$/m);
     expect(config).toMatch(/^gatewayToken=\*{6}$/m);
     expect(config).not.toContain(ADMIN);
     expect(config).not.toContain(GATEWAY);
-    const allowed = await client.invoke(RequestCode.ADD_WRITE_PERM_OF_BROKER, { brokerName: 'broker-a', adminToken: ADMIN });
+    const allowed = await client.invoke(RequestCode.ADD_WRITE_PERM_OF_BROKER, {
+      brokerName: 'broker-a',
+      adminToken: ADMIN,
+    });
     expect(allowed.code).toBe(ResponseCode.SUCCESS);
   });
 
   it('cannot change or reveal either token through UPDATE_NAMESRV_CONFIG, even with the admin token', async () => {
     const client = await t.client();
-    for (const text of [`adminToken=${ADMIN}-2`, `gatewayToken=${GATEWAY}-2`, 'adminToken=', `enableTopicList=true\nadminToken=x`]) {
+    for (const text of [
+      `adminToken=${ADMIN}-2`,
+      `gatewayToken=${GATEWAY}-2`,
+      'adminToken=',
+      `enableTopicList=true\nadminToken=x`,
+    ]) {
       const answer = await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, { adminToken: ADMIN }, Buffer.from(text));
       expect(answer.code, text).toBe(ResponseCode.SYSTEM_ERROR);
       expect(answer.remark, text).toMatch(/cannot be changed at runtime/);
@@ -144,7 +182,9 @@ describe('the gateway path', () => {
 
   it('with the gateway token, runs control ops (the gateway adds the admin token itself), but cannot touch the tokens', async () => {
     const { client } = await t.open({ token: GATEWAY });
-    expect(await client.request('putKv', { namespace: 'ns', key: 'gw', value: 'yes' })).toMatchObject({ type: 'response' });
+    expect(await client.request('putKv', { namespace: 'ns', key: 'gw', value: 'yes' })).toMatchObject({
+      type: 'response',
+    });
     expect(t.server.kv.get('ns', 'gw')).toBe('yes');
     const refused = await client.request('updateConfig', { config: { adminToken: 'taken-over' } });
     expect(refused).toMatchObject({ type: 'error', code: 'remoting_error', remotingCodeName: 'SYSTEM_ERROR' });
@@ -157,7 +197,9 @@ describe('the gateway path', () => {
     try {
       const { client, hello } = await onlyAdmin.open({ token: ADMIN });
       expect(hello.auth).toEqual({ authorized: false, controlOps: 'disabled' });
-      expect(await client.request('putKv', { namespace: 'ns', key: 'k', value: 'v' })).toMatchObject({ code: 'forbidden' });
+      expect(await client.request('putKv', { namespace: 'ns', key: 'k', value: 'v' })).toMatchObject({
+        code: 'forbidden',
+      });
       expect(onlyAdmin.server.kv.get('ns', 'k')).toBeUndefined();
     } finally {
       await onlyAdmin.stop();
@@ -169,8 +211,17 @@ describe('secrets in logs', () => {
   it('never logs either token over a session of start, refused and accepted requests, gateway auth failures and stop', async () => {
     const client = await t.client();
     // Refused remoting writes, guesses included.
-    await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'x', value: 'y', adminToken: ADMIN.slice(0, -1) });
-    await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, { adminToken: ADMIN }, Buffer.from(`gatewayToken=${GATEWAY}`));
+    await client.invoke(RequestCode.PUT_KV_CONFIG, {
+      namespace: 'ns',
+      key: 'x',
+      value: 'y',
+      adminToken: ADMIN.slice(0, -1),
+    });
+    await client.invoke(
+      RequestCode.UPDATE_NAMESRV_CONFIG,
+      { adminToken: ADMIN },
+      Buffer.from(`gatewayToken=${GATEWAY}`),
+    );
     await client.invoke(RequestCode.UPDATE_NAMESRV_CONFIG, { adminToken: ADMIN }, Buffer.from('logLevel=trace'));
     // Gateway: a wrong bearer at the upgrade, wrong and right auth ops, a control op.
     await refusedUpgrade(t.server.httpPort, { token: `${GATEWAY}-guess` });
@@ -184,7 +235,11 @@ describe('secrets in logs', () => {
     // The configuration is logged at start, masked.
     const configLine = raw.find((line) => line.includes('"msg":"effective configuration"'));
     expect(configLine).toBeDefined();
-    expect(JSON.parse(configLine!).config).toMatchObject({ adminToken: '******', gatewayToken: '******', listenPort: '0' });
+    expect(JSON.parse(configLine!).config).toMatchObject({
+      adminToken: '******',
+      gatewayToken: '******',
+      listenPort: '0',
+    });
     // What was logged includes the refusals and failures, so the check below looks at them.
     expect(text()).toContain('write request refused: admin token missing or wrong');
     expect(text()).toContain('gateway upgrade refused');
@@ -195,7 +250,11 @@ describe('secrets in logs', () => {
   });
 
   it('never prints either token from -p, nor logs it from the command line at trace level', async () => {
-    const printed = loadConfig({ argv: ['--adminToken', ADMIN, '--gatewayToken', GATEWAY], env: {}, homeDir: '/home/tester' });
+    const printed = loadConfig({
+      argv: ['--adminToken', ADMIN, '--gatewayToken', GATEWAY],
+      env: {},
+      homeDir: '/home/tester',
+    });
     if (!printed.ok) throw new Error(printed.errors.join());
     const listing = formatEffectiveConfig(printed.config);
     expect(listing).not.toContain(ADMIN);
@@ -203,10 +262,24 @@ describe('secrets in logs', () => {
 
     const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-secrets-'));
     try {
-      const cli = await startCli(['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'trace'], {
-        XNAMESRV_ADMIN_TOKEN: ADMIN,
-        XNAMESRV_GATEWAY_TOKEN: GATEWAY,
-      });
+      const cli = await startCli(
+        [
+          '--data-dir',
+          dataDir,
+          '--listenPort',
+          '0',
+          '--httpPort',
+          '0',
+          '--bindAddress',
+          '127.0.0.1',
+          '--logLevel',
+          'trace',
+        ],
+        {
+          XNAMESRV_ADMIN_TOKEN: ADMIN,
+          XNAMESRV_GATEWAY_TOKEN: GATEWAY,
+        },
+      );
       const client = await RemotingClient.connect({ host: '127.0.0.1', port: cli.remotingPort });
       await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: 'wrong' });
       await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: ADMIN });

@@ -34,12 +34,21 @@ describe('graceful shutdown', () => {
       if (!stopped) await t.stop();
     });
     const client = await t.client();
-    await registerBroker(client, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicA: {}, 'broker-a': {} } });
+    await registerBroker(client, {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:20911',
+      topics: { TopicA: {}, 'broker-a': {} },
+    });
     const { client: ws } = await t.open();
     const { client: ws2 } = await t.open({ query: { topics: 'TopicA' } });
 
-    const writes = Array.from({ length: 5 }, (_, i) => client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: `k${i}`, value: `v${i}` }, null, 10_000));
-    await until(() => gates.length === 1 && t.server.inFlight.total() === 5, 'five writes in flight, the first at the disk');
+    const writes = Array.from({ length: 5 }, (_, i) =>
+      client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: `k${i}`, value: `v${i}` }, null, 10_000),
+    );
+    await until(
+      () => gates.length === 1 && t.server.inFlight.total() === 5,
+      'five writes in flight, the first at the disk',
+    );
     const closing = t.server.close('test: stop under load');
     await until(() => t.server.lifecycleState() === 'stopping', 'stopping');
     // Gateway clients are told first, with 1001.
@@ -65,24 +74,51 @@ describe('graceful shutdown', () => {
   it('on SIGTERM under load: answers what it read, flushes KV, closes gateway clients with 1001, exits 0', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-shutdown-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const server = await startCli(['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', '--logLevel', 'warn']);
+    const server = await startCli([
+      '--data-dir',
+      dataDir,
+      '--listenPort',
+      '0',
+      '--httpPort',
+      '0',
+      '--bindAddress',
+      '127.0.0.1',
+      '--logLevel',
+      'warn',
+    ]);
     cleanups.push(async () => void server.child.kill('SIGKILL'));
 
     const broker = await RemotingClient.connect({ host: '127.0.0.1', port: server.remotingPort });
-    await registerBroker(broker, { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicA: {}, 'broker-a': {} } });
-    const gateways = await Promise.all(Array.from({ length: 5 }, () => GatewayClient.open(server.httpPort, { query: { topics: 'TopicA' } })));
+    await registerBroker(broker, {
+      brokerName: 'broker-a',
+      brokerAddr: '127.0.0.1:20911',
+      topics: { TopicA: {}, 'broker-a': {} },
+    });
+    const gateways = await Promise.all(
+      Array.from({ length: 5 }, () => GatewayClient.open(server.httpPort, { query: { topics: 'TopicA' } })),
+    );
     const writer = await RemotingClient.connect({ host: '127.0.0.1', port: server.remotingPort });
     const reader = await RemotingClient.connect({ host: '127.0.0.1', port: server.remotingPort });
 
     type Outcome = { kind: 'answered'; code: number } | { kind: 'cut' };
     const outcomes: Array<Promise<Outcome>> = [];
     const track = (p: Promise<{ code: number }>) =>
-      outcomes.push(p.then((r) => ({ kind: 'answered' as const, code: r.code }), () => ({ kind: 'cut' as const })));
+      outcomes.push(
+        p.then(
+          (r) => ({ kind: 'answered' as const, code: r.code }),
+          () => ({ kind: 'cut' as const }),
+        ),
+      );
     let signalled = false;
     const puts = new Map<string, Promise<Outcome>>();
     // 200 writes and 200 reads pipelined; SIGTERM once the first write is acknowledged, with the rest still coming.
     for (let i = 0; i < 200; i++) {
-      const put = writer.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: `k${i}`, value: `v${i}` }, null, 10_000);
+      const put = writer.invoke(
+        RequestCode.PUT_KV_CONFIG,
+        { namespace: 'ns', key: `k${i}`, value: `v${i}` },
+        null,
+        10_000,
+      );
       track(put);
       puts.set(`k${i}`, outcomes[outcomes.length - 1]!);
       track(getRoute(reader, 'TopicA'));
@@ -101,10 +137,16 @@ describe('graceful shutdown', () => {
     const results = await Promise.all(outcomes);
     const answered = results.filter((r): r is { kind: 'answered'; code: number } => r.kind === 'answered');
     // Nothing was refused on the way down: every answer that came is a success.
-    expect(answered.every((r) => r.code === ResponseCode.SUCCESS), JSON.stringify(answered.filter((r) => r.code !== 0).slice(0, 3))).toBe(true);
+    expect(
+      answered.every((r) => r.code === ResponseCode.SUCCESS),
+      JSON.stringify(answered.filter((r) => r.code !== 0).slice(0, 3)),
+    ).toBe(true);
     expect(answered.length).toBeGreaterThan(1);
     // Every acknowledged write is in the file.
-    const stored = JSON.parse(await readFile(join(dataDir, 'kvConfig.json'), 'utf8')).configTable.ns as Record<string, string>;
+    const stored = JSON.parse(await readFile(join(dataDir, 'kvConfig.json'), 'utf8')).configTable.ns as Record<
+      string,
+      string
+    >;
     let acknowledged = 0;
     for (const [key, outcome] of puts) {
       const result = await outcome;

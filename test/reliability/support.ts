@@ -24,12 +24,15 @@ export interface LogLine {
 export function capturingLogger(level = 'trace'): { logger: Logger; lines: LogLine[]; text: () => string } {
   const raw: string[] = [];
   const lines: LogLine[] = [];
-  const logger = pino({ level }, {
-    write: (line: string) => {
-      raw.push(line);
-      lines.push(JSON.parse(line) as LogLine);
+  const logger = pino(
+    { level },
+    {
+      write: (line: string) => {
+        raw.push(line);
+        lines.push(JSON.parse(line) as LogLine);
+      },
     },
-  });
+  );
   return { logger, lines, text: () => raw.join('') };
 }
 
@@ -39,7 +42,11 @@ export const LEVEL = { warn: 40, error: 50, fatal: 60 } as const;
 export const KNOWN_RESPONSE_CODES = new Set<number>(Object.values(ResponseCode));
 
 /** Waits, turn by turn of the event loop, until `condition` holds. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = WAIT_MS): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -133,7 +140,10 @@ export class RawPeer {
 
   private changed(deadline: number, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}`)),
+        Math.max(0, deadline - Date.now()),
+      );
       this.waiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -159,10 +169,20 @@ export function rawFrame(totalLength: number, typeAndHeaderLength: number, rest:
 /** A JSON-header frame whose header is this exact text (valid JSON or not). */
 export function jsonHeaderFrame(header: string, body: Buffer = Buffer.alloc(0)): Buffer {
   const bytes = Buffer.from(header, 'utf8');
-  return rawFrame(4 + bytes.length + body.length, (SerializeType.JSON << 24) | bytes.length, Buffer.concat([bytes, body]));
+  return rawFrame(
+    4 + bytes.length + body.length,
+    (SerializeType.JSON << 24) | bytes.length,
+    Buffer.concat([bytes, body]),
+  );
 }
 
-export function requestFrame(code: number, extFields: Record<string, string> | null, body: Buffer | null, opaque: number, serializeType = SerializeType.JSON): Buffer {
+export function requestFrame(
+  code: number,
+  extFields: Record<string, string> | null,
+  body: Buffer | null,
+  opaque: number,
+  serializeType = SerializeType.JSON,
+): Buffer {
   return encodeCommand(createRequest(code, extFields, body, { opaque, serializeType }));
 }
 
@@ -186,7 +206,10 @@ export interface CliServer {
  * on stdout: stderr carries only log lines).
  */
 export function startCli(args: string[], env: Record<string, string> = {}): Promise<CliServer> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
@@ -237,11 +260,24 @@ export interface ObservedServer extends TestServer {
 
 export async function startObservedServer(
   settings: Record<string, string | number | boolean | string[]> = {},
-  options: { level?: string; dataDir?: string; logger?: Logger; lines?: LogLine[]; kvWriteFile?: (path: string, data: string) => Promise<void> } = {},
+  options: {
+    level?: string;
+    dataDir?: string;
+    logger?: Logger;
+    lines?: LogLine[];
+    kvWriteFile?: (path: string, data: string) => Promise<void>;
+  } = {},
 ): Promise<ObservedServer> {
   const captured = capturingLogger(options.level ?? 'info');
   const logger = options.logger ?? captured.logger;
-  const t = await startTestServer({ gatewayPingIntervalSeconds: 86_400, ...settings }, { logger, ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.kvWriteFile ? { kvWriteFile: options.kvWriteFile } : {}) });
+  const t = await startTestServer(
+    { gatewayPingIntervalSeconds: 86_400, ...settings },
+    {
+      logger,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.kvWriteFile ? { kvWriteFile: options.kvWriteFile } : {}),
+    },
+  );
   return {
     ...t,
     lines: options.lines ?? captured.lines,

@@ -3,7 +3,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemotingClient, RemotingConnectionClosedError, RemotingTimeoutError } from '../../src/remoting/client.js';
-import { createRequest, createResponse, isOneway, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import {
+  createRequest,
+  createResponse,
+  isOneway,
+  SerializeType,
+  type RemotingCommand,
+} from '../../src/remoting/command.js';
 import { ResponseCode } from '../../src/remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection } from '../../src/remoting/server.js';
 
@@ -117,10 +123,17 @@ describe('RemotingClient', () => {
     });
     const binary = await connectTo(port, SerializeType.ROCKETMQ);
     const response = await binary.invoke(SLOW, { v: 'ключ' }, Buffer.from('body'));
-    expect(response).toMatchObject({ code: 0, remark: 'ü', extFields: { echoed: 'ключ' }, serializeType: SerializeType.ROCKETMQ });
+    expect(response).toMatchObject({
+      code: 0,
+      remark: 'ü',
+      extFields: { echoed: 'ключ' },
+      serializeType: SerializeType.ROCKETMQ,
+    });
     expect(response.body?.toString()).toBe('body');
     const json = await connectTo(port);
-    expect((await json.request({ code: SLOW, serializeType: SerializeType.ROCKETMQ })).serializeType).toBe(SerializeType.ROCKETMQ);
+    expect((await json.request({ code: SLOW, serializeType: SerializeType.ROCKETMQ })).serializeType).toBe(
+      SerializeType.ROCKETMQ,
+    );
     expect(seen).toEqual([SerializeType.ROCKETMQ, SerializeType.ROCKETMQ]);
   });
 

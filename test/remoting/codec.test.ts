@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand, type DecodeResult } from '../../src/remoting/codec.js';
-import { createRequest, createResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, isOneway, isResponse, type RemotingCommand } from '../../src/remoting/command.js';
+import {
+  createRequest,
+  createResponse,
+  ONEWAY_FLAG,
+  RESPONSE_FLAG,
+  SerializeType,
+  isOneway,
+  isResponse,
+  type RemotingCommand,
+} from '../../src/remoting/command.js';
 import { LanguageCode, MQVersion, ResponseCode } from '../../src/remoting/requestCode.js';
 
 /** Decodes a whole frame as encodeCommand produced it (with its total-length word). */
@@ -25,7 +34,13 @@ function expectError(result: DecodeResult, pattern: RegExp): void {
 }
 
 /** Builds a binary header from parts so tests can corrupt any field. */
-function binaryHeader(parts: { remark?: Buffer; remarkLength?: number; ext?: Buffer; extLength?: number; trailing?: Buffer }): Buffer {
+function binaryHeader(parts: {
+  remark?: Buffer;
+  remarkLength?: number;
+  ext?: Buffer;
+  extLength?: number;
+  trailing?: Buffer;
+}): Buffer {
   const fixed = Buffer.alloc(13);
   fixed.writeInt16BE(105, 0);
   fixed.writeUInt8(LanguageCode.GO, 2);
@@ -66,7 +81,12 @@ describe('command helpers', () => {
   });
 
   it('creates a response that echoes the opaque and serialization of its request', () => {
-    const request = createRequest(105, { topic: 'T' }, null, { opaque: 42, serializeType: SerializeType.ROCKETMQ, language: 'GO', version: 5 });
+    const request = createRequest(105, { topic: 'T' }, null, {
+      opaque: 42,
+      serializeType: SerializeType.ROCKETMQ,
+      language: 'GO',
+      version: 5,
+    });
     const response = createResponse(request, ResponseCode.TOPIC_NOT_EXIST, 'no route');
     expect(response).toEqual({
       code: ResponseCode.TOPIC_NOT_EXIST,
@@ -118,7 +138,9 @@ describe('JSON header', () => {
   });
 
   it('accepts scalar ext field values of any JSON type as strings and drops nulls', () => {
-    const result = decodeCommand(jsonFrame('{"code":103,"extFields":{"brokerId":0,"compressed":false,"ratio":1.5,"gone":null,"s":"x"}}'));
+    const result = decodeCommand(
+      jsonFrame('{"code":103,"extFields":{"brokerId":0,"compressed":false,"ratio":1.5,"gone":null,"s":"x"}}'),
+    );
     expect(result.ok && result.command.extFields).toEqual({ brokerId: '0', compressed: 'false', ratio: '1.5', s: 'x' });
   });
 
@@ -188,7 +210,7 @@ describe('ROCKETMQ (binary) header', () => {
       flag: RESPONSE_FLAG,
       opaque: -2147483648,
       remark: 'ошибка ✓ 🚀',
-      extFields: { topic: 'TopicTest', 'ключ': '値', empty: '' },
+      extFields: { topic: 'TopicTest', ключ: '値', empty: '' },
       body: Buffer.from([0, 1, 2, 255]),
     };
     expect(roundTrip(command)).toEqual(command);
@@ -235,28 +257,52 @@ describe('ROCKETMQ (binary) header', () => {
   });
 
   it('decodes a hand-built header', () => {
-    const result = decodeCommand(binaryHeader({ remark: Buffer.from('hi'), ext: Buffer.concat([extEntry('topic', 'T'), extEntry('a', '')]) }));
-    expect(result.ok && result.command).toMatchObject({ code: 105, language: 'GO', opaque: 7, remark: 'hi', extFields: { topic: 'T', a: '' } });
+    const result = decodeCommand(
+      binaryHeader({ remark: Buffer.from('hi'), ext: Buffer.concat([extEntry('topic', 'T'), extEntry('a', '')]) }),
+    );
+    expect(result.ok && result.command).toMatchObject({
+      code: 105,
+      language: 'GO',
+      opaque: 7,
+      remark: 'hi',
+      extFields: { topic: 'T', a: '' },
+    });
   });
 
   it.each([
-    ['shorter than its fixed part', () => {
-      const frame = binaryHeader({}).subarray(0, 4 + 10);
-      frame.writeInt32BE((SerializeType.ROCKETMQ << 24) | 10, 0);
-      return frame;
-    }, /shorter than/],
+    [
+      'shorter than its fixed part',
+      () => {
+        const frame = binaryHeader({}).subarray(0, 4 + 10);
+        frame.writeInt32BE((SerializeType.ROCKETMQ << 24) | 10, 0);
+        return frame;
+      },
+      /shorter than/,
+    ],
     ['a negative remark length', () => binaryHeader({ remarkLength: -1 }), /remark length -1/],
-    ['a remark length past the header', () => binaryHeader({ remark: Buffer.from('ab'), remarkLength: 50 }), /remark length 50/],
+    [
+      'a remark length past the header',
+      () => binaryHeader({ remark: Buffer.from('ab'), remarkLength: 50 }),
+      /remark length 50/,
+    ],
     ['a negative ext length', () => binaryHeader({ extLength: -3 }), /ext length -3/],
     ['an ext length past the header', () => binaryHeader({ ext: extEntry('k', 'v'), extLength: 99 }), /ext length 99/],
     ['trailing bytes after the ext fields', () => binaryHeader({ trailing: Buffer.from([1, 2]) }), /ext length 0/],
     ['a key length past the ext fields', () => binaryHeader({ ext: Buffer.from([0, 9, 0x61]) }), /key length 9/],
-    ['a value length past the ext fields', () => {
-      const entry = extEntry('k', 'v');
-      entry.writeInt32BE(77, 3);
-      return binaryHeader({ ext: entry });
-    }, /value length 77/],
-    ['an entry cut inside its value length', () => binaryHeader({ ext: extEntry('k', 'v').subarray(0, 5) }), /truncated/],
+    [
+      'a value length past the ext fields',
+      () => {
+        const entry = extEntry('k', 'v');
+        entry.writeInt32BE(77, 3);
+        return binaryHeader({ ext: entry });
+      },
+      /value length 77/,
+    ],
+    [
+      'an entry cut inside its value length',
+      () => binaryHeader({ ext: extEntry('k', 'v').subarray(0, 5) }),
+      /truncated/,
+    ],
     ['an entry cut inside its key length', () => binaryHeader({ ext: Buffer.from([0]) }), /truncated/],
   ])('rejects a header with %s', (_name, build, pattern) => {
     expectError(decodeCommand(build()), pattern);

@@ -5,7 +5,12 @@ import { createRequest, createResponse, SerializeType, type RemotingCommand } fr
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { LanguageCode, type LanguageName } from '../../src/remoting/requestCode.js';
 
-function frameOf(type: SerializeType, totalLength: number, headerLength: number, rest: Buffer = Buffer.alloc(0)): Buffer {
+function frameOf(
+  type: SerializeType,
+  totalLength: number,
+  headerLength: number,
+  rest: Buffer = Buffer.alloc(0),
+): Buffer {
   const prefix = Buffer.alloc(8);
   prefix.writeInt32BE(totalLength, 0);
   prefix.writeInt32BE((type << 24) | headerLength, 4);
@@ -19,7 +24,10 @@ function jsonFrame(header: string): Buffer {
 
 const sample: RemotingCommand[] = [
   createRequest(105, { topic: 'TopicTest' }, null, { opaque: 1 }),
-  createRequest(103, { brokerName: 'broker-a' }, Buffer.from('{"a":1}'), { opaque: 2, serializeType: SerializeType.ROCKETMQ }),
+  createRequest(103, { brokerName: 'broker-a' }, Buffer.from('{"a":1}'), {
+    opaque: 2,
+    serializeType: SerializeType.ROCKETMQ,
+  }),
   createResponse(createRequest(106, null, null, { opaque: 3 }), 0, 'done', null, Buffer.from('body')),
 ];
 const sampleBytes = Buffer.concat(sample.map(encodeCommand));
@@ -90,12 +98,16 @@ describe('FrameDecoder', () => {
 
   it('reports a truncated binary header', () => {
     const header = Buffer.alloc(12);
-    expect(new FrameDecoder().push(frameOf(SerializeType.ROCKETMQ, 4 + header.length, header.length, header)).error).toMatch(/shorter than/);
+    expect(
+      new FrameDecoder().push(frameOf(SerializeType.ROCKETMQ, 4 + header.length, header.length, header)).error,
+    ).toMatch(/shorter than/);
   });
 
   it('returns the frames before an error and stays dead afterwards', () => {
     const decoder = new FrameDecoder();
-    const first = decoder.push(Buffer.concat([encodeCommand(sample[0]!), jsonFrame('nope'), encodeCommand(sample[1]!)]));
+    const first = decoder.push(
+      Buffer.concat([encodeCommand(sample[0]!), jsonFrame('nope'), encodeCommand(sample[1]!)]),
+    );
     expect(first.frames).toEqual([sample[0]]);
     expect(first.error).toMatch(/undecodable/);
     const later = decoder.push(encodeCommand(sample[2]!));
@@ -115,8 +127,15 @@ describe('FrameDecoder', () => {
 
 const languageNames = Object.keys(LanguageCode) as LanguageName[];
 const text = fc.string({ unit: 'binary', maxLength: 40 });
-const extFields = fc.dictionary(text.filter((key) => key !== '__proto__'), text, { minKeys: 1, maxKeys: 6 });
-const body = fc.option(fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.from(bytes)), { nil: null });
+const extFields = fc.dictionary(
+  text.filter((key) => key !== '__proto__'),
+  text,
+  { minKeys: 1, maxKeys: 6 },
+);
+const body = fc.option(
+  fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+  { nil: null },
+);
 
 const jsonCommand: fc.Arbitrary<RemotingCommand> = fc.record({
   code: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
@@ -164,17 +183,21 @@ function chunk(bytes: Buffer, cuts: number[]): Buffer[] {
 describe('FrameDecoder properties', () => {
   it('decodes any chunking of valid frames to the encoded commands', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(jsonCommand, binaryCommand), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 30 }), (commands, cuts) => {
-        const decoder = new FrameDecoder();
-        const frames: RemotingCommand[] = [];
-        for (const piece of chunk(Buffer.concat(commands.map(encodeCommand)), cuts)) {
-          const result = decoder.push(piece);
-          expect(result.error).toBeUndefined();
-          frames.push(...result.frames);
-        }
-        expect(frames).toEqual(commands);
-        expect(decoder.bufferedBytes).toBe(0);
-      }),
+      fc.property(
+        fc.array(fc.oneof(jsonCommand, binaryCommand), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (commands, cuts) => {
+          const decoder = new FrameDecoder();
+          const frames: RemotingCommand[] = [];
+          for (const piece of chunk(Buffer.concat(commands.map(encodeCommand)), cuts)) {
+            const result = decoder.push(piece);
+            expect(result.error).toBeUndefined();
+            frames.push(...result.frames);
+          }
+          expect(frames).toEqual(commands);
+          expect(decoder.bufferedBytes).toBe(0);
+        },
+      ),
       runs(300),
     );
   });
@@ -196,14 +219,18 @@ describe('FrameDecoder properties', () => {
 
   it('never throws on valid frames with corrupted bytes', () => {
     fc.assert(
-      fc.property(fc.oneof(jsonCommand, binaryCommand), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (command, flips) => {
-        const bytes = encodeCommand(command);
-        for (const [at, value] of flips) bytes[at % bytes.length] = value;
-        // A corrupted length may split the bytes into several frames; all that matters is a result, not an exception.
-        const result = new FrameDecoder().push(bytes);
-        expect(Array.isArray(result.frames)).toBe(true);
-        expect(result.error === undefined || typeof result.error === 'string').toBe(true);
-      }),
+      fc.property(
+        fc.oneof(jsonCommand, binaryCommand),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        (command, flips) => {
+          const bytes = encodeCommand(command);
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          // A corrupted length may split the bytes into several frames; all that matters is a result, not an exception.
+          const result = new FrameDecoder().push(bytes);
+          expect(Array.isArray(result.frames)).toBe(true);
+          expect(result.error === undefined || typeof result.error === 'string').toBe(true);
+        },
+      ),
       runs(500),
     );
   });

@@ -4,7 +4,14 @@ import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { encodeCommand } from '../../src/remoting/codec.js';
-import { createRequest, createResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import {
+  createRequest,
+  createResponse,
+  ONEWAY_FLAG,
+  RESPONSE_FLAG,
+  SerializeType,
+  type RemotingCommand,
+} from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { MQVersion, ResponseCode } from '../../src/remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection, type RemotingServerOptions } from '../../src/remoting/server.js';
@@ -28,7 +35,9 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function startServer(options: Partial<RemotingServerOptions> = {}): Promise<{ server: RemotingServer; port: number; lines: LogLine[] }> {
+async function startServer(
+  options: Partial<RemotingServerOptions> = {},
+): Promise<{ server: RemotingServer; port: number; lines: LogLine[] }> {
   const { logger, lines } = capturingLogger();
   const server = new RemotingServer({ host: '127.0.0.1', port: 0, logger, ...options });
   cleanups.push(() => server.close());
@@ -82,7 +91,8 @@ class RawPeer {
 }
 
 const ECHO = 500;
-const echo = (request: RemotingCommand) => createResponse(request, ResponseCode.SUCCESS, request.remark, request.extFields);
+const echo = (request: RemotingCommand) =>
+  createResponse(request, ResponseCode.SUCCESS, request.remark, request.extFields);
 
 describe('RemotingServer', () => {
   it('echoes the opaque and answers in the request serialization', async () => {
@@ -92,7 +102,13 @@ describe('RemotingServer', () => {
     for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
       peer.send(createRequest(ECHO, { k: 'v' }, null, { opaque: 12345 + serializeType, serializeType }));
       const response = await peer.next();
-      expect(response).toMatchObject({ code: ResponseCode.SUCCESS, opaque: 12345 + serializeType, flag: RESPONSE_FLAG, serializeType, extFields: { k: 'v' } });
+      expect(response).toMatchObject({
+        code: ResponseCode.SUCCESS,
+        opaque: 12345 + serializeType,
+        flag: RESPONSE_FLAG,
+        serializeType,
+        extFields: { k: 'v' },
+      });
       expect(response.version).toBe(MQVersion.CURRENT);
     }
   });
@@ -103,7 +119,8 @@ describe('RemotingServer', () => {
     const peer = await RawPeer.open(port);
     const requests = Array.from({ length: 20 }, (_, i) => createRequest(ECHO, { i: String(i) }, null, { opaque: i }));
     peer.send(...requests);
-    for (let i = 0; i < requests.length; i++) expect(await peer.next()).toMatchObject({ opaque: i, extFields: { i: String(i) } });
+    for (let i = 0; i < requests.length; i++)
+      expect(await peer.next()).toMatchObject({ opaque: i, extFields: { i: String(i) } });
   });
 
   it('keeps every answer intact when a peer stops reading while others are served', async () => {
@@ -181,9 +198,11 @@ describe('RemotingServer', () => {
   it('dispatches any int32 request code, inside and outside the directly indexed range', async () => {
     const { server, port } = await startServer();
     const codes = [0, 4095, 4096, 70_000, -3];
-    for (const code of codes) server.register(code, (request) => createResponse(request, ResponseCode.SUCCESS, `handled ${code}`));
+    for (const code of codes)
+      server.register(code, (request) => createResponse(request, ResponseCode.SUCCESS, `handled ${code}`));
     const c = await client(port);
-    for (const code of codes) expect(await c.invoke(code)).toMatchObject({ code: ResponseCode.SUCCESS, remark: `handled ${code}` });
+    for (const code of codes)
+      expect(await c.invoke(code)).toMatchObject({ code: ResponseCode.SUCCESS, remark: `handled ${code}` });
     expect((await c.invoke(4094)).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
     expect((await c.invoke(70_001)).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
   });
@@ -239,7 +258,10 @@ describe('RemotingServer', () => {
     const { server, port, lines } = await startServer();
     server.register(ECHO, echo);
     const peer = await RawPeer.open(port);
-    peer.send({ ...createRequest(ECHO, null, null, { opaque: 1 }), flag: RESPONSE_FLAG }, createRequest(ECHO, null, null, { opaque: 2 }));
+    peer.send(
+      { ...createRequest(ECHO, null, null, { opaque: 1 }), flag: RESPONSE_FLAG },
+      createRequest(ECHO, null, null, { opaque: 2 }),
+    );
     expect((await peer.next()).opaque).toBe(2);
     expect(lines.some((line) => line.msg.includes('ignoring a response'))).toBe(true);
   });
@@ -297,7 +319,9 @@ describe('RemotingServer', () => {
     await allOpened;
     expect(server.connections()).toBe(2);
     expect(new Set(opened.map((conn) => conn.id)).size).toBe(2);
-    expect(opened.map((conn) => conn.remoteAddress).sort()).toEqual([`127.0.0.1:${a.socket.localPort}`, `127.0.0.1:${b.socket.localPort}`].sort());
+    expect(opened.map((conn) => conn.remoteAddress).sort()).toEqual(
+      [`127.0.0.1:${a.socket.localPort}`, `127.0.0.1:${b.socket.localPort}`].sort(),
+    );
     const closed = new Promise<RemotingConnection>((resolve) => server.onConnectionClosed(resolve));
     const conn = opened.find((c) => c.remoteAddress.endsWith(`:${a.socket.localPort}`))!;
     conn.close();
@@ -321,7 +345,9 @@ describe('RemotingServer', () => {
 
   it('reports each finished request', async () => {
     const done: [number, number | undefined, number][] = [];
-    const { server, port } = await startServer({ onRequestDone: (code, responseCode, seconds) => done.push([code, responseCode, seconds]) });
+    const { server, port } = await startServer({
+      onRequestDone: (code, responseCode, seconds) => done.push([code, responseCode, seconds]),
+    });
     server.register(ECHO, echo);
     const c = await client(port);
     await c.invoke(ECHO);

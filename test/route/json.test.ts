@@ -18,7 +18,10 @@ import type { TopicRouteData } from '../../src/route/types.js';
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 
 function registerGolden(table: RouteTable, name: string, connectionId = 1, now = 1000): void {
-  const header = JSON.parse(fixture(`${name}.header.json`).toString('utf8')) as { extFields: Record<string, string>; version: number };
+  const header = JSON.parse(fixture(`${name}.header.json`).toString('utf8')) as {
+    extFields: Record<string, string>;
+    version: number;
+  };
   const f = header.extFields;
   const result = table.registerBroker({
     clusterName: f.clusterName!,
@@ -64,9 +67,15 @@ describe('golden bodies from a Java 4.9.8 name server', () => {
   });
 
   it('5.x style writes enableActingMaster when asked to', () => {
-    const table = new RouteTable({ supportActingMaster: false, deleteTopicWithBrokerRegistration: false, enableActingMasterField: 'always' });
+    const table = new RouteTable({
+      supportActingMaster: false,
+      deleteTopicWithBrokerRegistration: false,
+      enableActingMasterField: 'always',
+    });
     registerGolden(table, 'register_broker.request');
-    expect(table.pickupTopicRoute('TBW102', true)!.toString()).toContain('"cluster":"DefaultCluster","enableActingMaster":false}');
+    expect(table.pickupTopicRoute('TBW102', true)!.toString()).toContain(
+      '"cluster":"DefaultCluster","enableActingMaster":false}',
+    );
   });
 });
 
@@ -103,35 +112,77 @@ describe('maps, beans and numbers', () => {
   });
 
   it('sorts bean fields and leaves null fields and null map values out', () => {
-    const value = { zeta: 1, alpha: null, beta: [1, null, 'x'], gamma: new Map([['b', 1], ['a', null], ['c', 2]]), delta: intKeyed({ '3': true, '1': false }) };
-    expect(encodeFastjson(value).toString()).toBe('{"beta":[1,null,"x"],"delta":{1:false,3:true},"gamma":{"b":1,"c":2},"zeta":1}');
-    expect(encodeFastjson(value, 'standard').toString()).toBe('{"beta":[1,null,"x"],"delta":{"1":false,"3":true},"gamma":{"b":1,"c":2},"zeta":1}');
+    const value = {
+      zeta: 1,
+      alpha: null,
+      beta: [1, null, 'x'],
+      gamma: new Map([
+        ['b', 1],
+        ['a', null],
+        ['c', 2],
+      ]),
+      delta: intKeyed({ '3': true, '1': false }),
+    };
+    expect(encodeFastjson(value).toString()).toBe(
+      '{"beta":[1,null,"x"],"delta":{1:false,3:true},"gamma":{"b":1,"c":2},"zeta":1}',
+    );
+    expect(encodeFastjson(value, 'standard').toString()).toBe(
+      '{"beta":[1,null,"x"],"delta":{"1":false,"3":true},"gamma":{"b":1,"c":2},"zeta":1}',
+    );
   });
 
   it('quotes longs beyond 2^53 only in standard style', () => {
-    expect(encodeFastjson({ epoch: 2 ** 60, small: 5 }, 'standard').toString()).toBe('{"epoch":"1152921504606846976","small":5}');
+    expect(encodeFastjson({ epoch: 2 ** 60, small: 5 }, 'standard').toString()).toBe(
+      '{"epoch":"1152921504606846976","small":5}',
+    );
     expect(encodeFastjson({ epoch: 2 ** 60 }).toString()).toBe('{"epoch":1152921504606846976}');
-    expect(encodeFastjson({ big: 12345678901234567890n }, 'standard').toString()).toBe('{"big":"12345678901234567890"}');
+    expect(encodeFastjson({ big: 12345678901234567890n }, 'standard').toString()).toBe(
+      '{"big":"12345678901234567890"}',
+    );
   });
 
   it('writes the other bodies in fastjson field order', () => {
     expect(encodeTopicList({ topicList: ['a', 'b'] }).toString()).toBe('{"topicList":["a","b"]}');
-    expect(encodeTopicList({ brokerAddr: '1.1.1.1:1', topicList: [] }).toString()).toBe('{"brokerAddr":"1.1.1.1:1","topicList":[]}');
-    expect(encodeDataVersion({ counter: 2, timestamp: 9 }).toString()).toBe('{"counter":2,"timestamp":9}');
-    expect(encodeDataVersion({ counter: 2, stateVersion: 0, timestamp: 9 }).toString()).toBe('{"counter":2,"stateVersion":0,"timestamp":9}');
-    expect(encodeBrokerMemberGroupBody({ brokerAddrs: { '1': 'b:1', '0': 'a:1' }, brokerName: 'bn', cluster: 'c' }).toString()).toBe(
-      '{"brokerMemberGroup":{"brokerAddrs":{0:"a:1",1:"b:1"},"brokerName":"bn","cluster":"c"}}',
+    expect(encodeTopicList({ brokerAddr: '1.1.1.1:1', topicList: [] }).toString()).toBe(
+      '{"brokerAddr":"1.1.1.1:1","topicList":[]}',
     );
+    expect(encodeDataVersion({ counter: 2, timestamp: 9 }).toString()).toBe('{"counter":2,"timestamp":9}');
+    expect(encodeDataVersion({ counter: 2, stateVersion: 0, timestamp: 9 }).toString()).toBe(
+      '{"counter":2,"stateVersion":0,"timestamp":9}',
+    );
+    expect(
+      encodeBrokerMemberGroupBody({
+        brokerAddrs: { '1': 'b:1', '0': 'a:1' },
+        brokerName: 'bn',
+        cluster: 'c',
+      }).toString(),
+    ).toBe('{"brokerMemberGroup":{"brokerAddrs":{0:"a:1",1:"b:1"},"brokerName":"bn","cluster":"c"}}');
   });
 
   it('writes a full route with order conf, filter servers and static-topic mappings', () => {
     const data: TopicRouteData = {
       orderTopicConf: 'broker-a:4',
       queueDatas: [{ brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
-      brokerDatas: [{ cluster: 'c', brokerName: 'broker-a', brokerAddrs: { '1': 'h:2', '0': 'h:1' }, zoneName: 'z', enableActingMaster: true }],
+      brokerDatas: [
+        {
+          cluster: 'c',
+          brokerName: 'broker-a',
+          brokerAddrs: { '1': 'h:2', '0': 'h:1' },
+          zoneName: 'z',
+          enableActingMaster: true,
+        },
+      ],
       filterServerTable: { 'h:1': ['f:1'] },
       topicQueueMappingByBroker: {
-        'broker-a': { topic: 't', scope: '__global__', totalQueues: 2, bname: 'broker-a', epoch: 7, dirty: false, currIdMap: { '1': 1, '0': 0 } },
+        'broker-a': {
+          topic: 't',
+          scope: '__global__',
+          totalQueues: 2,
+          bname: 'broker-a',
+          epoch: 7,
+          dirty: false,
+          currIdMap: { '1': 1, '0': 0 },
+        },
       },
     };
     expect(encodeTopicRouteData(data, false).toString()).toBe(

@@ -34,7 +34,10 @@ function topic(name: string, extra: Partial<TopicConfig> = {}): TopicConfig {
   };
 }
 
-function body(topics: TopicConfig[], extra: Partial<RegisterBrokerBodyInput['topicConfigSerializeWrapper']> = {}): RegisterBrokerBodyInput {
+function body(
+  topics: TopicConfig[],
+  extra: Partial<RegisterBrokerBodyInput['topicConfigSerializeWrapper']> = {},
+): RegisterBrokerBodyInput {
   return {
     topicConfigSerializeWrapper: {
       topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
@@ -107,7 +110,11 @@ describe('both generations, both forms', () => {
     dirty: false,
     currIdMap: { '0': 0, '1': 1, '10': 3, '2': 2 },
   };
-  const topics = [topic('TopicA'), topic('TopicB', { perm: 4, readQueueNums: 16 }), topic('%RETRY%group', { topicFilterType: 'MULTI_TAG' })];
+  const topics = [
+    topic('TopicA'),
+    topic('TopicB', { perm: 4, readQueueNums: 16 }),
+    topic('%RETRY%group', { topicFilterType: 'MULTI_TAG' }),
+  ];
 
   it('4.9 JSON and 4.9 compressed decode to the same thing', () => {
     const input = body(topics);
@@ -119,8 +126,14 @@ describe('both generations, both forms', () => {
 
   it('5.x JSON and 5.x compressed decode to the same thing, mappings included', () => {
     const input = body(
-      topics.map((t): TopicConfig => ({ ...t, attributes: t.topicName === 'TopicA' ? { '+message.type': 'NORMAL' } : {} })),
-      { dataVersion: { counter: 7, stateVersion: 2, timestamp: 1700000000999 }, topicQueueMappingInfoMap: new Map([['static-topic', mapping]]) },
+      topics.map((t): TopicConfig => ({
+        ...t,
+        attributes: t.topicName === 'TopicA' ? { '+message.type': 'NORMAL' } : {},
+      })),
+      {
+        dataVersion: { counter: 7, stateVersion: 2, timestamp: 1700000000999 },
+        topicQueueMappingInfoMap: new Map([['static-topic', mapping]]),
+      },
     );
     const jsonBytes = encodeRegisterBrokerBody(input, { compressed: false, generation: '5.x' });
     // fastjson writes Integer map keys bare; the decoder must accept that.
@@ -128,9 +141,15 @@ describe('both generations, both forms', () => {
     const json = mustDecode(jsonBytes, false);
     const zipped = mustDecode(encodeRegisterBrokerBody(input, { compressed: true, generation: '5.x' }), true, 413);
     expect(zipped).toEqual(json);
-    expect(json.topicConfigSerializeWrapper.dataVersion).toEqual({ counter: 7, stateVersion: 2, timestamp: 1700000000999 });
+    expect(json.topicConfigSerializeWrapper.dataVersion).toEqual({
+      counter: 7,
+      stateVersion: 2,
+      timestamp: 1700000000999,
+    });
     expect(json.topicConfigSerializeWrapper.topicQueueMappingInfoMap!.get('static-topic')).toEqual(mapping);
-    expect(json.topicConfigSerializeWrapper.topicConfigTable.get('TopicA')!.attributes).toEqual({ '+message.type': 'NORMAL' });
+    expect(json.topicConfigSerializeWrapper.topicConfigTable.get('TopicA')!.attributes).toEqual({
+      '+message.type': 'NORMAL',
+    });
   });
 
   it('a 5.x compressed body from a sender older than 5.0 ignores the mapping section, as Java does', () => {
@@ -149,10 +168,16 @@ describe('both generations, both forms', () => {
   });
 
   it('a bare TopicConfigSerializeWrapper is read from senders before V3_0_11', () => {
-    const legacy = Buffer.from('{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"T":{"topicName":"T","perm":6}}}');
+    const legacy = Buffer.from(
+      '{"dataVersion":{"counter":1,"timestamp":5},"topicConfigTable":{"T":{"topicName":"T","perm":6}}}',
+    );
     const decoded = mustDecode(legacy, false, 36);
     expect(decoded.filterServerList).toBeNull();
-    expect(decoded.topicConfigSerializeWrapper.topicConfigTable.get('T')).toMatchObject({ readQueueNums: 16, writeQueueNums: 16, perm: 6 });
+    expect(decoded.topicConfigSerializeWrapper.topicConfigTable.get('T')).toMatchObject({
+      readQueueNums: 16,
+      writeQueueNums: 16,
+      perm: 6,
+    });
   });
 
   it('fills Java defaults for absent fields', () => {
@@ -160,7 +185,10 @@ describe('both generations, both forms', () => {
     expect(decoded).toEqual({
       ok: true,
       value: {
-        topicConfigSerializeWrapper: { topicConfigTable: new Map(), dataVersion: { counter: 0, stateVersion: 0, timestamp: 42 } },
+        topicConfigSerializeWrapper: {
+          topicConfigTable: new Map(),
+          dataVersion: { counter: 0, stateVersion: 0, timestamp: 42 },
+        },
         filterServerList: [],
       },
     });
@@ -178,14 +206,28 @@ describe('both generations, both forms', () => {
   });
 
   it('peek gives up on shapes it does not know, rather than guessing', () => {
-    expect(peekRegisterBody(Buffer.from('{"topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"timestamp":2}}}'))).toBeUndefined();
-    expect(peekRegisterBody(Buffer.from('{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":"1","timestamp":2}}}'))).toBeUndefined();
-    expect(peekRegisterBody(Buffer.from('{"filterServerList":[],"topicConfigSerializeWrapper":{"topicConfigTable":{}}}'))).toBeUndefined();
+    expect(
+      peekRegisterBody(Buffer.from('{"topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"timestamp":2}}}')),
+    ).toBeUndefined();
+    expect(
+      peekRegisterBody(
+        Buffer.from(
+          '{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":"1","timestamp":2}}}',
+        ),
+      ),
+    ).toBeUndefined();
+    expect(
+      peekRegisterBody(Buffer.from('{"filterServerList":[],"topicConfigSerializeWrapper":{"topicConfigTable":{}}}')),
+    ).toBeUndefined();
     expect(peekRegisterBody(Buffer.from('not json'))).toBeUndefined();
     expect(peekRegisterBody(Buffer.from('garbage'), { compressed: true })).toBeUndefined();
     // Escaped strings and whitespace are fine.
     expect(
-      peekRegisterBody(Buffer.from('{ "filterServerList" : ["a\\"b"] , "topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":2}}, "x":1}')),
+      peekRegisterBody(
+        Buffer.from(
+          '{ "filterServerList" : ["a\\"b"] , "topicConfigSerializeWrapper":{"dataVersion":{"counter":1,"stateVersion":0,"timestamp":2}}, "x":1}',
+        ),
+      ),
     ).toEqual({ dataVersion: { counter: 1, stateVersion: 0, timestamp: 2 }, filterServerList: ['a"b'] });
   });
 
@@ -216,9 +258,21 @@ describe('refusals', () => {
   it.each([
     ['not JSON', Buffer.from('{"filterServerList":['), false],
     ['a JSON array', Buffer.from('[]'), false],
-    ['a topic config without a name', Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"perm":6}}}}'), false],
-    ['a queue count that is not an int', Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","readQueueNums":"x"}}}}'), false],
-    ['an int beyond int range', Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","perm":4294967296}}}}'), false],
+    [
+      'a topic config without a name',
+      Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"perm":6}}}}'),
+      false,
+    ],
+    [
+      'a queue count that is not an int',
+      Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","readQueueNums":"x"}}}}'),
+      false,
+    ],
+    [
+      'an int beyond int range',
+      Buffer.from('{"topicConfigSerializeWrapper":{"topicConfigTable":{"T":{"topicName":"T","perm":4294967296}}}}'),
+      false,
+    ],
     ['a filter list that is an object', Buffer.from('{"filterServerList":{}}'), false],
     ['a dataVersion that is a string', Buffer.from('{"topicConfigSerializeWrapper":{"dataVersion":"x"}}'), false],
     ['not zlib', Buffer.from('hello'), true],
@@ -260,13 +314,17 @@ describe('refusals', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
-          fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat()).map(
-            ([seed, edits, cut]) => {
+          fc
+            .tuple(
+              fc.constantFrom(...seeds),
+              fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+              fc.nat(),
+            )
+            .map(([seed, edits, cut]) => {
               const copy = Buffer.from(seed);
               for (const [at, v] of edits) copy[at % copy.length] = v;
               return cut % 3 === 0 ? copy.subarray(0, cut % (copy.length + 1)) : copy;
-            },
-          ),
+            }),
         ),
         fc.boolean(),
         (buf, compressed) => {

@@ -42,7 +42,12 @@ function largeBroker(brokerName: string, brokerAddr: string, prefix: string): Te
 }
 
 function unregisterRequest(broker: TestBroker): Record<string, string> {
-  return { brokerName: broker.brokerName, brokerAddr: broker.brokerAddr, clusterName: broker.clusterName ?? 'DefaultCluster', brokerId: String(broker.brokerId ?? 0) };
+  return {
+    brokerName: broker.brokerName,
+    brokerAddr: broker.brokerAddr,
+    clusterName: broker.clusterName ?? 'DefaultCluster',
+    brokerId: String(broker.brokerId ?? 0),
+  };
 }
 
 let t: TestServer;
@@ -76,13 +81,21 @@ describe('queued registrations (compiled server, worker decode)', () => {
 
   it('answers registrations in the order they arrived, small ones queued behind a large one', async () => {
     const big = largeBroker('broker-big', '127.0.0.1:30911', 'Big');
-    const small: TestBroker = { brokerName: 'broker-small', brokerAddr: '127.0.0.1:30921', topics: { SmallA: {}, SmallB: {} } };
+    const small: TestBroker = {
+      brokerName: 'broker-small',
+      brokerAddr: '127.0.0.1:30921',
+      topics: { SmallA: {}, SmallB: {} },
+    };
     const order: string[] = [];
     const bigRequest = registerBrokerRequest(big);
     const smallRequest = registerBrokerRequest(small);
     const answers = await Promise.all([
-      client.invoke(RequestCode.REGISTER_BROKER, bigRequest.extFields, bigRequest.body).then((r) => (order.push('big'), r)),
-      client.invoke(RequestCode.REGISTER_BROKER, smallRequest.extFields, smallRequest.body).then((r) => (order.push('small'), r)),
+      client
+        .invoke(RequestCode.REGISTER_BROKER, bigRequest.extFields, bigRequest.body)
+        .then((r) => (order.push('big'), r)),
+      client
+        .invoke(RequestCode.REGISTER_BROKER, smallRequest.extFields, smallRequest.body)
+        .then((r) => (order.push('small'), r)),
     ]);
     expect(answers.map((a) => a.code)).toEqual([ResponseCode.SUCCESS, ResponseCode.SUCCESS]);
     expect(order).toEqual(['big', 'small']);
@@ -90,7 +103,7 @@ describe('queued registrations (compiled server, worker decode)', () => {
     expect((await getRoute(client, 'Big_02999')).code).toBe(ResponseCode.SUCCESS);
   });
 
-  it('applies UNREGISTER_BROKER after the same broker\'s registration that was still decoding', async () => {
+  it("applies UNREGISTER_BROKER after the same broker's registration that was still decoding", async () => {
     const big = largeBroker('broker-big', '127.0.0.1:30911', 'Big');
     const { extFields, body } = registerBrokerRequest(big);
     // Sent back to back, as a broker that registers and shuts down at once would.

@@ -46,7 +46,11 @@ class Broker {
     return new Broker(DEFAULT_CLUSTER, DEFAULT_BROKER, PREFIX + '30911', 1, PREFIX + '40911', true);
   }
 
-  with(changes: Partial<Pick<Broker, 'clusterName' | 'brokerName' | 'brokerAddr' | 'brokerId' | 'haAddr' | 'enableActingMaster'>>): this {
+  with(
+    changes: Partial<
+      Pick<Broker, 'clusterName' | 'brokerName' | 'brokerAddr' | 'brokerId' | 'haAddr' | 'enableActingMaster'>
+    >,
+  ): this {
     Object.assign(this, changes);
     return this;
   }
@@ -61,7 +65,13 @@ class Broker {
     if (this.lastTopics !== undefined && this.lastTopics !== key) this.nextVersion();
     this.lastTopics = key;
     const body = encodeRegisterBrokerBody(
-      { topicConfigSerializeWrapper: { topicConfigTable: new Map(topics.map((t) => [t.topicName, t])), dataVersion: this.dataVersion }, filterServerList: [] },
+      {
+        topicConfigSerializeWrapper: {
+          topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
+          dataVersion: this.dataVersion,
+        },
+        filterServerList: [],
+      },
       { compressed: false, generation: '5.x' },
     );
     return table.registerBroker({
@@ -82,12 +92,25 @@ class Broker {
   }
 
   unregister(table: RouteTable): boolean {
-    return table.unregisterBroker({ clusterName: this.clusterName, brokerAddr: this.brokerAddr, brokerName: this.brokerName, brokerId: this.brokerId });
+    return table.unregisterBroker({
+      clusterName: this.clusterName,
+      brokerAddr: this.brokerAddr,
+      brokerName: this.brokerName,
+      brokerId: this.brokerId,
+    });
   }
 }
 
 function topicConfig(name: string, queues = 8, order = false): TopicConfig {
-  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order };
+  return {
+    topicName: name,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order,
+  };
 }
 
 /** registerBrokerWithNormalTopic: a default "baseTopic" plus the named topics. */
@@ -117,16 +140,27 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
 
   it('cluster info lists every cluster, broker name and address', () => {
     registerNormal(table, Broker.master(), 'TestTopic');
-    registerNormal(table, Broker.master().with({ clusterName: 'AnotherCluster', brokerName: 'AnotherBroker', brokerAddr: PREFIX + 30911 }), 'TestTopic1');
+    registerNormal(
+      table,
+      Broker.master().with({ clusterName: 'AnotherCluster', brokerName: 'AnotherBroker', brokerAddr: PREFIX + 30911 }),
+      'TestTopic1',
+    );
     const parsed = parseFastjsonText(table.getClusterInfo().toString('utf8'));
     expect(parsed.ok).toBe(true);
-    const info = (parsed as { value: { brokerAddrTable: Record<string, { brokerAddrs: Record<string, string> }>; clusterAddrTable: Record<string, string[]> } }).value;
+    const info = (
+      parsed as {
+        value: {
+          brokerAddrTable: Record<string, { brokerAddrs: Record<string, string> }>;
+          clusterAddrTable: Record<string, string[]>;
+        };
+      }
+    ).value;
     expect(Object.keys(info.clusterAddrTable)).toEqual(expect.arrayContaining([DEFAULT_CLUSTER, 'AnotherCluster']));
     expect(Object.keys(info.brokerAddrTable)).toEqual(expect.arrayContaining([DEFAULT_BROKER, 'AnotherBroker']));
-    expect([info.brokerAddrTable[DEFAULT_BROKER]!.brokerAddrs['0'], info.brokerAddrTable.AnotherBroker!.brokerAddrs['0']]).toEqual([
-      DEFAULT_ADDR,
-      PREFIX + 30911,
-    ]);
+    expect([
+      info.brokerAddrTable[DEFAULT_BROKER]!.brokerAddrs['0'],
+      info.brokerAddrTable.AnotherBroker!.brokerAddrs['0'],
+    ]).toEqual([DEFAULT_ADDR, PREFIX + 30911]);
   });
 
   it('deletes a topic everywhere, or from one cluster only', () => {
@@ -137,7 +171,11 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
     const master = Broker.master();
     master.nextVersion();
     registerNormal(table, master, 'TestTopic');
-    registerNormal(table, Broker.master().with({ clusterName: 'AnotherCluster', brokerName: 'AnotherBroker' }), 'TestTopic');
+    registerNormal(
+      table,
+      Broker.master().with({ clusterName: 'AnotherCluster', brokerName: 'AnotherBroker' }),
+      'TestTopic',
+    );
     expect(table.pickupTopicRouteData('TestTopic')!.brokerDatas).toHaveLength(2);
     table.deleteTopic('TestTopic', DEFAULT_CLUSTER);
     const route = table.pickupTopicRouteData('TestTopic')!;
@@ -148,13 +186,19 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
   it('lists all topics', () => {
     expect(table.getAllTopicList().topicList).toEqual([]);
     registerNormal(table, Broker.master(), 'TestTopic', 'TestTopic1', 'TestTopic2');
-    expect(table.getAllTopicList().topicList).toEqual(expect.arrayContaining(['TestTopic', 'TestTopic1', 'TestTopic2', 'baseTopic']));
+    expect(table.getAllTopicList().topicList).toEqual(
+      expect.arrayContaining(['TestTopic', 'TestTopic1', 'TestTopic2', 'baseTopic']),
+    );
   });
 
   it("answers a slave with its live master's HA address", () => {
     const master = registerNormal(table, Broker.master(), 'TestTopic');
     expect(master).toMatchObject({ haServerAddr: undefined, masterAddr: undefined });
-    const slave = registerNormal(table, Broker.master().with({ brokerId: 1, brokerAddr: PREFIX + 30911, haAddr: PREFIX + 40911 }), 'TestTopic');
+    const slave = registerNormal(
+      table,
+      Broker.master().with({ brokerId: 1, brokerAddr: PREFIX + 30911, haAddr: PREFIX + 40911 }),
+      'TestTopic',
+    );
     expect(slave).toMatchObject({ haServerAddr: PREFIX + 20911, masterAddr: DEFAULT_ADDR });
   });
 
@@ -206,7 +250,12 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
     const slave = Broker.slave().with({ enableActingMaster: false });
     const m = registerNormal(table, master, 'TestTopic');
     registerNormal(table, slave, 'TestTopic');
-    expect(table.removeBroker({ clusterName: DEFAULT_CLUSTER, brokerAddr: master.brokerAddr, generation: m.ok ? m.generation : -1 }, 'connectionClosed')).toBe(true);
+    expect(
+      table.removeBroker(
+        { clusterName: DEFAULT_CLUSTER, brokerAddr: master.brokerAddr, generation: m.ok ? m.generation : -1 },
+        'connectionClosed',
+      ),
+    ).toBe(true);
     expect(addrsOf(table, 'TestTopic')).toEqual({ '1': slave.brokerAddr });
     slave.with({ brokerId: 0 }).nextVersion();
     registerNormal(table, slave, 'TestTopic');
@@ -265,16 +314,33 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
   it('answers QUERY_DATA_VERSION against the registered DataVersion', () => {
     const master = Broker.master();
     registerNormal(table, master, 'TestTopic');
-    const current = table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: DEFAULT_ADDR, dataVersion: master.dataVersion });
+    const current = table.queryDataVersion({
+      clusterName: DEFAULT_CLUSTER,
+      brokerAddr: DEFAULT_ADDR,
+      dataVersion: master.dataVersion,
+    });
     expect(current).toMatchObject({ changed: false, known: true, current: master.dataVersion });
     expect(
-      table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: DEFAULT_ADDR, dataVersion: { ...master.dataVersion, timestamp: master.dataVersion.timestamp + 1000 } }).changed,
+      table.queryDataVersion({
+        clusterName: DEFAULT_CLUSTER,
+        brokerAddr: DEFAULT_ADDR,
+        dataVersion: { ...master.dataVersion, timestamp: master.dataVersion.timestamp + 1000 },
+      }).changed,
     ).toBe(true);
     expect(
-      table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: DEFAULT_ADDR, dataVersion: { ...master.dataVersion, counter: master.dataVersion.counter + 1 } }).changed,
+      table.queryDataVersion({
+        clusterName: DEFAULT_CLUSTER,
+        brokerAddr: DEFAULT_ADDR,
+        dataVersion: { ...master.dataVersion, counter: master.dataVersion.counter + 1 },
+      }).changed,
     ).toBe(true);
-    expect(table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: DEFAULT_ADDR, dataVersion: undefined }).changed).toBe(true);
-    expect(table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: 'nobody:1', dataVersion: master.dataVersion })).toEqual({ changed: true, known: false });
+    expect(
+      table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: DEFAULT_ADDR, dataVersion: undefined })
+        .changed,
+    ).toBe(true);
+    expect(
+      table.queryDataVersion({ clusterName: DEFAULT_CLUSTER, brokerAddr: 'nobody:1', dataVersion: master.dataVersion }),
+    ).toEqual({ changed: true, known: false });
   });
 
   it('wipes the write permission of a broker name', () => {
@@ -290,7 +356,9 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
     expect(data.brokerDatas).toHaveLength(1);
     expect(data.brokerDatas[0]!.brokerName).toBe(DEFAULT_BROKER);
     expect(data.brokerDatas[0]!.brokerAddrs['0']).toBe(DEFAULT_ADDR);
-    expect(data.queueDatas).toEqual([{ brokerName: DEFAULT_BROKER, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }]);
+    expect(data.queueDatas).toEqual([
+      { brokerName: DEFAULT_BROKER, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 },
+    ]);
 
     registerNormal(table, Broker.master().with({ brokerName: 'AnotherBroker' }), 'TestTopic');
     data = table.pickupTopicRouteData('TestTopic')!;
@@ -438,7 +506,9 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
     expect(deleting.pickupTopicRouteData('TestTopic')!.brokerDatas).toHaveLength(2);
 
     registerNormal(deleting, master1, 'TestTopic1');
-    expect(deleting.pickupTopicRouteData('TestTopic')!.brokerDatas.map((b) => b.brokerName)).toEqual([master2.brokerName]);
+    expect(deleting.pickupTopicRouteData('TestTopic')!.brokerDatas.map((b) => b.brokerName)).toEqual([
+      master2.brokerName,
+    ]);
     expect(deleting.pickupTopicRouteData('TestTopic1')!.brokerDatas).toHaveLength(2);
 
     registerNormal(deleting, master2, 'TestTopic1');
@@ -450,7 +520,9 @@ describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {
     const deleting = newTable({ deleteTopicWithBrokerRegistration: true });
     const master = Broker.master();
     const single = (topic: string): boolean =>
-      deleting.registerTopic(topic, [{ brokerName: master.brokerName, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }]);
+      deleting.registerTopic(topic, [
+        { brokerName: master.brokerName, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 },
+      ]);
 
     expect(single('TestTopic')).toBe(false);
     expect(deleting.pickupTopicRouteData('TestTopic')).toBeUndefined();
@@ -490,17 +562,51 @@ describe('RouteInfoManagerTest behaviours (defaults)', () => {
   });
 
   it('keeps a DataVersion per (cluster, address)', () => {
-    expect(table.queryDataVersion({ clusterName: 'default-cluster', brokerAddr: '127.0.0.1:10911', dataVersion: { counter: 10, timestamp: 100 } }).changed).toBe(false);
+    expect(
+      table.queryDataVersion({
+        clusterName: 'default-cluster',
+        brokerAddr: '127.0.0.1:10911',
+        dataVersion: { counter: 10, timestamp: 100 },
+      }).changed,
+    ).toBe(false);
 
-    const other = new Broker('default-cluster-1', 'default-broker-1', '127.0.0.1:10911', 1234, '127.0.0.1:1001', undefined);
+    const other = new Broker(
+      'default-cluster-1',
+      'default-broker-1',
+      '127.0.0.1:10911',
+      1234,
+      '127.0.0.1:1001',
+      undefined,
+    );
     other.dataVersion = { counter: 20, timestamp: 200 };
     expect(other.register(table, [unit('unit-test-0'), unit('unit-test-1')]).ok).toBe(true);
-    expect(table.queryDataVersion({ clusterName: 'default-cluster', brokerAddr: '127.0.0.1:10911', dataVersion: other.dataVersion }).changed).toBe(true);
-    expect(table.queryDataVersion({ clusterName: 'default-cluster-1', brokerAddr: '127.0.0.1:10911', dataVersion: other.dataVersion }).changed).toBe(false);
+    expect(
+      table.queryDataVersion({
+        clusterName: 'default-cluster',
+        brokerAddr: '127.0.0.1:10911',
+        dataVersion: other.dataVersion,
+      }).changed,
+    ).toBe(true);
+    expect(
+      table.queryDataVersion({
+        clusterName: 'default-cluster-1',
+        brokerAddr: '127.0.0.1:10911',
+        dataVersion: other.dataVersion,
+      }).changed,
+    ).toBe(false);
 
     other.unregister(table);
-    expect(table.queryDataVersion({ clusterName: 'default-cluster', brokerAddr: '127.0.0.1:10911', dataVersion: undefined }).known).toBe(true);
-    expect(table.queryDataVersion({ clusterName: 'default-cluster-1', brokerAddr: '127.0.0.1:10911', dataVersion: undefined }).known).toBe(false);
+    expect(
+      table.queryDataVersion({ clusterName: 'default-cluster', brokerAddr: '127.0.0.1:10911', dataVersion: undefined })
+        .known,
+    ).toBe(true);
+    expect(
+      table.queryDataVersion({
+        clusterName: 'default-cluster-1',
+        brokerAddr: '127.0.0.1:10911',
+        dataVersion: undefined,
+      }).known,
+    ).toBe(false);
   });
 
   it('an old-version slave (no enableActingMaster header) publishes no topics', () => {
@@ -512,7 +618,12 @@ describe('RouteInfoManagerTest behaviours (defaults)', () => {
   it('counts the topics whose write permission it wipes or adds', () => {
     const master = new Broker('c', 'broker-a', 'a:1', 0, 'a:2', undefined);
     // Two topics: one alone would be a single-topic registration before the first full one.
-    expect(master.register(table, [{ ...topicConfig('topic-a'), perm: PermName.PERM_READ | PermName.PERM_WRITE }, topicConfig('topic-b')]).ok).toBe(true);
+    expect(
+      master.register(table, [
+        { ...topicConfig('topic-a'), perm: PermName.PERM_READ | PermName.PERM_WRITE },
+        topicConfig('topic-b'),
+      ]).ok,
+    ).toBe(true);
     table.deleteTopic('topic-b');
     expect(table.wipeWritePermOfBroker('broker-a')).toBe(1);
     expect(table.pickupTopicRouteData('topic-a')!.queueDatas[0]!.perm).toBe(PermName.PERM_READ);
@@ -522,7 +633,10 @@ describe('RouteInfoManagerTest behaviours (defaults)', () => {
   });
 
   it('answers every topic list', () => {
-    expect(table.getSystemTopicList()).toEqual({ brokerAddr: '127.0.0.1:10911', topicList: ['default-cluster', 'default-broker'] });
+    expect(table.getSystemTopicList()).toEqual({
+      brokerAddr: '127.0.0.1:10911',
+      topicList: ['default-cluster', 'default-broker'],
+    });
     expect(table.getTopicsByCluster('default-cluster')).toEqual({ topicList: [] });
     expect(table.getTopicsByCluster('no-such-cluster')).toEqual({ topicList: [] });
     expect(table.getUnitTopics()).toEqual({ topicList: [] });
@@ -532,7 +646,13 @@ describe('RouteInfoManagerTest behaviours (defaults)', () => {
 });
 
 /** RouteInfoManagerTestBase.registerCluster: names x ids, each broker registering the same topics. */
-function registerCluster(table: RouteTable, cluster: string, names: number, perName: number, topics: number): { topics: TopicConfig[]; names: string[] } {
+function registerCluster(
+  table: RouteTable,
+  cluster: string,
+  names: number,
+  perName: number,
+  topics: number,
+): { topics: TopicConfig[]; names: string[] } {
   const configs = Array.from({ length: topics }, (_, i) => topicConfig(`topic-${i}`));
   const brokerNames: string[] = [];
   for (let n = 0; n < names; n++) {
@@ -567,14 +687,23 @@ describe('RouteInfoManagerBrokerRegisterTest / BrokerPermTest / StaticRegisterTe
   });
 
   it('unregistering one id removes only that address', () => {
-    table.unregisterBroker({ clusterName: 'cluster', brokerAddr: 'cluster-broker-0:2', brokerName: 'broker-0', brokerId: 2 });
-    const addrs = table.pickupTopicRouteData('topic-0')!.brokerDatas.find((b) => b.brokerName === 'broker-0')!.brokerAddrs;
+    table.unregisterBroker({
+      clusterName: 'cluster',
+      brokerAddr: 'cluster-broker-0:2',
+      brokerName: 'broker-0',
+      brokerId: 2,
+    });
+    const addrs = table
+      .pickupTopicRouteData('topic-0')!
+      .brokerDatas.find((b) => b.brokerName === 'broker-0')!.brokerAddrs;
     expect(addrs).toEqual({ '0': 'cluster-broker-0:0', '1': 'cluster-broker-0:1' });
   });
 
   it('wipe and add write permission count topics per broker name', () => {
     expect(table.wipeWritePermOfBroker('broker-0')).toBe(10);
-    expect(table.pickupTopicRouteData('topic-0')!.queueDatas.find((q) => q.brokerName === 'broker-0')!.perm).toBe(PermName.PERM_READ);
+    expect(table.pickupTopicRouteData('topic-0')!.queueDatas.find((q) => q.brokerName === 'broker-0')!.perm).toBe(
+      PermName.PERM_READ,
+    );
     expect(table.addWritePermOfBroker('broker-0')).toBe(10);
     expect(table.pickupTopicRouteData('topic-0')!.queueDatas.find((q) => q.brokerName === 'broker-0')!.perm).toBe(6);
   });
@@ -582,7 +711,9 @@ describe('RouteInfoManagerBrokerRegisterTest / BrokerPermTest / StaticRegisterTe
   it('cluster info, topic lists and routes describe the registered cluster', () => {
     expect(table.getClusterInfoData().clusterAddrTable).toEqual({ cluster: cluster.names });
     expect(new Set(table.getAllTopicList().topicList)).toEqual(new Set(cluster.topics.map((t) => t.topicName)));
-    expect(new Set(table.getTopicsByCluster('cluster').topicList)).toEqual(new Set(cluster.topics.map((t) => t.topicName)));
+    expect(new Set(table.getTopicsByCluster('cluster').topicList)).toEqual(
+      new Set(cluster.topics.map((t) => t.topicName)),
+    );
 
     const route = table.pickupTopicRouteData('topic-0')!;
     const expected = cluster.names.map((name) => ({
@@ -591,7 +722,8 @@ describe('RouteInfoManagerBrokerRegisterTest / BrokerPermTest / StaticRegisterTe
       brokerAddrs: { '0': `cluster-${name}:0`, '1': `cluster-${name}:1`, '2': `cluster-${name}:2` },
     }));
     expect([...route.brokerDatas].sort((a, b) => a.brokerName.localeCompare(b.brokerName))).toEqual(expected);
-    for (const q of route.queueDatas) expect(q).toMatchObject({ readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 });
+    for (const q of route.queueDatas)
+      expect(q).toMatchObject({ readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 });
     expect(new Set(route.queueDatas.map((q) => q.brokerName))).toEqual(new Set(cluster.names));
 
     table.deleteTopic('topic-0');

@@ -4,13 +4,27 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeTopicRouteData } from '../../src/route/json.js';
 import { encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
-import { RouteTable, type RegisterBrokerInput, type RouteChange, type RouteTableOptions } from '../../src/route/routeTable.js';
+import {
+  RouteTable,
+  type RegisterBrokerInput,
+  type RouteChange,
+  type RouteTableOptions,
+} from '../../src/route/routeTable.js';
 import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '../../src/route/types.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 
 function tc(name: string, extra: Partial<TopicConfig> = {}): TopicConfig {
-  return { topicName: name, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, ...extra };
+  return {
+    topicName: name,
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    ...extra,
+  };
 }
 
 interface BodyOptions {
@@ -87,7 +101,9 @@ function warm(table: RouteTable, topics: string[]): Map<string, Buffer | undefin
 describe('refused registrations change nothing', () => {
   function seeded(): RouteTable {
     const table = newTable();
-    expect(table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) })).ok).toBe(true);
+    expect(table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) })).ok).toBe(
+      true,
+    );
     return table;
   }
 
@@ -105,7 +121,9 @@ describe('refused registrations change nothing', () => {
   it('refuses an undecodable body', () => {
     const table = seeded();
     const before = table.dump();
-    const result = table.registerBroker(input({ brokerAddr: '10.0.0.2:1', brokerId: 1, body: Buffer.from('{"topicConfigSerializeWrapper":') }));
+    const result = table.registerBroker(
+      input({ brokerAddr: '10.0.0.2:1', brokerId: 1, body: Buffer.from('{"topicConfigSerializeWrapper":') }),
+    );
     expect(result).toMatchObject({ ok: false, code: 1, reason: 'badBody' });
     expect(table.dump()).toEqual(before);
   });
@@ -114,10 +132,23 @@ describe('refused registrations change nothing', () => {
     const table = seeded();
     const before = table.dump();
     // A new broker name: Java would already have created its BrokerData and cluster entry.
-    const fresh = table.registerBroker(input({ brokerName: 'broker-b', brokerAddr: '10.0.0.9:1', body: makeBody({ topics: [tc('X')], dataVersion: DV1 }) }));
-    expect(fresh).toEqual({ ok: false, code: 1, remark: 'register broker failed', reason: 'singleTopicBeforeFirstRegistration' });
+    const fresh = table.registerBroker(
+      input({
+        brokerName: 'broker-b',
+        brokerAddr: '10.0.0.9:1',
+        body: makeBody({ topics: [tc('X')], dataVersion: DV1 }),
+      }),
+    );
+    expect(fresh).toEqual({
+      ok: false,
+      code: 1,
+      remark: 'register broker failed',
+      reason: 'singleTopicBeforeFirstRegistration',
+    });
     // A new id in a known broker name.
-    const slave = table.registerBroker(input({ brokerAddr: '10.0.0.2:1', brokerId: 1, body: makeBody({ topics: [tc('X')], dataVersion: DV1 }) }));
+    const slave = table.registerBroker(
+      input({ brokerAddr: '10.0.0.2:1', brokerId: 1, body: makeBody({ topics: [tc('X')], dataVersion: DV1 }) }),
+    );
     expect(slave.ok).toBe(false);
     expect(table.dump()).toEqual(before);
     // The registered master may send one topic (the broker's incremental registration).
@@ -129,8 +160,15 @@ describe('refused registrations change nothing', () => {
 
   it('the golden 4.9.8 sequence: full, incremental single topic, periodic', () => {
     const table = new RouteTable({ supportActingMaster: false, deleteTopicWithBrokerRegistration: false });
-    for (const [i, name] of ['register_broker', 'register_broker_incremental_after_updateTopic', 'register_broker_periodic_30s'].entries()) {
-      const header = JSON.parse(fixture(`${name}.request.header.json`).toString()) as { extFields: Record<string, string>; version: number };
+    for (const [i, name] of [
+      'register_broker',
+      'register_broker_incremental_after_updateTopic',
+      'register_broker_periodic_30s',
+    ].entries()) {
+      const header = JSON.parse(fixture(`${name}.request.header.json`).toString()) as {
+        extFields: Record<string, string>;
+        version: number;
+      };
       const result = table.registerBroker(
         input({
           clusterName: header.extFields.clusterName!,
@@ -144,24 +182,47 @@ describe('refused registrations change nothing', () => {
           now: 1000 * (i + 1),
         }),
       );
-      expect(result).toMatchObject({ ok: true, haServerAddr: undefined, masterAddr: undefined, firstRegistration: i === 0 });
+      expect(result).toMatchObject({
+        ok: true,
+        haServerAddr: undefined,
+        masterAddr: undefined,
+        firstRegistration: i === 0,
+      });
     }
     expect(table.getAllTopicList().topicList).toHaveLength(11);
     expect(table.liveBrokerView()).toEqual([
-      expect.objectContaining({ brokerAddr: '127.0.0.1:20911', topicCount: 11, dataVersion: { counter: 3, timestamp: 1795585730041 } }),
+      expect.objectContaining({
+        brokerAddr: '127.0.0.1:20911',
+        topicCount: 11,
+        dataVersion: { counter: 3, timestamp: 1795585730041 },
+      }),
     ]);
   });
 
   it('ignores an older broker taking an id whose holder has a newer stateVersion', () => {
     const table = newTable();
     const newer = { counter: 1, stateVersion: 5, timestamp: 1 };
-    expect(table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: newer }) })).ok).toBe(true);
+    expect(table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: newer }) })).ok).toBe(
+      true,
+    );
     const before = table.dump();
-    const older = table.registerBroker(input({ brokerAddr: '10.0.0.7:1', connectionId: 2, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...newer, stateVersion: 3 } }) }));
+    const older = table.registerBroker(
+      input({
+        brokerAddr: '10.0.0.7:1',
+        connectionId: 2,
+        body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...newer, stateVersion: 3 } }),
+      }),
+    );
     // Java answers SUCCESS with no fields and keeps the current holder.
     expect(older).toEqual({ ok: false, code: 0, remark: '', reason: 'stateVersionConflict' });
     expect(table.dump()).toEqual(before);
-    const newest = table.registerBroker(input({ brokerAddr: '10.0.0.7:1', connectionId: 2, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...newer, stateVersion: 6 } }) }));
+    const newest = table.registerBroker(
+      input({
+        brokerAddr: '10.0.0.7:1',
+        connectionId: 2,
+        body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...newer, stateVersion: 6 } }),
+      }),
+    );
     expect(newest.ok).toBe(true);
     expect(table.pickupTopicRouteData('A')!.brokerDatas[0]!.brokerAddrs).toEqual({ '0': '10.0.0.7:1' });
   });
@@ -184,10 +245,21 @@ describe('refused registrations change nothing', () => {
     const seeds = [
       fixture('register_broker.request.body.bin'),
       makeBody({ topics: [tc('A'), tc('B'), tc('C')], dataVersion: DV2, compressed: true }),
-      makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1, generation: '5.x', mappings: [{ topic: 'A', scope: 's', totalQueues: 1, bname: 'broker-a', epoch: 1, dirty: false, currIdMap: { '0': 0 } }] }),
+      makeBody({
+        topics: [tc('A'), tc('B')],
+        dataVersion: DV1,
+        generation: '5.x',
+        mappings: [
+          { topic: 'A', scope: 's', totalQueues: 1, bname: 'broker-a', epoch: 1, dirty: false, currIdMap: { '0': 0 } },
+        ],
+      }),
     ];
     const mutated = fc
-      .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat())
+      .tuple(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat(),
+      )
       .map(([seed, edits, cut]) => {
         const copy = Buffer.from(seed);
         for (const [at, v] of edits) copy[at % copy.length] = v;
@@ -195,7 +267,10 @@ describe('refused registrations change nothing', () => {
       });
     fc.assert(
       fc.property(
-        fc.oneof(fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)), mutated),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)),
+          mutated,
+        ),
         fc.boolean(),
         fc.constantFrom('10.0.0.1:10911', '10.0.0.5:1'),
         fc.constantFrom(0, 1, 2),
@@ -203,7 +278,14 @@ describe('refused registrations change nothing', () => {
         (body, compressed, brokerAddr, brokerId, withCrc) => {
           const before = table.dump();
           const result = table.registerBroker(
-            input({ body, compressed, brokerAddr, brokerId, connectionId: 1, bodyCrc32: withCrc ? (crc32(body) & 0x7fffffff) ^ 1 : 0 }),
+            input({
+              body,
+              compressed,
+              brokerAddr,
+              brokerId,
+              connectionId: 1,
+              bodyCrc32: withCrc ? (crc32(body) & 0x7fffffff) ^ 1 : 0,
+            }),
           );
           if (!result.ok) expect(table.dump()).toEqual(before);
           if (withCrc && body.length > 0) expect(result.ok).toBe(false);
@@ -231,14 +313,31 @@ describe('generations fence stale removals', () => {
 
     // The old connection's close and the old actor's expiry arrive late: no-ops.
     const before = table.dump();
-    expect(table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: first.generation }, 'connectionClosed')).toBe(false);
-    expect(table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: first.generation }, 'expired')).toBe(false);
+    expect(
+      table.removeBroker(
+        { clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: first.generation },
+        'connectionClosed',
+      ),
+    ).toBe(false);
+    expect(
+      table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: first.generation }, 'expired'),
+    ).toBe(false);
     expect(table.dump()).toEqual(before);
     expect(table.pickupTopicRouteData('A')).toBeDefined();
 
-    expect(table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: reconnected.generation }, 'expired')).toBe(true);
+    expect(
+      table.removeBroker(
+        { clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: reconnected.generation },
+        'expired',
+      ),
+    ).toBe(true);
     expect(table.pickupTopicRouteData('A')).toBeUndefined();
-    expect(table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: reconnected.generation }, 'expired')).toBe(false);
+    expect(
+      table.removeBroker(
+        { clusterName: 'c1', brokerAddr: '10.0.0.1:10911', generation: reconnected.generation },
+        'expired',
+      ),
+    ).toBe(false);
 
     const afresh = table.registerBroker(input({ body, connectionId: 8 }));
     if (!afresh.ok) throw new Error('refused');
@@ -249,9 +348,13 @@ describe('generations fence stale removals', () => {
   it('UNREGISTER_BROKER ignores generations', () => {
     const table = newTable();
     table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }));
-    expect(table.unregisterBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', brokerName: 'broker-a', brokerId: 0 })).toBe(true);
+    expect(
+      table.unregisterBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', brokerName: 'broker-a', brokerId: 0 }),
+    ).toBe(true);
     expect(table.dump()).toMatchObject({ topics: {}, brokers: {}, live: {}, clusters: {} });
-    expect(table.unregisterBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', brokerName: 'broker-a', brokerId: 0 })).toBe(false);
+    expect(
+      table.unregisterBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911', brokerName: 'broker-a', brokerId: 0 }),
+    ).toBe(false);
   });
 });
 
@@ -262,7 +365,9 @@ describe('the encoded route cache', () => {
     const a = table.pickupTopicRoute('A', true)!;
     expect(table.pickupTopicRoute('A', true)).toBe(a);
     expect(a.equals(encodeTopicRouteData(table.pickupTopicRouteData('A')!, true))).toBe(true);
-    expect(table.pickupTopicRoute('A', false)!.equals(encodeTopicRouteData(table.pickupTopicRouteData('A')!, false))).toBe(true);
+    expect(
+      table.pickupTopicRoute('A', false)!.equals(encodeTopicRouteData(table.pickupTopicRouteData('A')!, false)),
+    ).toBe(true);
     expect(table.pickupTopicRoute('missing', true)).toBeUndefined();
   });
 
@@ -274,20 +379,82 @@ describe('the encoded route cache', () => {
     table.onChange((c) => changed.push(c.topics));
 
     const steps: Array<[string, () => void, string[]]> = [
-      ['first registration', () => master({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }), ['A', 'B']],
-      ['a new topic and a changed queue count', () => master({ body: makeBody({ topics: [tc('A', { writeQueueNums: 8 }), tc('B'), tc('C')], dataVersion: DV2 }) }), ['A', 'C']],
-      ['a slave joins (addresses change)', () => master({ brokerAddr: '10.0.0.2:1', brokerId: 1, connectionId: 2, enableActingMaster: true, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }), ['A', 'B', 'C']],
+      [
+        'first registration',
+        () => master({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }),
+        ['A', 'B'],
+      ],
+      [
+        'a new topic and a changed queue count',
+        () =>
+          master({ body: makeBody({ topics: [tc('A', { writeQueueNums: 8 }), tc('B'), tc('C')], dataVersion: DV2 }) }),
+        ['A', 'C'],
+      ],
+      [
+        'a slave joins (addresses change)',
+        () =>
+          master({
+            brokerAddr: '10.0.0.2:1',
+            brokerId: 1,
+            connectionId: 2,
+            enableActingMaster: true,
+            body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }),
+          }),
+        ['A', 'B', 'C'],
+      ],
       ['wipe write perm', () => table.wipeWritePermOfBroker('broker-a'), ['A', 'B', 'C']],
       ['add write perm', () => table.addWritePermOfBroker('broker-a'), ['A', 'B', 'C']],
-      ['filter servers', () => master({ body: makeBody({ topics: [tc('A', { writeQueueNums: 8 }), tc('B'), tc('C')], dataVersion: DV2, filterServerList: ['f:1'] }) }), ['A', 'B', 'C']],
-      ['the master leaves (acting master, read-only)', () => table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911' }, 'expired'), ['A', 'B', 'C']],
-      ['the master returns with zone name', () => master({ zoneName: 'z1', body: makeBody({ topics: [tc('A'), tc('B'), tc('C')], dataVersion: { ...DV2, counter: 3 } }) }), ['A', 'B', 'C']],
-      ['registerTopic', () => table.registerTopic('D', [{ brokerName: 'broker-a', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }]), ['D']],
+      [
+        'filter servers',
+        () =>
+          master({
+            body: makeBody({
+              topics: [tc('A', { writeQueueNums: 8 }), tc('B'), tc('C')],
+              dataVersion: DV2,
+              filterServerList: ['f:1'],
+            }),
+          }),
+        ['A', 'B', 'C'],
+      ],
+      [
+        'the master leaves (acting master, read-only)',
+        () => table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911' }, 'expired'),
+        ['A', 'B', 'C'],
+      ],
+      [
+        'the master returns with zone name',
+        () =>
+          master({
+            zoneName: 'z1',
+            body: makeBody({ topics: [tc('A'), tc('B'), tc('C')], dataVersion: { ...DV2, counter: 3 } }),
+          }),
+        ['A', 'B', 'C'],
+      ],
+      [
+        'registerTopic',
+        () =>
+          table.registerTopic('D', [
+            { brokerName: 'broker-a', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
+          ]),
+        ['D'],
+      ],
       ['deleteTopic in a cluster', () => table.deleteTopic('C', 'c1'), ['C']],
       ['deleteTopic', () => table.deleteTopic('B'), ['B']],
-      ['registration drops a topic (deleteTopicWithBrokerRegistration)', () => master({ zoneName: 'z1', body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...DV2, counter: 4 } }) }), ['B', 'D']],
+      [
+        'registration drops a topic (deleteTopicWithBrokerRegistration)',
+        () =>
+          master({
+            zoneName: 'z1',
+            body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: { ...DV2, counter: 4 } }),
+          }),
+        ['B', 'D'],
+      ],
       ['acting-master option flips', () => table.updateOptions({ supportActingMaster: false }), ['A', 'B']],
-      ['the slave leaves', () => table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.2:1' }, 'connectionClosed'), ['A', 'B']],
+      [
+        'the slave leaves',
+        () => table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.2:1' }, 'connectionClosed'),
+        ['A', 'B'],
+      ],
     ];
     for (const [what, step, expectedTopics] of steps) {
       warm(table, [...topics, 'D']);
@@ -329,7 +496,11 @@ describe('the re-registration fast path', () => {
     for (const compressed of [false, true]) {
       const table = newTable();
       const body = makeBody({ topics, dataVersion: DV1, compressed });
-      expect(table.registerBroker(input({ body, compressed }))).toMatchObject({ ok: true, fastPath: false, firstRegistration: true });
+      expect(table.registerBroker(input({ body, compressed }))).toMatchObject({
+        ok: true,
+        fastPath: false,
+        firstRegistration: true,
+      });
       expect(table.registerBroker(input({ body, compressed }))).toMatchObject({ ok: true, fastPath: true });
       const changed = makeBody({ topics: topics.slice(1), dataVersion: DV2, compressed });
       expect(table.registerBroker(input({ body: changed, compressed }))).toMatchObject({ ok: true, fastPath: false });
@@ -364,8 +535,20 @@ describe('the re-registration fast path', () => {
     const table = newTable();
     table.registerBroker(input({ body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }));
     const slave = (filterServerList: string[]) =>
-      table.registerBroker(input({ brokerAddr: '10.0.0.2:1', brokerId: 1, connectionId: 2, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1, filterServerList }) }));
-    expect(slave([])).toMatchObject({ ok: true, fastPath: false, masterAddr: '10.0.0.1:10911', haServerAddr: '10.0.0.1:10912' });
+      table.registerBroker(
+        input({
+          brokerAddr: '10.0.0.2:1',
+          brokerId: 1,
+          connectionId: 2,
+          body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1, filterServerList }),
+        }),
+      );
+    expect(slave([])).toMatchObject({
+      ok: true,
+      fastPath: false,
+      masterAddr: '10.0.0.1:10911',
+      haServerAddr: '10.0.0.1:10912',
+    });
     expect(slave([])).toMatchObject({ ok: true, fastPath: true });
     // A different body with the same DataVersion is parsed again, and its filter servers apply.
     expect(slave(['f:1'])).toMatchObject({ ok: true, fastPath: false });
@@ -401,25 +584,60 @@ describe('other registration outcomes', () => {
     const table = newTable({ notifyMinBrokerIdChanged: true });
     const events: RouteChange[] = [];
     table.onChange((c) => events.push(c));
-    table.registerBroker(input({ brokerAddr: 's:1', brokerId: 1, enableActingMaster: true, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }));
-    const master = table.registerBroker(input({ enableActingMaster: true, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }));
+    table.registerBroker(
+      input({
+        brokerAddr: 's:1',
+        brokerId: 1,
+        enableActingMaster: true,
+        body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }),
+      }),
+    );
+    const master = table.registerBroker(
+      input({ enableActingMaster: true, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }),
+    );
     expect(master).toMatchObject({
       ok: true,
-      minBrokerIdChange: { brokerName: 'broker-a', brokerAddrs: { '0': '10.0.0.1:10911', '1': 's:1' }, minBrokerId: 0, minBrokerAddr: '10.0.0.1:10911', notifyAddrs: ['s:1'], haBrokerAddr: '10.0.0.1:10912' },
+      minBrokerIdChange: {
+        brokerName: 'broker-a',
+        brokerAddrs: { '0': '10.0.0.1:10911', '1': 's:1' },
+        minBrokerId: 0,
+        minBrokerAddr: '10.0.0.1:10911',
+        notifyAddrs: ['s:1'],
+        haBrokerAddr: '10.0.0.1:10912',
+      },
     });
     events.length = 0;
     table.removeBroker({ clusterName: 'c1', brokerAddr: '10.0.0.1:10911' }, 'expired');
     expect(events[0]!.minBrokerIdChanges).toEqual([
-      { brokerName: 'broker-a', brokerAddrs: { '1': 's:1' }, minBrokerId: 1, minBrokerAddr: 's:1', offlineBrokerAddr: '10.0.0.1:10911', notifyAddrs: ['s:1'] },
+      {
+        brokerName: 'broker-a',
+        brokerAddrs: { '1': 's:1' },
+        minBrokerId: 1,
+        minBrokerAddr: 's:1',
+        offlineBrokerAddr: '10.0.0.1:10911',
+        notifyAddrs: ['s:1'],
+      },
     ]);
   });
 
   it('passes static-topic mappings through and never deletes static topics by registration', () => {
     const table = newTable({ deleteTopicWithBrokerRegistration: true });
-    const mapping: TopicQueueMappingInfo = { topic: 'S', scope: '__global__', totalQueues: 2, bname: 'broker-a', epoch: 9, dirty: false, currIdMap: { '0': 0, '1': 1 } };
-    table.registerBroker(input({ body: makeBody({ topics: [tc('S'), tc('T')], dataVersion: DV1, mappings: [mapping] }) }));
+    const mapping: TopicQueueMappingInfo = {
+      topic: 'S',
+      scope: '__global__',
+      totalQueues: 2,
+      bname: 'broker-a',
+      epoch: 9,
+      dirty: false,
+      currIdMap: { '0': 0, '1': 1 },
+    };
+    table.registerBroker(
+      input({ body: makeBody({ topics: [tc('S'), tc('T')], dataVersion: DV1, mappings: [mapping] }) }),
+    );
     expect(table.pickupTopicRouteData('S')!.topicQueueMappingByBroker).toEqual({ 'broker-a': mapping });
-    expect(table.pickupTopicRoute('S', false)!.toString()).toContain('"topicQueueMappingByBroker":{"broker-a":{"bname":"broker-a","currIdMap":{0:0,1:1}');
+    expect(table.pickupTopicRoute('S', false)!.toString()).toContain(
+      '"topicQueueMappingByBroker":{"broker-a":{"bname":"broker-a","currIdMap":{0:0,1:1}',
+    );
     expect(table.pickupTopicRouteData('T')!.topicQueueMappingByBroker).toBeUndefined();
     // Mappings present: T is not deleted although the body no longer lists it.
     table.registerBroker(input({ body: makeBody({ topics: [tc('S')], dataVersion: DV2, mappings: [mapping] }) }));
@@ -428,7 +646,13 @@ describe('other registration outcomes', () => {
 
   it('keeps zone name and acting-master flag on the broker data', () => {
     const table = newTable();
-    table.registerBroker(input({ zoneName: 'zone-1', enableActingMaster: true, body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }) }));
+    table.registerBroker(
+      input({
+        zoneName: 'zone-1',
+        enableActingMaster: true,
+        body: makeBody({ topics: [tc('A'), tc('B')], dataVersion: DV1 }),
+      }),
+    );
     expect(table.pickupTopicRouteData('A')!.brokerDatas[0]).toEqual({
       cluster: 'c1',
       brokerName: 'broker-a',
@@ -436,7 +660,11 @@ describe('other registration outcomes', () => {
       zoneName: 'zone-1',
       enableActingMaster: true,
     });
-    expect(table.getBrokerMemberGroup('c1', 'broker-a')).toEqual({ brokerAddrs: { '0': '10.0.0.1:10911' }, brokerName: 'broker-a', cluster: 'c1' });
+    expect(table.getBrokerMemberGroup('c1', 'broker-a')).toEqual({
+      brokerAddrs: { '0': '10.0.0.1:10911' },
+      brokerName: 'broker-a',
+      cluster: 'c1',
+    });
     expect(table.getBrokerMemberGroup('c1', 'nope')).toEqual({ brokerAddrs: {}, brokerName: 'nope', cluster: 'c1' });
   });
 
@@ -444,13 +672,23 @@ describe('other registration outcomes', () => {
     const table = newTable();
     const result = table.registerBroker(input({ body: undefined }));
     expect(result).toMatchObject({ ok: true, firstRegistration: true, topicsChanged: false });
-    expect(table.lookupBroker('c1', '10.0.0.1:10911')).toMatchObject({ topicCount: 0, dataVersion: { counter: 0, stateVersion: 0, timestamp: 0 } });
+    expect(table.lookupBroker('c1', '10.0.0.1:10911')).toMatchObject({
+      topicCount: 0,
+      dataVersion: { counter: 0, stateVersion: 0, timestamp: 0 },
+    });
     expect(table.getClusterInfoData().clusterAddrTable).toEqual({ c1: ['broker-a'] });
   });
 
   it('does not let odd names reach object prototypes', () => {
     const table = newTable();
-    table.registerBroker(input({ brokerName: '__proto__', clusterName: '__proto__', brokerAddr: '__proto__', body: makeBody({ topics: [tc('__proto__'), tc('B')], dataVersion: DV1, filterServerList: ['f'] }) }));
+    table.registerBroker(
+      input({
+        brokerName: '__proto__',
+        clusterName: '__proto__',
+        brokerAddr: '__proto__',
+        body: makeBody({ topics: [tc('__proto__'), tc('B')], dataVersion: DV1, filterServerList: ['f'] }),
+      }),
+    );
     const route = table.pickupTopicRouteData('__proto__')!;
     expect(Object.keys(route.filterServerTable)).toEqual(['__proto__']);
     expect(Object.keys(table.getClusterInfoData().brokerAddrTable)).toEqual(['__proto__']);
@@ -464,10 +702,19 @@ describe('memory', () => {
     const table = newTable();
     const gc = (globalThis as { gc?: () => void }).gc;
     const names = Array.from({ length: 4000 }, (_, i) => `memory-topic-${i}`);
-    const bodies = Array.from({ length: 20 }, (_, b) => makeBody({ topics: names.map((n) => tc(n, { readQueueNums: 8, writeQueueNums: 8 })), dataVersion: { counter: b, timestamp: b } }));
+    const bodies = Array.from({ length: 20 }, (_, b) =>
+      makeBody({
+        topics: names.map((n) => tc(n, { readQueueNums: 8, writeQueueNums: 8 })),
+        dataVersion: { counter: b, timestamp: b },
+      }),
+    );
     gc?.();
     const before = process.memoryUsage().heapUsed;
-    bodies.forEach((body, b) => table.registerBroker(input({ brokerName: `broker-${b}`, brokerAddr: `10.0.1.${b}:10911`, body, connectionId: b })));
+    bodies.forEach((body, b) =>
+      table.registerBroker(
+        input({ brokerName: `broker-${b}`, brokerAddr: `10.0.1.${b}:10911`, body, connectionId: b }),
+      ),
+    );
     gc?.();
     const perEntry = (process.memoryUsage().heapUsed - before) / (names.length * bodies.length);
     expect(table.stats().queueEntries).toBe(80_000);

@@ -23,15 +23,32 @@ async function startCli(argv: string[], stop = new AbortController()) {
   let started!: (sim: BrokerSimulator) => void;
   const simReady = new Promise<BrokerSimulator>((resolve) => (started = resolve));
   const exit = runSimulator(argv, {}, { ...c.io, timer: t.clock, onStarted: started });
-  const sim = await Promise.race([simReady, exit.then((code) => Promise.reject(new Error(`exited ${code}: ${c.stderr()}`)))]);
+  const sim = await Promise.race([
+    simReady,
+    exit.then((code) => Promise.reject(new Error(`exited ${code}: ${c.stderr()}`))),
+  ]);
   return { c, sim, exit, stop };
 }
 
 describe('xnamesrv sim', () => {
   it('registers, prints progress per interval, and on SIGINT unregisters every broker and exits 0', async () => {
-    const { c, sim, exit, stop } = await startCli(['-n', addr, '--clusters', '2', '--brokers', '1', '--replicas', '2', '--topics', '1']);
+    const { c, sim, exit, stop } = await startCli([
+      '-n',
+      addr,
+      '--clusters',
+      '2',
+      '--brokers',
+      '1',
+      '--replicas',
+      '2',
+      '--topics',
+      '1',
+    ]);
     expect(t.server.brokerSnapshots()).toHaveLength(4);
-    expect(Object.keys((await clusterInfo(await t.client())).clusterAddrTable).sort()).toEqual(['SimCluster-0', 'SimCluster-1']);
+    expect(Object.keys((await clusterInfo(await t.client())).clusterAddrTable).sort()).toEqual([
+      'SimCluster-0',
+      'SimCluster-1',
+    ]);
     t.clock.increment(30_000);
     await sim.idle();
     stop.abort('SIGINT');
@@ -48,7 +65,19 @@ describe('xnamesrv sim', () => {
   });
 
   it('stops after --duration and reports scheduled faults and heartbeats', async () => {
-    const { c, sim, exit } = await startCli(['-n', addr, '--duration', '60', '--crash', 'broker-0-1@25', '--heartbeat', '--heartbeatInterval', '7', '--heartbeatTimeout', '30']);
+    const { c, sim, exit } = await startCli([
+      '-n',
+      addr,
+      '--duration',
+      '60',
+      '--crash',
+      'broker-0-1@25',
+      '--heartbeat',
+      '--heartbeatInterval',
+      '7',
+      '--heartbeatTimeout',
+      '30',
+    ]);
     // Small steps, each settled before the next: a heartbeat must reach the server before its timeout fires.
     const step = async (ms: number) => {
       t.clock.increment(ms);
@@ -68,14 +97,20 @@ describe('xnamesrv sim', () => {
     const lines = c.stderr().split('\n');
     expect(lines[0]).toContain(', heartbeat every 7s');
     expect(lines).toContain('[sim +25s] crash broker-0-1: broker-0-1/0@127.0.0.1:20913');
-    expect(lines).toContain('[sim +30s] round 2: registrations sent 1, acknowledged 1, failed 0; heartbeats sent 7, acknowledged 7, failed 0; brokers running 1, crashed 1');
-    expect(lines.at(-2)).toMatch(/^\[sim\] stopped after 60s \(duration 60s reached\): 3 round\(s\); .*unregistered 1\/1; 1 fault\(s\) injected$/);
+    expect(lines).toContain(
+      '[sim +30s] round 2: registrations sent 1, acknowledged 1, failed 0; heartbeats sent 7, acknowledged 7, failed 0; brokers running 1, crashed 1',
+    );
+    expect(lines.at(-2)).toMatch(
+      /^\[sim\] stopped after 60s \(duration 60s reached\): 3 round\(s\); .*unregistered 1\/1; 1 fault\(s\) injected$/,
+    );
     expect(t.server.brokerSnapshots()).toHaveLength(0);
   });
 
   it('keeps running when a name server is down and says why registrations fail', async () => {
     const { c, exit, stop } = await startCli(['-n', `${addr};127.0.0.1:1`, '--brokers', '1']);
-    expect(c.stderr()).toContain('[sim +0s] round 1: registrations sent 2, acknowledged 1, failed 1; brokers running 1; errors: 127.0.0.1:1: connection refused (127.0.0.1:1)');
+    expect(c.stderr()).toContain(
+      '[sim +0s] round 1: registrations sent 2, acknowledged 1, failed 1; brokers running 1; errors: 127.0.0.1:1: connection refused (127.0.0.1:1)',
+    );
     stop.abort('SIGTERM');
     expect(await exit).toBe(0);
     expect(c.stderr()).toContain('(SIGTERM)');
@@ -106,7 +141,21 @@ describe('xnamesrv sim', () => {
   it('--help describes the options', async () => {
     const c = capture();
     expect(await runSimulator(['--help'], {}, c.io)).toBe(0);
-    for (const flag of ['--clusters', '--brokers', '--replicas', '--topics', '--queues', '--interval', '--heartbeat', '--compressed', '--duration', '--crash', '--partition', '--restart', '--bump']) {
+    for (const flag of [
+      '--clusters',
+      '--brokers',
+      '--replicas',
+      '--topics',
+      '--queues',
+      '--interval',
+      '--heartbeat',
+      '--compressed',
+      '--duration',
+      '--crash',
+      '--partition',
+      '--restart',
+      '--bump',
+    ]) {
       expect(c.stdout()).toContain(flag);
     }
   });

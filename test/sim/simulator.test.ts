@@ -49,7 +49,11 @@ const json = (body: Buffer | null | undefined) => {
   return parsed.value as any;
 };
 
-const liveAddrs = () => t.server.brokerSnapshots().map((b) => b.brokerAddr).sort();
+const liveAddrs = () =>
+  t.server
+    .brokerSnapshots()
+    .map((b) => b.brokerAddr)
+    .sort();
 
 describe('BrokerSimulator', () => {
   it('registers clusters x brokers x replicas with their topics; slaves learn their master', async () => {
@@ -59,12 +63,24 @@ describe('BrokerSimulator', () => {
     expect(report.brokers.running).toBe(8);
 
     const info = await clusterInfo(client);
-    expect(info.clusterAddrTable).toEqual({ 'SimCluster-0': ['broker-0-0', 'broker-0-1'], 'SimCluster-1': ['broker-1-0', 'broker-1-1'] });
-    expect(info.brokerAddrTable['broker-1-1']).toEqual({ brokerAddrs: { '0': '127.0.0.1:20923', '1': '127.0.0.1:20925' }, brokerName: 'broker-1-1', cluster: 'SimCluster-1' });
+    expect(info.clusterAddrTable).toEqual({
+      'SimCluster-0': ['broker-0-0', 'broker-0-1'],
+      'SimCluster-1': ['broker-1-0', 'broker-1-1'],
+    });
+    expect(info.brokerAddrTable['broker-1-1']).toEqual({
+      brokerAddrs: { '0': '127.0.0.1:20923', '1': '127.0.0.1:20925' },
+      brokerName: 'broker-1-1',
+      cluster: 'SimCluster-1',
+    });
     expect(t.server.brokerSnapshots()).toHaveLength(8);
 
     const route = json((await getRoute(client, 'SimTopic-2')).body);
-    expect(route.brokerDatas.map((b: { brokerName: string }) => b.brokerName).sort()).toEqual(['broker-0-0', 'broker-0-1', 'broker-1-0', 'broker-1-1']);
+    expect(route.brokerDatas.map((b: { brokerName: string }) => b.brokerName).sort()).toEqual([
+      'broker-0-0',
+      'broker-0-1',
+      'broker-1-0',
+      'broker-1-1',
+    ]);
     expect(route.queueDatas[0]).toMatchObject({ readQueueNums: 4, writeQueueNums: 4, perm: 6 });
     // Like real brokers, each also registers its cluster and broker name topics.
     expect((await getRoute(client, 'SimCluster-1')).code).toBe(ResponseCode.SUCCESS);
@@ -172,7 +188,12 @@ describe('BrokerSimulator', () => {
   });
 
   it('heartbeat mode: BROKER_HEARTBEAT keeps brokers alive between registrations, silence expires them', async () => {
-    const sim = simulator({ heartbeat: true, heartbeatIntervalMs: 1_000, heartbeatTimeoutMillis: 5_000, intervalMs: 30_000 });
+    const sim = simulator({
+      heartbeat: true,
+      heartbeatIntervalMs: 1_000,
+      heartbeatTimeoutMillis: 5_000,
+      intervalMs: 30_000,
+    });
     await sim.start();
     expect(t.server.brokerSnapshots().map((b) => b.heartbeatTimeoutMillis)).toEqual([5_000, 5_000]);
     for (let i = 0; i < 20; i++) await advance(sim, 1_000);
@@ -199,7 +220,9 @@ describe('BrokerSimulator', () => {
   it('registers with every name server and counts failures for unreachable ones', async () => {
     const second = await startTestServer();
     try {
-      const sim = simulator({ nameServers: [`127.0.0.1:${t.server.remotingPort}`, `127.0.0.1:${second.server.remotingPort}`, CLOSED_ADDR] });
+      const sim = simulator({
+        nameServers: [`127.0.0.1:${t.server.remotingPort}`, `127.0.0.1:${second.server.remotingPort}`, CLOSED_ADDR],
+      });
       const report = await sim.start();
       expect(report.registrations).toEqual({ sent: 6, acknowledged: 4, failed: 2 });
       expect(report.errors).toEqual([`${CLOSED_ADDR}: connection refused (127.0.0.1:1)`]);
@@ -237,7 +260,9 @@ describe('BrokerSimulator', () => {
   });
 
   it('refuses targets and settings that cannot work', () => {
-    expect(() => simulator({ faults: [{ kind: 'crash', target: 'nobody', atSeconds: 1 }] })).toThrow('no simulated broker is called that');
+    expect(() => simulator({ faults: [{ kind: 'crash', target: 'nobody', atSeconds: 1 }] })).toThrow(
+      'no simulated broker is called that',
+    );
     expect(() => simulator({ clusters: 0 })).toThrow('clusters must be a positive integer');
     expect(() => simulator({ heartbeat: true, brokerVersion: '4.9' })).toThrow('needs brokerVersion 5.x');
     expect(() => simulator({ nameServers: ['nohost'] })).toThrow('bad name server address');

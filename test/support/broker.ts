@@ -37,7 +37,8 @@ export function topicConfig(name: string, overrides: Partial<TopicConfig> = {}):
 /** The REGISTER_BROKER request a RocketMQ broker sends, with bodyCrc32 as the Java broker computes it. */
 export function registerBrokerRequest(broker: TestBroker): { extFields: Record<string, string>; body: Buffer } {
   const topicConfigTable: Record<string, TopicConfig> = {};
-  for (const [name, overrides] of Object.entries(broker.topics ?? {})) topicConfigTable[name] = topicConfig(name, overrides);
+  for (const [name, overrides] of Object.entries(broker.topics ?? {}))
+    topicConfigTable[name] = topicConfig(name, overrides);
   const body = encodeRegisterBrokerBody(
     {
       topicConfigSerializeWrapper: {
@@ -57,7 +58,8 @@ export function registerBrokerRequest(broker: TestBroker): { extFields: Record<s
     compressed: String(broker.compressed ?? false),
     bodyCrc32: String(zlib.crc32(body) & 0x7fffffff),
   };
-  if (broker.heartbeatTimeoutMillis !== undefined) extFields.heartbeatTimeoutMillis = String(broker.heartbeatTimeoutMillis);
+  if (broker.heartbeatTimeoutMillis !== undefined)
+    extFields.heartbeatTimeoutMillis = String(broker.heartbeatTimeoutMillis);
   if (broker.enableActingMaster !== undefined) extFields.enableActingMaster = String(broker.enableActingMaster);
   return { extFields, body };
 }
@@ -67,11 +69,17 @@ export function registerBroker(client: RemotingClient, broker: TestBroker): Prom
   return client.invoke(RequestCode.REGISTER_BROKER, extFields, body);
 }
 
-export function getRoute(client: RemotingClient, topic: string, extra: Record<string, string> = {}): Promise<RemotingCommand> {
+export function getRoute(
+  client: RemotingClient,
+  topic: string,
+  extra: Record<string, string> = {},
+): Promise<RemotingCommand> {
   return client.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic, ...extra });
 }
 
-export async function clusterInfo(client: RemotingClient): Promise<{ brokerAddrTable: Record<string, any>; clusterAddrTable: Record<string, string[]> }> {
+export async function clusterInfo(
+  client: RemotingClient,
+): Promise<{ brokerAddrTable: Record<string, any>; clusterAddrTable: Record<string, string[]> }> {
   const response = await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO);
   const parsed = parseFastjsonText(response.body!.toString('utf8'));
   if (!parsed.ok) throw new Error(parsed.error);

@@ -46,7 +46,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'xnamesrv-test-')));
   const argv = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1'];
-  for (const [key, value] of Object.entries(settings)) argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
+  for (const [key, value] of Object.entries(settings))
+    argv.push(`--${key}`, Array.isArray(value) ? value.join(',') : String(value));
   const loaded = loadConfig({ argv, env: {}, homeDir: dataDir });
   if (!loaded.ok) throw new Error(`bad test config: ${loaded.errors.join('; ')}`);
   const clock = new SimulatedClock() as SimulatedClock & ServerClock;

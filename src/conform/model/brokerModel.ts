@@ -58,9 +58,21 @@ export interface GeneratedBrokerPaths {
 }
 
 /** Shortest paths to every fine state identity, and simple paths when there are few enough. */
-export function brokerPaths(input: BrokerRegistration, events: (snapshot: BrokerSnapshot) => BrokerEvent[], simplePathLimit: number): GeneratedBrokerPaths {
-  const shortest = getShortestPaths(brokerMachine, { input, events: events as any, serializeState: fine as any }) as unknown as RawPath[];
-  const simple = getSimplePaths(brokerMachine, { input, events: events as any, serializeState: coarse as any }) as unknown as RawPath[];
+export function brokerPaths(
+  input: BrokerRegistration,
+  events: (snapshot: BrokerSnapshot) => BrokerEvent[],
+  simplePathLimit: number,
+): GeneratedBrokerPaths {
+  const shortest = getShortestPaths(brokerMachine, {
+    input,
+    events: events as any,
+    serializeState: fine as any,
+  }) as unknown as RawPath[];
+  const simple = getSimplePaths(brokerMachine, {
+    input,
+    events: events as any,
+    serializeState: coarse as any,
+  }) as unknown as RawPath[];
   const simplePaths = withoutPrefixPaths(simple.map((p) => ({ origin: 'broker / simple', steps: p.steps })));
   return {
     shortest: withoutPrefixPaths(shortest.map((p) => ({ origin: 'broker / shortest', steps: p.steps }))),
@@ -74,7 +86,11 @@ export function brokerPaths(input: BrokerRegistration, events: (snapshot: Broker
  * generator never takes because a step changes nothing (the close of a
  * connection the broker has left) or needs a registration it does not offer.
  */
-export function scriptedBrokerPath(origin: string, input: BrokerRegistration, events: readonly BrokerEvent[]): BrokerPath {
+export function scriptedBrokerPath(
+  origin: string,
+  input: BrokerRegistration,
+  events: readonly BrokerEvent[],
+): BrokerPath {
   let state = initialTransition(brokerMachine, input)[0];
   const steps: BrokerPath['steps'] = [{ event: { type: 'xstate.init' } as unknown as BrokerEvent, state }];
   for (const event of events) {

@@ -1,7 +1,13 @@
 import { getShortestPaths, getSimplePaths } from '@xstate/graph';
 import { assertEvent, assign, enqueueActions, fromPromise, raise, type SnapshotFrom } from 'xstate';
 import { brokerKeyOf, type BrokerRegistration, type BrokerRemovalReason } from '../../../machines/broker.js';
-import { nameServerMachine, type LifecycleSettings, type LiveBroker, type NameServerContext, type NameServerEvent } from '../../../machines/nameServer.js';
+import {
+  nameServerMachine,
+  type LifecycleSettings,
+  type LiveBroker,
+  type NameServerContext,
+  type NameServerEvent,
+} from '../../../machines/nameServer.js';
 import { stateName } from '../../observe/transitions.js';
 import { withoutPrefixPaths, type ModelPath } from './paths.js';
 
@@ -25,18 +31,32 @@ export const modelNameServerMachine = nameServerMachine.provide({
       assertEvent(event, 'BROKER.REGISTERED');
       return { type: 'BROKER.LIVE' as const, registration: event.registration };
     }) as any,
-    forwardToBrokerActor: enqueueActions(({ context, event, enqueue }: { context: NameServerContext; event: NameServerEvent; enqueue: any }) => {
-      assertEvent(event, ['BROKER.HEARTBEAT', 'BROKER.UNREGISTERED', 'BROKER.CONNECTION_CLOSED']);
-      // A refresh changes nothing the parent keeps; a fresh (equal) map makes the
-      // step a snapshot of its own, so the generator can take it as a step.
-      if (event.type === 'BROKER.HEARTBEAT') enqueue.assign({ liveBrokers: new Map(context.liveBrokers) });
-      else enqueue.raise(removedEvent(context, event.brokerKey, event.type === 'BROKER.UNREGISTERED' ? 'unregistered' : 'disconnected'));
-    }) as any,
+    forwardToBrokerActor: enqueueActions(
+      ({ context, event, enqueue }: { context: NameServerContext; event: NameServerEvent; enqueue: any }) => {
+        assertEvent(event, ['BROKER.HEARTBEAT', 'BROKER.UNREGISTERED', 'BROKER.CONNECTION_CLOSED']);
+        // A refresh changes nothing the parent keeps; a fresh (equal) map makes the
+        // step a snapshot of its own, so the generator can take it as a step.
+        if (event.type === 'BROKER.HEARTBEAT') enqueue.assign({ liveBrokers: new Map(context.liveBrokers) });
+        else
+          enqueue.raise(
+            removedEvent(
+              context,
+              event.brokerKey,
+              event.type === 'BROKER.UNREGISTERED' ? 'unregistered' : 'disconnected',
+            ),
+          );
+      },
+    ) as any,
     recordLiveBroker: assign(({ context, event }) => {
       assertEvent(event, 'BROKER.LIVE');
       const r = event.registration;
       const live = new Map(context.liveBrokers);
-      live.set(r.brokerKey, { clusterName: r.clusterName, brokerName: r.brokerName, brokerId: r.brokerId, generation: r.generation });
+      live.set(r.brokerKey, {
+        clusterName: r.clusterName,
+        brokerName: r.brokerName,
+        brokerId: r.brokerId,
+        generation: r.generation,
+      });
       return { liveBrokers: live };
     }),
     forgetRemovedBroker: assign(({ context, event }) => {
@@ -59,7 +79,18 @@ export type ModelPathNS = ModelPath<ModelSnapshot, NameServerEvent>;
 function removedEvent(context: NameServerContext, brokerKey: string, reason: BrokerRemovalReason): NameServerEvent {
   const live = context.liveBrokers.get(brokerKey)!;
   const brokerAddr = brokerKey.slice(brokerKey.indexOf('|') + 1);
-  return { type: 'BROKER.REMOVED', removal: { brokerKey, brokerAddr, clusterName: live.clusterName, brokerName: live.brokerName, brokerId: live.brokerId, generation: live.generation, reason } };
+  return {
+    type: 'BROKER.REMOVED',
+    removal: {
+      brokerKey,
+      brokerAddr,
+      clusterName: live.clusterName,
+      brokerName: live.brokerName,
+      brokerId: live.brokerId,
+      generation: live.generation,
+      reason,
+    },
+  };
 }
 
 /** A broker the lifecycle model registers, by identity. */
@@ -77,7 +108,11 @@ export const SHUTDOWN_ERROR = 'xstate.error.actor.0.nameServer.stopping';
 export const AFTER_WAIT_FOR_SERVICE = 'xstate.after.waitForService.nameServer.waiting.holding';
 export const AFTER_WAIT_TIMEOUT = 'xstate.after.waitTimeout.nameServer.waiting';
 
-export function registrationOf(broker: SampleBroker, connectionId: number, heartbeatTimeoutMillis: number): BrokerRegistration {
+export function registrationOf(
+  broker: SampleBroker,
+  connectionId: number,
+  heartbeatTimeoutMillis: number,
+): BrokerRegistration {
   return {
     brokerKey: brokerKeyOf(broker.clusterName, broker.brokerAddr),
     clusterName: broker.clusterName,
@@ -91,7 +126,11 @@ export function registrationOf(broker: SampleBroker, connectionId: number, heart
 }
 
 /** The events a broker can cause in the lifecycle chart, for each sample broker, given who is live. */
-export function brokerLifecycleEvents(brokers: readonly SampleBroker[], snapshot: ModelSnapshot, heartbeatTimeoutMillis: number): NameServerEvent[] {
+export function brokerLifecycleEvents(
+  brokers: readonly SampleBroker[],
+  snapshot: ModelSnapshot,
+  heartbeatTimeoutMillis: number,
+): NameServerEvent[] {
   const events: NameServerEvent[] = [];
   brokers.forEach((broker, index) => {
     const registration = registrationOf(broker, index + 1, heartbeatTimeoutMillis);
@@ -104,7 +143,15 @@ export function brokerLifecycleEvents(brokers: readonly SampleBroker[], snapshot
       { type: 'BROKER.CONNECTION_CLOSED', brokerKey: registration.brokerKey, connectionId: index + 1 },
       {
         type: 'BROKER.REMOVED',
-        removal: { brokerKey: registration.brokerKey, clusterName: broker.clusterName, brokerName: broker.brokerName, brokerAddr: broker.brokerAddr, brokerId: broker.brokerId, generation: live.generation, reason: 'expired' },
+        removal: {
+          brokerKey: registration.brokerKey,
+          clusterName: broker.clusterName,
+          brokerName: broker.brokerName,
+          brokerAddr: broker.brokerAddr,
+          brokerId: broker.brokerId,
+          generation: live.generation,
+          reason: 'expired',
+        },
       },
     );
   });
@@ -116,7 +163,8 @@ export function lifecycleTimerEvent(snapshot: ModelSnapshot): NameServerEvent | 
   const value = stateName(snapshot.value);
   const { waitSecondsForService, waitTimeoutSeconds } = snapshot.context.settings;
   const any = (type: string) => ({ type }) as unknown as NameServerEvent;
-  if (value === 'waiting.holding') return any(waitSecondsForService < waitTimeoutSeconds ? AFTER_WAIT_FOR_SERVICE : AFTER_WAIT_TIMEOUT);
+  if (value === 'waiting.holding')
+    return any(waitSecondsForService < waitTimeoutSeconds ? AFTER_WAIT_FOR_SERVICE : AFTER_WAIT_TIMEOUT);
   if (value === 'waiting.targetPending') return any(AFTER_WAIT_TIMEOUT);
   return undefined;
 }
@@ -171,13 +219,16 @@ type RawPath = { state: ModelSnapshot; steps: Array<{ event: NameServerEvent; st
 
 /** Shortest paths to every fine state identity (and simple paths when few), prefixes dropped. */
 export function lifecyclePaths(options: LifecyclePathOptions): GeneratedPaths {
-  const keep = (p: { steps: Array<{ state: ModelSnapshot }> }) => !options.only || p.steps.some((s) => options.only!(s.state));
+  const keep = (p: { steps: Array<{ state: ModelSnapshot }> }) =>
+    !options.only || p.steps.some((s) => options.only!(s.state));
   const shortest = getShortestPaths(modelNameServerMachine, {
     input: options.settings,
     events: options.events as any,
     serializeState: fineLifecycleSerializer() as any,
   }) as unknown as RawPath[];
-  const shortestPaths = withoutPrefixPaths(shortest.filter(keep).map((p) => ({ origin: `${options.name} / shortest`, steps: p.steps })));
+  const shortestPaths = withoutPrefixPaths(
+    shortest.filter(keep).map((p) => ({ origin: `${options.name} / shortest`, steps: p.steps })),
+  );
   let simplePaths: ModelPathNS[] = [];
   let simpleSkipped: number | undefined;
   if (options.simplePathLimit) {
@@ -186,7 +237,9 @@ export function lifecyclePaths(options: LifecyclePathOptions): GeneratedPaths {
       events: options.events as any,
       serializeState: coarseLifecycleSerializer as any,
     }) as unknown as RawPath[];
-    const candidates = withoutPrefixPaths(simple.filter(keep).map((p) => ({ origin: `${options.name} / simple`, steps: p.steps })));
+    const candidates = withoutPrefixPaths(
+      simple.filter(keep).map((p) => ({ origin: `${options.name} / simple`, steps: p.steps })),
+    );
     if (candidates.length <= options.simplePathLimit) simplePaths = candidates;
     else simpleSkipped = candidates.length;
   }

@@ -20,7 +20,8 @@ export function describeEvent(event: EventObject): string {
       if (value && typeof value === 'object') {
         const v = value as Record<string, unknown>;
         // Registrations and removals: name the broker, not the whole record.
-        if ('brokerAddr' in v) return `${key}=${String(v.brokerAddr)}${'reason' in v ? `(${String(v.reason)})` : ''}${'connectionId' in v ? `@c${String(v.connectionId)}` : ''}`;
+        if ('brokerAddr' in v)
+          return `${key}=${String(v.brokerAddr)}${'reason' in v ? `(${String(v.reason)})` : ''}${'connectionId' in v ? `@c${String(v.connectionId)}` : ''}`;
         if (value instanceof Error) return `${key}=${value.message}`;
       }
       return `${key}=${JSON.stringify(value)}`;
@@ -30,11 +31,16 @@ export function describeEvent(event: EventObject): string {
 }
 
 export function describePath(path: ModelPath<unknown>, stateName: (snapshot: any) => string): string {
-  return `[${path.origin}] ` + path.steps.map((s) => `${describeEvent(s.event)} => ${stateName(s.state)}`).join('  →  ');
+  return (
+    `[${path.origin}] ` + path.steps.map((s) => `${describeEvent(s.event)} => ${stateName(s.state)}`).join('  →  ')
+  );
 }
 
 /** Drops paths whose event sequence is a prefix of a longer path's (as @xstate/graph's TestModel does). */
-export function withoutPrefixPaths<T extends ModelPath<unknown>>(paths: T[], serializeEvent: (e: EventObject) => string = (e) => JSON.stringify(e)): T[] {
+export function withoutPrefixPaths<T extends ModelPath<unknown>>(
+  paths: T[],
+  serializeEvent: (e: EventObject) => string = (e) => JSON.stringify(e),
+): T[] {
   const keyed = paths.map((path) => ({ path, events: path.steps.slice(1).map((s) => serializeEvent(s.event)) }));
   keyed.sort((a, b) => b.events.length - a.events.length);
   const kept: typeof keyed = [];

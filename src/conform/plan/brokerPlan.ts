@@ -1,5 +1,11 @@
 import type { BrokerEvent, BrokerRegistration } from '../../../machines/broker.js';
-import { AFTER_HEARTBEAT_TIMEOUT, brokerEvents, brokerPaths, scriptedBrokerPath, type BrokerPath } from '../model/brokerModel.js';
+import {
+  AFTER_HEARTBEAT_TIMEOUT,
+  brokerEvents,
+  brokerPaths,
+  scriptedBrokerPath,
+  type BrokerPath,
+} from '../model/brokerModel.js';
 import { brokerPathName } from './pathNames.js';
 
 /**
@@ -21,7 +27,16 @@ export interface PlannedBrokerPath {
 
 /** The registration the model starts from; the wire identity comes from the run, not from here. */
 function template(connectionId: number, brokerId = 0): BrokerRegistration {
-  return { brokerKey: 'conform|broker', clusterName: 'conform', brokerName: 'broker', brokerAddr: 'broker', brokerId, generation: connectionId, connectionId, heartbeatTimeoutMillis: 1 };
+  return {
+    brokerKey: 'conform|broker',
+    clusterName: 'conform',
+    brokerName: 'broker',
+    brokerAddr: 'broker',
+    brokerId,
+    generation: connectionId,
+    connectionId,
+    heartbeatTimeoutMillis: 1,
+  };
 }
 
 export const FENCED_CLOSE_ORIGIN = 'broker / scripted: fenced close (rocketmq#11043)';
@@ -29,7 +44,11 @@ export const SLAVE_TO_MASTER_ORIGIN = 'broker / scripted: slave becomes master a
 export const LATE_HEARTBEAT_ORIGIN = 'broker / scripted: a heartbeat pushes the expiry back';
 
 export function conformBrokerPaths(options: { simple: boolean }): PlannedBrokerPath[] {
-  const generated = brokerPaths(template(1), brokerEvents((c) => template(c)), options.simple ? 80 : 0);
+  const generated = brokerPaths(
+    template(1),
+    brokerEvents((c) => template(c)),
+    options.simple ? 80 : 0,
+  );
   const scripted: BrokerPath[] = [
     scriptedBrokerPath(FENCED_CLOSE_ORIGIN, template(1), [
       { type: 'REGISTER', registration: template(2) },
@@ -37,8 +56,14 @@ export function conformBrokerPaths(options: { simple: boolean }): PlannedBrokerP
       { type: 'HEARTBEAT' },
       { type: 'CONNECTION_CLOSED', connectionId: 2 },
     ]),
-    scriptedBrokerPath(SLAVE_TO_MASTER_ORIGIN, template(1, 1), [{ type: 'REGISTER', registration: template(1, 0) }, { type: 'UNREGISTER' }]),
-    scriptedBrokerPath(LATE_HEARTBEAT_ORIGIN, template(1), [{ type: 'HEARTBEAT' }, { type: AFTER_HEARTBEAT_TIMEOUT } as unknown as BrokerEvent]),
+    scriptedBrokerPath(SLAVE_TO_MASTER_ORIGIN, template(1, 1), [
+      { type: 'REGISTER', registration: template(1, 0) },
+      { type: 'UNREGISTER' },
+    ]),
+    scriptedBrokerPath(LATE_HEARTBEAT_ORIGIN, template(1), [
+      { type: 'HEARTBEAT' },
+      { type: AFTER_HEARTBEAT_TIMEOUT } as unknown as BrokerEvent,
+    ]),
   ];
   const all = [...generated.shortest, ...generated.simple, ...scripted];
   const seen = new Set<string>();

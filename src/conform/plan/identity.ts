@@ -35,7 +35,8 @@ export function newRunIdentity(runId = randomBytes(3).toString('hex')): RunIdent
     clusterName,
     brokerName: (n) => `${clusterName}-b${n}`,
     // Four ports per broker: master and slave, each with its HA port next to it.
-    brokerAddr: (n, replica = 0) => `${host}:${FIRST_PORT + ((basePort - FIRST_PORT + n * 4 + replica * 2) % PORT_SPAN)}`,
+    brokerAddr: (n, replica = 0) =>
+      `${host}:${FIRST_PORT + ((basePort - FIRST_PORT + n * 4 + replica * 2) % PORT_SPAN)}`,
     topic: (n) => `${clusterName}-t${n}`,
   };
 }

@@ -41,7 +41,11 @@ export interface LifecycleTiming {
   marginMs: number;
 }
 
-export function conformLifecycleEvents(brokers: readonly SampleBroker[], heartbeatTimeoutMillis: number, canExpire: boolean) {
+export function conformLifecycleEvents(
+  brokers: readonly SampleBroker[],
+  heartbeatTimeoutMillis: number,
+  canExpire: boolean,
+) {
   return (snapshot: ModelSnapshot): NameServerEvent[] => {
     const value = stateName(snapshot.value);
     if (value === 'starting') return [{ type: STARTUP_DONE } as unknown as NameServerEvent];
@@ -62,9 +66,21 @@ export function conformLifecycleEvents(brokers: readonly SampleBroker[], heartbe
  * wait target with each timeout action), with brokers of this run.
  */
 export function inProcessLifecycleConfigs(identity: RunIdentity): LifecyclePlanConfig[] {
-  const master: SampleBroker = { clusterName: identity.clusterName, brokerName: identity.brokerName(0), brokerAddr: identity.brokerAddr(0, 0), brokerId: 0 };
+  const master: SampleBroker = {
+    clusterName: identity.clusterName,
+    brokerName: identity.brokerName(0),
+    brokerAddr: identity.brokerAddr(0, 0),
+    brokerId: 0,
+  };
   const slave: SampleBroker = { ...master, brokerAddr: identity.brokerAddr(0, 1), brokerId: 1 };
-  const noWait: LifecycleSettings = { needWaitForService: false, waitSecondsForService: 45, waitTimeoutSeconds: 300, waitForBrokers: 0, waitForBrokerNames: [], waitTimeoutAction: 'serve' };
+  const noWait: LifecycleSettings = {
+    needWaitForService: false,
+    waitSecondsForService: 45,
+    waitTimeoutSeconds: 300,
+    waitForBrokers: 0,
+    waitForBrokerNames: [],
+    waitTimeoutAction: 'serve',
+  };
   const target: LifecycleSettings = {
     needWaitForService: true,
     waitSecondsForService: 30,
@@ -75,7 +91,12 @@ export function inProcessLifecycleConfigs(identity: RunIdentity): LifecyclePlanC
   };
   return [
     { name: 'no wait', settings: noWait, brokers: [master], simplePathLimit: 60 },
-    { name: 'wait, no target', settings: { ...noWait, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 }, brokers: [master], simplePathLimit: 60 },
+    {
+      name: 'wait, no target',
+      settings: { ...noWait, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 },
+      brokers: [master],
+      simplePathLimit: 60,
+    },
     { name: 'wait for target, serve on timeout', settings: target, brokers: [master, slave] },
     {
       name: 'wait for target, refuse on timeout',
@@ -97,16 +118,31 @@ export function sampleBrokersFor(settings: LifecycleSettings, identity: RunIdent
   const brokers: SampleBroker[] = [];
   settings.waitForBrokerNames.forEach((entry, i) => {
     const slash = entry.indexOf('/');
-    brokers.push({ clusterName: entry.slice(0, slash), brokerName: entry.slice(slash + 1), brokerAddr: identity.brokerAddr(100 + i, 0), brokerId: 0 });
+    brokers.push({
+      clusterName: entry.slice(0, slash),
+      brokerName: entry.slice(slash + 1),
+      brokerAddr: identity.brokerAddr(100 + i, 0),
+      brokerId: 0,
+    });
   });
   if (brokers.length > 0) brokers.push({ ...brokers[0]!, brokerAddr: identity.brokerAddr(100, 1), brokerId: 1 });
   for (let n = 0; brokers.length < Math.max(1, settings.waitForBrokers); n++) {
-    brokers.push({ clusterName: identity.clusterName, brokerName: identity.brokerName(200 + n), brokerAddr: identity.brokerAddr(200 + n, 0), brokerId: 0 });
+    brokers.push({
+      clusterName: identity.clusterName,
+      brokerName: identity.brokerName(200 + n),
+      brokerAddr: identity.brokerAddr(200 + n, 0),
+      brokerId: 0,
+    });
   }
   return brokers;
 }
 
-export function generateConformLifecyclePaths(config: LifecyclePlanConfig, heartbeatTimeoutMillis: number, canExpire: boolean, withSimple: boolean): ModelPathNS[] {
+export function generateConformLifecyclePaths(
+  config: LifecyclePlanConfig,
+  heartbeatTimeoutMillis: number,
+  canExpire: boolean,
+  withSimple: boolean,
+): ModelPathNS[] {
   const generated = lifecyclePaths({
     name: config.name,
     settings: config.settings,
@@ -148,7 +184,12 @@ class TimeModel {
   }
 
   /** Moves time over one step; the reason when the step cannot be seen before the lifecycle timer pending in `before`. */
-  step(before: ModelSnapshot, event: NameServerEvent | { type: string }, settings: LifecycleSettings, timing: LifecycleTiming): string | undefined {
+  step(
+    before: ModelSnapshot,
+    event: NameServerEvent | { type: string },
+    settings: LifecycleSettings,
+    timing: LifecycleTiming,
+  ): string | undefined {
     const deadline = lifecycleDeadlineMs(stateName(before.value), settings);
     switch (event.type) {
       case AFTER_WAIT_FOR_SERVICE:
@@ -158,7 +199,10 @@ class TimeModel {
         this.keepAliveUntil(settings.waitTimeoutSeconds * 1000);
         return undefined;
       case 'BROKER.REGISTERED':
-        this.lastRefresh.set((event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration.brokerKey, this.now);
+        this.lastRefresh.set(
+          (event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration.brokerKey,
+          this.now,
+        );
         return undefined;
       case 'BROKER.HEARTBEAT':
         this.lastRefresh.set((event as Extract<NameServerEvent, { type: 'BROKER.HEARTBEAT' }>).brokerKey, this.now);
@@ -220,7 +264,8 @@ function brokerIdOf(snapshot: ModelSnapshot, event: NameServerEvent | { type: st
   const e = event as NameServerEvent;
   if (e.type === 'BROKER.REGISTERED') return e.registration.brokerId;
   if (e.type === 'BROKER.REMOVED') return e.removal.brokerId;
-  if (e.type === 'BROKER.HEARTBEAT' || e.type === 'BROKER.UNREGISTERED' || e.type === 'BROKER.CONNECTION_CLOSED') return snapshot.context.liveBrokers.get(e.brokerKey)?.brokerId;
+  if (e.type === 'BROKER.HEARTBEAT' || e.type === 'BROKER.UNREGISTERED' || e.type === 'BROKER.CONNECTION_CLOSED')
+    return snapshot.context.liveBrokers.get(e.brokerKey)?.brokerId;
   return undefined;
 }
 
@@ -236,7 +281,12 @@ type Step = { event: NameServerEvent; state: ModelSnapshot };
  * by the registration that meets the wait target. Ready must then stay
  * ready through all of it: the apache/rocketmq#9182 check.
  */
-export function lifecycleTour(config: LifecyclePlanConfig, heartbeatTimeoutMillis: number, timing: LifecycleTiming, maxSteps = 80): ModelPathNS {
+export function lifecycleTour(
+  config: LifecyclePlanConfig,
+  heartbeatTimeoutMillis: number,
+  timing: LifecycleTiming,
+  maxSteps = 80,
+): ModelPathNS {
   const events = conformLifecycleEvents(config.brokers, heartbeatTimeoutMillis, timing.expiryMs !== undefined);
   const settings = config.settings;
   let [state] = initialTransition(modelNameServerMachine, settings);
@@ -253,18 +303,54 @@ export function lifecycleTour(config: LifecyclePlanConfig, heartbeatTimeoutMilli
     time.lastRefresh.clear();
     for (const [key, at] of trail[trail.length - 1]!.time.lastRefresh) time.lastRefresh.set(key, at);
   };
-  take(search(state, time, events, settings, timing, (e, before, after) => (e.type as string) === STARTUP_DONE && before !== after, 1)!);
+  take(
+    search(
+      state,
+      time,
+      events,
+      settings,
+      timing,
+      (e, before, after) => (e.type as string) === STARTUP_DONE && before !== after,
+      1,
+    )!,
+  );
   while (steps.length < maxSteps) {
     const phase = stateName(state.value);
-    const inPhase = search(state, time, events, settings, timing, (e, before, after) => !isTimer(e) && stateName(after.value) === phase && !covered.has(stepKey(before, e, after)), 3, (e, after) => !isTimer(e) && stateName(after.value) === phase);
+    const inPhase = search(
+      state,
+      time,
+      events,
+      settings,
+      timing,
+      (e, before, after) => !isTimer(e) && stateName(after.value) === phase && !covered.has(stepKey(before, e, after)),
+      3,
+      (e, after) => !isTimer(e) && stateName(after.value) === phase,
+    );
     if (inPhase) {
       take(inPhase);
       continue;
     }
     if (phase === 'ready') break;
     const exit =
-      search(state, time, events, settings, timing, (e, _before, after) => isTimer(e) && stateName(after.value) !== phase, 1) ??
-      search(state, time, events, settings, timing, (e, _before, after) => !isTimer(e) && stateName(after.value) !== phase, 3, (e) => !isTimer(e));
+      search(
+        state,
+        time,
+        events,
+        settings,
+        timing,
+        (e, _before, after) => isTimer(e) && stateName(after.value) !== phase,
+        1,
+      ) ??
+      search(
+        state,
+        time,
+        events,
+        settings,
+        timing,
+        (e, _before, after) => !isTimer(e) && stateName(after.value) !== phase,
+        3,
+        (e) => !isTimer(e),
+      );
     if (!exit) break;
     take(exit);
   }
@@ -289,7 +375,9 @@ function search(
   depth: number,
   through: (event: NameServerEvent, after: ModelSnapshot) => boolean = () => false,
 ): Array<Step & { time: TimeModel }> | undefined {
-  let frontier: Array<{ state: ModelSnapshot; time: TimeModel; trail: Array<Step & { time: TimeModel }> }> = [{ state: from, time: fromTime, trail: [] }];
+  let frontier: Array<{ state: ModelSnapshot; time: TimeModel; trail: Array<Step & { time: TimeModel }> }> = [
+    { state: from, time: fromTime, trail: [] },
+  ];
   for (let d = 0; d < depth; d++) {
     const next: typeof frontier = [];
     for (const node of frontier) {

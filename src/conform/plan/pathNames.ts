@@ -1,7 +1,13 @@
 import type { BrokerEvent } from '../../../machines/broker.js';
 import type { NameServerEvent } from '../../../machines/nameServer.js';
 import { AFTER_HEARTBEAT_TIMEOUT, type BrokerPath } from '../model/brokerModel.js';
-import { AFTER_WAIT_FOR_SERVICE, AFTER_WAIT_TIMEOUT, STARTUP_DONE, type ModelPathNS, type SampleBroker } from '../model/lifecycleModel.js';
+import {
+  AFTER_WAIT_FOR_SERVICE,
+  AFTER_WAIT_TIMEOUT,
+  STARTUP_DONE,
+  type ModelPathNS,
+  type SampleBroker,
+} from '../model/lifecycleModel.js';
 
 /**
  * Path names: the events in a few words, so a name says what the path does
@@ -14,14 +20,23 @@ export function brokerPathName(path: BrokerPath): string {
   for (const step of path.steps) {
     const event = step.event as BrokerEvent | { type: string };
     const id = step.state.context.brokerId;
-    const role = brokerId !== undefined && id !== brokerId ? (id === 0 ? ' as master' : ' as slave') : brokerId === undefined && id !== 0 ? ' as slave' : '';
+    const role =
+      brokerId !== undefined && id !== brokerId
+        ? id === 0
+          ? ' as master'
+          : ' as slave'
+        : brokerId === undefined && id !== 0
+          ? ' as slave'
+          : '';
     brokerId = id;
     switch (event.type) {
       case 'xstate.init':
         words.push(`register c${step.state.context.connectionId}${role}`);
         break;
       case 'REGISTER':
-        words.push(`register c${(event as Extract<BrokerEvent, { type: 'REGISTER' }>).registration.connectionId}${role}`);
+        words.push(
+          `register c${(event as Extract<BrokerEvent, { type: 'REGISTER' }>).registration.connectionId}${role}`,
+        );
         break;
       case 'HEARTBEAT':
         words.push('heartbeat');
@@ -72,19 +87,27 @@ export function lifecyclePathName(configName: string, path: ModelPathNS, labels:
         words.push('deadline');
         break;
       case 'BROKER.REGISTERED':
-        words.push(`register ${label((event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration.brokerKey)}`);
+        words.push(
+          `register ${label((event as Extract<NameServerEvent, { type: 'BROKER.REGISTERED' }>).registration.brokerKey)}`,
+        );
         break;
       case 'BROKER.HEARTBEAT':
         words.push(`heartbeat ${label((event as Extract<NameServerEvent, { type: 'BROKER.HEARTBEAT' }>).brokerKey)}`);
         break;
       case 'BROKER.UNREGISTERED':
-        words.push(`unregister ${label((event as Extract<NameServerEvent, { type: 'BROKER.UNREGISTERED' }>).brokerKey)}`);
+        words.push(
+          `unregister ${label((event as Extract<NameServerEvent, { type: 'BROKER.UNREGISTERED' }>).brokerKey)}`,
+        );
         break;
       case 'BROKER.CONNECTION_CLOSED':
-        words.push(`close ${label((event as Extract<NameServerEvent, { type: 'BROKER.CONNECTION_CLOSED' }>).brokerKey)}`);
+        words.push(
+          `close ${label((event as Extract<NameServerEvent, { type: 'BROKER.CONNECTION_CLOSED' }>).brokerKey)}`,
+        );
         break;
       case 'BROKER.REMOVED':
-        words.push(`expire ${label((event as Extract<NameServerEvent, { type: 'BROKER.REMOVED' }>).removal.brokerKey)}`);
+        words.push(
+          `expire ${label((event as Extract<NameServerEvent, { type: 'BROKER.REMOVED' }>).removal.brokerKey)}`,
+        );
         break;
       default:
         words.push(event.type);

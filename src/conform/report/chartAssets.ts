@@ -27,7 +27,12 @@ export interface ChartAssets {
   machines: Record<'broker' | 'nameServer', MachineConfigJson>;
 }
 
-export const CHART_ENTRIES = ['chart/machineGraph.js', 'chart/chartLayout.js', 'chart/chartSvg.js', 'chart/transitionMatch.js'] as const;
+export const CHART_ENTRIES = [
+  'chart/machineGraph.js',
+  'chart/chartLayout.js',
+  'chart/chartSvg.js',
+  'chart/transitionMatch.js',
+] as const;
 
 /** The assets, or why the charts cannot be drawn (an installation without the console page). */
 export function loadChartAssets(): ChartAssets | { unavailable: string } {
@@ -46,13 +51,17 @@ export function loadChartAssets(): ChartAssets | { unavailable: string } {
     if (!existsSync(file)) return { unavailable: `the console's chart module ${path} is missing from ${pageDir}` };
     const source = readFileSync(file, 'utf8');
     modules[path] = source;
-    for (const specifier of relativeImports(source)) pending.push(posix.normalize(posix.join(posix.dirname(path), specifier)));
+    for (const specifier of relativeImports(source))
+      pending.push(posix.normalize(posix.join(posix.dirname(path), specifier)));
   }
   const elk = readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8');
   return {
     elk,
     modules,
-    machines: { broker: exportMachineConfig(brokerMachine).config, nameServer: exportMachineConfig(nameServerMachine).config },
+    machines: {
+      broker: exportMachineConfig(brokerMachine).config,
+      nameServer: exportMachineConfig(nameServerMachine).config,
+    },
   };
 }
 

@@ -10,7 +10,12 @@ import { summaryLine } from './terminal.js';
  * path on its chart, states and arrows coloured by what the path found there.
  * Failed paths and known divergences start open.
  */
-const LABEL: Record<PathRecord['verdict'], string> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIPPED', divergence: 'DIVERGENCE' };
+const LABEL: Record<PathRecord['verdict'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  skip: 'SKIPPED',
+  divergence: 'DIVERGENCE',
+};
 
 export function formatHtml(report: ConformReport, assets: ChartAssets | { unavailable: string }): string {
   const counts = countsOf(report.paths);
@@ -19,19 +24,43 @@ export function formatHtml(report: ConformReport, assets: ChartAssets | { unavai
   const profile = report.profile;
   const parts: string[] = [];
   parts.push('<!doctype html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${esc(title)}</title>`);
-  parts.push('<meta name="viewport" content="width=device-width, initial-scale=1">', `<style>${REPORT_CSS}</style>`, '</head>');
-  parts.push(`<body data-charts="${charts ? 'loading' : esc(`unavailable: ${assets.unavailable}`)}" data-failed="${counts.fail}">`);
+  parts.push(
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+  );
+  parts.push(
+    `<body data-charts="${charts ? 'loading' : esc(`unavailable: ${assets.unavailable}`)}" data-failed="${counts.fail}">`,
+  );
   parts.push('<header>', `<h1>${esc(title)}</h1>`);
   parts.push(`<p class="summary-line">${esc(summaryLine(report))}</p>`);
-  parts.push(`<p class="muted">${esc(`${report.tool.name} ${report.tool.version}, run ${report.run.runId} (cluster ${report.run.clusterName}), ${report.run.startedAt}, ${report.run.clock} time`)}</p>`);
-  parts.push(`<p class="muted">${esc(`target: ${profile.kind}${profile.version ? ` ${profile.version.name}` : ''}, because ${profile.detectedFrom}; refresh by ${profile.refresh}`)}</p>`);
+  parts.push(
+    `<p class="muted">${esc(`${report.tool.name} ${report.tool.version}, run ${report.run.runId} (cluster ${report.run.clusterName}), ${report.run.startedAt}, ${report.run.clock} time`)}</p>`,
+  );
+  parts.push(
+    `<p class="muted">${esc(`target: ${profile.kind}${profile.version ? ` ${profile.version.name}` : ''}, because ${profile.detectedFrom}; refresh by ${profile.refresh}`)}</p>`,
+  );
   parts.push(`<p class="muted">${esc(`lifecycle: ${report.lifecycle}`)}</p>`);
   for (const note of report.notes) parts.push(`<p class="muted">${esc(`note: ${note}`)}</p>`);
-  parts.push('<p class="legend">', ...(['pass', 'fail', 'divergence', 'skip'] as const).map((v) => `<span class="v-${v}"><i class="v-${v}"></i>${v === 'skip' ? 'skipped or not run' : v === 'divergence' ? 'known divergence' : v}</span>`), '</p>');
-  parts.push(`<p id="charts-note" class="muted">${charts ? 'Each path is drawn on its chart when opened: the states it reached and the arrows it took, coloured by verdict.' : esc(`The charts are not in this report (${assets.unavailable}); each path is listed step by step.`)}</p>`);
+  parts.push(
+    '<p class="legend">',
+    ...(['pass', 'fail', 'divergence', 'skip'] as const).map(
+      (v) =>
+        `<span class="v-${v}"><i class="v-${v}"></i>${v === 'skip' ? 'skipped or not run' : v === 'divergence' ? 'known divergence' : v}</span>`,
+    ),
+    '</p>',
+  );
+  parts.push(
+    `<p id="charts-note" class="muted">${charts ? 'Each path is drawn on its chart when opened: the states it reached and the arrows it took, coloured by verdict.' : esc(`The charts are not in this report (${assets.unavailable}); each path is listed step by step.`)}</p>`,
+  );
   parts.push('</header>');
 
-  parts.push('<h2>Paths</h2>', '<table id="summary">', '<thead><tr><th>verdict</th><th>path</th><th>steps</th><th>time</th></tr></thead>', '<tbody>');
+  parts.push(
+    '<h2>Paths</h2>',
+    '<table id="summary">',
+    '<thead><tr><th>verdict</th><th>path</th><th>steps</th><th>time</th></tr></thead>',
+    '<tbody>',
+  );
   for (const path of report.paths) {
     const passed = path.steps.filter((s) => s.verdict === 'pass').length;
     parts.push(
@@ -45,11 +74,16 @@ export function formatHtml(report: ConformReport, assets: ChartAssets | { unavai
   for (const group of ['lifecycle', 'protocol', 'broker'] as const) {
     const paths = report.paths.filter((p) => p.group === group);
     if (paths.length === 0) continue;
-    parts.push(`<h2>${group === 'lifecycle' ? 'Lifecycle (the name server chart)' : group === 'broker' ? 'Broker registrations (the broker chart)' : 'Protocol checks'}</h2>`);
+    parts.push(
+      `<h2>${group === 'lifecycle' ? 'Lifecycle (the name server chart)' : group === 'broker' ? 'Broker registrations (the broker chart)' : 'Protocol checks'}</h2>`,
+    );
     for (const path of paths) parts.push(pathSection(path));
   }
   if (report.cleanup) {
-    parts.push('<h2>Clean-up</h2>', `<p class="${report.cleanup.verified ? '' : 'problem'}">${esc(report.cleanup.verified ? `${report.cleanup.brokers} brokers registered by the run were unregistered and disconnected; cluster info shows none of them.` : `Left behind: ${report.cleanup.detail ?? 'brokers of the run'}`)}</p>`);
+    parts.push(
+      '<h2>Clean-up</h2>',
+      `<p class="${report.cleanup.verified ? '' : 'problem'}">${esc(report.cleanup.verified ? `${report.cleanup.brokers} brokers registered by the run were unregistered and disconnected; cluster info shows none of them.` : `Left behind: ${report.cleanup.detail ?? 'brokers of the run'}`)}</p>`,
+    );
   }
 
   parts.push(`<script type="application/json" id="conform-report">${scriptJson(report)}</script>`);
@@ -90,7 +124,10 @@ function esc(text: string): string {
 
 /** JSON inside <script>: `<` escaped, so no text in it can close the element. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Script text inside <script>: nothing in it may read as the element's end or as a comment opener. */

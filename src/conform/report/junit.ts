@@ -23,7 +23,8 @@ export function formatJUnit(report: ConformReport): string {
       `  <testsuite name="conform.${group}" tests="${c.total}" failures="${c.fail}" errors="0" skipped="${c.skip + c.divergence}" time="${seconds(paths.reduce((sum, p) => sum + p.durationMs, 0))}" timestamp="${attr(report.run.startedAt.replace(/\.\d+Z$/, ''))}" hostname="${attr(hostname())}">`,
     );
     lines.push('    <properties>');
-    for (const [name, value] of properties(report)) lines.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
+    for (const [name, value] of properties(report))
+      lines.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
     lines.push('    </properties>');
     for (const path of paths) lines.push(...testCase(path, seconds));
     lines.push('  </testsuite>');
@@ -54,7 +55,9 @@ function properties(report: ConformReport): Array<[string, string]> {
 }
 
 function testCase(path: PathRecord, seconds: (ms: number) => string): string[] {
-  const lines = [`    <testcase classname="conform.${path.group}" name="${attr(path.name)}" time="${seconds(path.durationMs)}">`];
+  const lines = [
+    `    <testcase classname="conform.${path.group}" name="${attr(path.name)}" time="${seconds(path.durationMs)}">`,
+  ];
   lines.push('      <properties>');
   lines.push(`        <property name="conform.id" value="${attr(path.id)}"/>`);
   lines.push(`        <property name="conform.verdict" value="${path.verdict}"/>`);
@@ -63,7 +66,9 @@ function testCase(path: PathRecord, seconds: (ms: number) => string): string[] {
   if (path.divergenceId) lines.push(`        <property name="conform.divergence" value="${attr(path.divergenceId)}"/>`);
   lines.push('      </properties>');
   if (path.verdict === 'fail') {
-    lines.push(`      <failure message="${attr(path.reason ?? 'failed')}" type="conformance">${text(stepLog(path))}</failure>`);
+    lines.push(
+      `      <failure message="${attr(path.reason ?? 'failed')}" type="conformance">${text(stepLog(path))}</failure>`,
+    );
   } else if (path.verdict === 'skip' || path.verdict === 'divergence') {
     lines.push(`      <skipped message="${attr(path.reason ?? path.verdict)}"/>`);
   }
@@ -74,7 +79,10 @@ function testCase(path: PathRecord, seconds: (ms: number) => string): string[] {
 
 function stepLog(path: PathRecord): string {
   return path.steps
-    .map((s) => `${String(s.index).padStart(2)} ${s.verdict.padEnd(10)} ${s.from ?? '(start)'} -> ${s.to}: ${s.action}${s.detail ? `\n             ${s.detail}` : ''}`)
+    .map(
+      (s) =>
+        `${String(s.index).padStart(2)} ${s.verdict.padEnd(10)} ${s.from ?? '(start)'} -> ${s.to}: ${s.action}${s.detail ? `\n             ${s.detail}` : ''}`,
+    )
     .join('\n');
 }
 

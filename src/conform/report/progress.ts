@@ -15,7 +15,10 @@ export interface ProgressOutput {
 
 const BAR_WIDTH = 24;
 
-export function progressBar(output: ProgressOutput, now: () => number = Date.now): { update(progress: Progress): void; finish(): void } {
+export function progressBar(
+  output: ProgressOutput,
+  now: () => number = Date.now,
+): { update(progress: Progress): void; finish(): void } {
   const started = now();
   let done = 0;
   let failed = 0;

@@ -5,9 +5,17 @@ import { countsOf, type ConformReport, type PathRecord } from '../results.js';
  * reason under each path that did not pass), and the totals last, where the
  * eye lands when the run ends.
  */
-const LABEL: Record<PathRecord['verdict'], string> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', divergence: 'DIVERGENCE' };
+const LABEL: Record<PathRecord['verdict'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  skip: 'SKIP',
+  divergence: 'DIVERGENCE',
+};
 
-export function formatTerminalReport(report: ConformReport, options: { width?: number; onlyProblems?: boolean } = {}): string {
+export function formatTerminalReport(
+  report: ConformReport,
+  options: { width?: number; onlyProblems?: boolean } = {},
+): string {
   const width = Math.max(60, options.width ?? 120);
   const out: string[] = [];
   const profile = report.profile;
@@ -19,7 +27,8 @@ export function formatTerminalReport(report: ConformReport, options: { width?: n
     `lifecycle: ${report.lifecycle}`,
     ...report.notes.map((note) => `note: ${note}`),
   ];
-  for (const line of about) for (const [i, part] of wrap(line, width - 4).entries()) out.push(`${i === 0 ? '  ' : '    '}${part}`);
+  for (const line of about)
+    for (const [i, part] of wrap(line, width - 4).entries()) out.push(`${i === 0 ? '  ' : '    '}${part}`);
   out.push('');
 
   const rows = report.paths.filter((p) => !options.onlyProblems || p.verdict !== 'pass');
@@ -27,13 +36,18 @@ export function formatTerminalReport(report: ConformReport, options: { width?: n
   const stepsWidth = 7;
   const timeWidth = 8;
   const nameWidth = width - verdictWidth - stepsWidth - timeWidth - 6;
-  out.push(`${'verdict'.padEnd(verdictWidth)}  ${'path'.padEnd(nameWidth)}  ${'steps'.padStart(stepsWidth - 2)}  ${'time'.padStart(timeWidth - 2)}`);
+  out.push(
+    `${'verdict'.padEnd(verdictWidth)}  ${'path'.padEnd(nameWidth)}  ${'steps'.padStart(stepsWidth - 2)}  ${'time'.padStart(timeWidth - 2)}`,
+  );
   for (const path of rows) {
     const done = path.steps.filter((s) => s.verdict === 'pass').length;
     const steps = path.steps.length > 0 ? `${done}/${path.steps.length}` : '';
-    out.push(`${LABEL[path.verdict].padEnd(verdictWidth)}  ${clip(path.name, nameWidth).padEnd(nameWidth)}  ${steps.padStart(stepsWidth - 2)}  ${seconds(path).padStart(timeWidth - 2)}`);
+    out.push(
+      `${LABEL[path.verdict].padEnd(verdictWidth)}  ${clip(path.name, nameWidth).padEnd(nameWidth)}  ${steps.padStart(stepsWidth - 2)}  ${seconds(path).padStart(timeWidth - 2)}`,
+    );
     if (path.verdict !== 'pass' && path.reason) {
-      for (const line of wrap(path.reason, width - verdictWidth - 2)) out.push(`${' '.repeat(verdictWidth + 2)}${line}`);
+      for (const line of wrap(path.reason, width - verdictWidth - 2))
+        out.push(`${' '.repeat(verdictWidth + 2)}${line}`);
     }
   }
   if (options.onlyProblems && rows.length === 0) out.push('(every path passed)');
@@ -63,7 +77,9 @@ export function summaryLine(report: ConformReport): string {
 
 function describeExpiry(expiry: ConformReport['profile']['expiry']): string {
   const slack = expiry.scanSlackMs ? `, up to ${expiry.scanSlackMs / 1000} s late (scan interval)` : '';
-  return expiry.honoursHeartbeatTimeout ? `after heartbeatTimeoutMillis${slack}` : `fixed at ${(expiry.fixedMs ?? 0) / 1000} s${slack}`;
+  return expiry.honoursHeartbeatTimeout
+    ? `after heartbeatTimeoutMillis${slack}`
+    : `fixed at ${(expiry.fixedMs ?? 0) / 1000} s${slack}`;
 }
 
 function seconds(path: PathRecord): string {

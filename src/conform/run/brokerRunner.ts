@@ -17,8 +17,20 @@ import { walk, type PathMeta, type StepPlan } from './walk.js';
  * exactly as the chart's state says: registered with its id and address, or
  * gone.
  */
-export async function runBrokerPath(planned: PlannedBrokerPath, meta: PathMeta, n: number, identity: RunIdentity, ctx: RunContext): Promise<PathRecord> {
-  const base: WireBroker = { clusterName: identity.clusterName, brokerName: identity.brokerName(n), brokerAddr: identity.brokerAddr(n), brokerId: 0, topic: identity.topic(n) };
+export async function runBrokerPath(
+  planned: PlannedBrokerPath,
+  meta: PathMeta,
+  n: number,
+  identity: RunIdentity,
+  ctx: RunContext,
+): Promise<PathRecord> {
+  const base: WireBroker = {
+    clusterName: identity.clusterName,
+    brokerName: identity.brokerName(n),
+    brokerAddr: identity.brokerAddr(n),
+    brokerId: 0,
+    topic: identity.topic(n),
+  };
   const as = (snapshot: BrokerSnapshot): WireBroker => ({ ...base, brokerId: snapshot.context.brokerId });
   const { wire, clock, timing } = ctx;
   let lastRefresh = clock.now();
@@ -26,8 +38,13 @@ export async function runBrokerPath(planned: PlannedBrokerPath, meta: PathMeta, 
     const previous = index > 0 ? planned.path.steps[index - 1]!.state : undefined;
     const event = step.event as BrokerEvent | { type: string };
     const expected = viewOf(base, step.state);
-    const judge = (check: Mismatch['check'] = 'route-read') => eventually(() => compareView(wire, expected, check), clock, timing.settleBudgetMs);
-    const plan = (action: string, drive: () => Promise<Mismatch | undefined | void>, check?: Mismatch['check']): StepPlan => ({
+    const judge = (check: Mismatch['check'] = 'route-read') =>
+      eventually(() => compareView(wire, expected, check), clock, timing.settleBudgetMs);
+    const plan = (
+      action: string,
+      drive: () => Promise<Mismatch | undefined | void>,
+      check?: Mismatch['check'],
+    ): StepPlan => ({
       eventType: event.type,
       action,
       from: previous ? stateName(previous.value) : null,
@@ -48,15 +65,23 @@ export async function runBrokerPath(planned: PlannedBrokerPath, meta: PathMeta, 
         // Half a timeout of silence first, when the path later waits for the
         // expiry: only then does the expiry show whether this refresh counted.
         const late = planned.expires && timing.expiryMs !== undefined ? Math.floor(timing.expiryMs / 2) : 0;
-        const request = ctx.profile.refresh === 'BROKER_HEARTBEAT' ? 'BROKER_HEARTBEAT' : 'REGISTER_BROKER again (4.9 has no BROKER_HEARTBEAT)';
-        return plan(`${late ? `${late / 1000} s of silence, then ` : ''}${request} over connection ${previous!.context.connectionId}`, async () => {
-          if (late) await clock.advance(late);
-          await wire.refresh(as(previous!), previous!.context.connectionId, timing.heartbeatTimeoutMs);
-          lastRefresh = clock.now();
-        });
+        const request =
+          ctx.profile.refresh === 'BROKER_HEARTBEAT'
+            ? 'BROKER_HEARTBEAT'
+            : 'REGISTER_BROKER again (4.9 has no BROKER_HEARTBEAT)';
+        return plan(
+          `${late ? `${late / 1000} s of silence, then ` : ''}${request} over connection ${previous!.context.connectionId}`,
+          async () => {
+            if (late) await clock.advance(late);
+            await wire.refresh(as(previous!), previous!.context.connectionId, timing.heartbeatTimeoutMs);
+            lastRefresh = clock.now();
+          },
+        );
       }
       case 'UNREGISTER':
-        return plan(`UNREGISTER_BROKER over connection ${previous!.context.connectionId}`, () => wire.unregister(as(previous!), previous!.context.connectionId));
+        return plan(`UNREGISTER_BROKER over connection ${previous!.context.connectionId}`, () =>
+          wire.unregister(as(previous!), previous!.context.connectionId),
+        );
       case 'CONNECTION_CLOSED': {
         const connectionId = (event as Extract<BrokerEvent, { type: 'CONNECTION_CLOSED' }>).connectionId;
         const fenced = connectionId !== previous!.context.connectionId;
@@ -71,9 +96,15 @@ export async function runBrokerPath(planned: PlannedBrokerPath, meta: PathMeta, 
         );
       }
       case AFTER_HEARTBEAT_TIMEOUT:
-        return plan(`silence until the heartbeat timeout (${(timing.expiryMs ?? 0) / 1000} s on this target)`, () => expire(previous!, step.state));
+        return plan(`silence until the heartbeat timeout (${(timing.expiryMs ?? 0) / 1000} s on this target)`, () =>
+          expire(previous!, step.state),
+        );
       default:
-        return plan(`(no way to drive ${event.type})`, async () => ({ check: 'wire', kind: 'other', message: `conform cannot drive the chart event ${event.type}` }));
+        return plan(`(no way to drive ${event.type})`, async () => ({
+          check: 'wire',
+          kind: 'other',
+          message: `conform cannot drive the chart event ${event.type}`,
+        }));
     }
   });
 
@@ -83,10 +114,24 @@ export async function runBrokerPath(planned: PlannedBrokerPath, meta: PathMeta, 
     const justBefore = lastRefresh + expiryMs - timing.marginMs;
     if (clock.now() < justBefore) await clock.advance(justBefore - clock.now());
     const early = await compareView(wire, viewOf(base, before));
-    if (early) return { check: 'expiry', kind: early.kind, message: `gone ${timing.marginMs / 1000} s before its heartbeat timeout: ${early.message}` };
+    if (early)
+      return {
+        check: 'expiry',
+        kind: early.kind,
+        message: `gone ${timing.marginMs / 1000} s before its heartbeat timeout: ${early.message}`,
+      };
     if (clock.now() < lastRefresh + expiryMs) await clock.advance(lastRefresh + expiryMs - clock.now());
-    const late = await eventually(() => compareView(wire, viewOf(base, after)), clock, ctx.profile.expiry.scanSlackMs + timing.settleBudgetMs);
-    if (late) return { check: 'expiry', kind: late.kind, message: `${Math.round((clock.now() - lastRefresh) / 100) / 10} s after its last refresh (heartbeat timeout ${expiryMs / 1000} s): ${late.message}` };
+    const late = await eventually(
+      () => compareView(wire, viewOf(base, after)),
+      clock,
+      ctx.profile.expiry.scanSlackMs + timing.settleBudgetMs,
+    );
+    if (late)
+      return {
+        check: 'expiry',
+        kind: late.kind,
+        message: `${Math.round((clock.now() - lastRefresh) / 100) / 10} s after its last refresh (heartbeat timeout ${expiryMs / 1000} s): ${late.message}`,
+      };
     return undefined;
   }
 
@@ -102,7 +147,13 @@ function viewOf(broker: WireBroker, snapshot: BrokerSnapshot): ExpectedView {
   const registered = stateName(snapshot.value) === 'registered';
   const id = snapshot.context.brokerId;
   return {
-    groups: [{ clusterName: broker.clusterName, brokerName: broker.brokerName, addrs: registered ? { [String(id)]: broker.brokerAddr } : {} }],
+    groups: [
+      {
+        clusterName: broker.clusterName,
+        brokerName: broker.brokerName,
+        addrs: registered ? { [String(id)]: broker.brokerAddr } : {},
+      },
+    ],
     // Only a master's registration creates the topic's queues (a slave sent no enableActingMaster: it never stands in).
     route: { topic: broker.topic, answer: registered && id === 0 ? { brokerNames: [broker.brokerName] } : 'absent' },
   };

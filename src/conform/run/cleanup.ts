@@ -14,7 +14,11 @@ export async function verifyCleanup(wire: WireSession, target: LaunchedTarget): 
       for (const broker of brokers) {
         const addrs = info.brokerAddrTable[broker.brokerName]?.brokerAddrs ?? {};
         if (Object.values(addrs).includes(broker.brokerAddr)) {
-          return { check: 'cluster-info' as const, kind: 'present' as const, message: `${broker.brokerName}@${broker.brokerAddr} is still registered` };
+          return {
+            check: 'cluster-info' as const,
+            kind: 'present' as const,
+            message: `${broker.brokerName}@${broker.brokerAddr} is still registered`,
+          };
         }
       }
       return undefined;
@@ -22,5 +26,7 @@ export async function verifyCleanup(wire: WireSession, target: LaunchedTarget): 
     target.clock,
     10_000,
   ).catch((err: Error) => ({ check: 'wire' as const, kind: 'other' as const, message: err.message }));
-  return leftover ? { brokers: brokers.length, verified: false, detail: leftover.message } : { brokers: brokers.length, verified: true };
+  return leftover
+    ? { brokers: brokers.length, verified: false, detail: leftover.message }
+    : { brokers: brokers.length, verified: true };
 }

@@ -79,6 +79,10 @@ export class GatewayEvidence {
     if (!resolve) return;
     this.waiting.delete(message.id);
     const result = message.result;
-    resolve(typeof result?.detail === 'string' && typeof result.servingRoutes === 'boolean' ? { detail: result.detail, servingRoutes: result.servingRoutes } : undefined);
+    resolve(
+      typeof result?.detail === 'string' && typeof result.servingRoutes === 'boolean'
+        ? { detail: result.detail, servingRoutes: result.servingRoutes }
+        : undefined,
+    );
   }
 }

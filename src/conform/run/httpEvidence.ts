@@ -29,7 +29,9 @@ export function httpEvidence(baseUrl: string): HttpEvidence {
       new Promise((resolve) => {
         const request = get(`${baseUrl}/readyz`, { agent, timeout: PROBE_TIMEOUT_MS }, (response) => {
           response.resume();
-          response.on('end', () => resolve(response.statusCode === 200 ? true : response.statusCode === 503 ? false : undefined));
+          response.on('end', () =>
+            resolve(response.statusCode === 200 ? true : response.statusCode === 503 ? false : undefined),
+          );
           response.on('error', () => resolve(undefined));
         });
         request.on('timeout', () => request.destroy());

@@ -49,11 +49,20 @@ export function estimateMs(jobs: readonly Job[], concurrency: number): number {
   const running = jobs.filter((j) => !j.skip);
   const tour = running.filter((j) => j.place === 'tour').reduce((sum, j) => sum + j.estimateMs, 0);
   const rest = running.filter((j) => j.place !== 'tour');
-  return tour + Math.max(rest.reduce((sum, j) => sum + j.estimateMs, 0) / concurrency, ...rest.map((j) => j.estimateMs), 0);
+  return (
+    tour + Math.max(rest.reduce((sum, j) => sum + j.estimateMs, 0) / concurrency, ...rest.map((j) => j.estimateMs), 0)
+  );
 }
 
 export function skipped(job: Job, reason: string): PathRecord {
-  return { ...job.meta, verdict: 'skip', reason: reason === 'aborted' ? 'aborted' : `skipped: ${reason}`, steps: job.planned, durationMs: 0, targetMs: 0 };
+  return {
+    ...job.meta,
+    verdict: 'skip',
+    reason: reason === 'aborted' ? 'aborted' : `skipped: ${reason}`,
+    steps: job.planned,
+    durationMs: 0,
+    targetMs: 0,
+  };
 }
 
 function plannedSteps(path: { steps: Array<{ event: { type: string }; state: { value: unknown } }> }): StepRecord[] {
@@ -78,7 +87,10 @@ export interface PlanInput {
   canStartTargets: boolean;
 }
 
-export function planJobs({ options, identity, profile, timing, lifecycleTiming, notes, canStartTargets }: PlanInput): { jobs: Job[]; lifecycleLine: string } {
+export function planJobs({ options, identity, profile, timing, lifecycleTiming, notes, canStartTargets }: PlanInput): {
+  jobs: Job[];
+  lifecycleLine: string;
+} {
   const jobs: Job[] = [];
   const counters = { lifecycle: 0, broker: 0, protocol: 0 };
   const id = (group: keyof typeof counters) => `${group}-${String(++counters[group]).padStart(2, '0')}`;
@@ -90,7 +102,14 @@ export function planJobs({ options, identity, profile, timing, lifecycleTiming, 
   // Lifecycle.
   const lifecycleJob = (config: LifecyclePlanConfig, path: ModelPathNS, place: Job['place'], topic: string): Job => {
     const timeline = timelineOf(path, config.settings, lifecycleTiming);
-    const meta: PathMeta = { id: id('lifecycle'), group: 'lifecycle', machineId: 'nameServer', name: lifecyclePathName(config.name, path, sampleLabels(config.brokers)), origin: path.origin, readOnly: false };
+    const meta: PathMeta = {
+      id: id('lifecycle'),
+      group: 'lifecycle',
+      machineId: 'nameServer',
+      name: lifecyclePathName(config.name, path, sampleLabels(config.brokers)),
+      origin: path.origin,
+      readOnly: false,
+    };
     return {
       meta,
       place,
@@ -99,32 +118,71 @@ export function planJobs({ options, identity, profile, timing, lifecycleTiming, 
       ...(timeline.feasible ? {} : { skip: `not executable on this target: ${timeline.reason}` }),
       planned: plannedSteps(path),
       run: (ctx, target) =>
-        runLifecyclePath(path, config, meta, topic, { startedAt: target.startedAt, startedAtIsFirstContact: place === 'tour', ...(target.http ? { http: target.http } : {}) }, ctx),
+        runLifecyclePath(
+          path,
+          config,
+          meta,
+          topic,
+          {
+            startedAt: target.startedAt,
+            startedAtIsFirstContact: place === 'tour',
+            ...(target.http ? { http: target.http } : {}),
+          },
+          ctx,
+        ),
     };
   };
   if (canStartTargets) {
     inProcessLifecycleConfigs(identity).forEach((config, i) => {
       const topic = identity.topic(900 + i);
-      const paths = [...generateConformLifecyclePaths(config, timing.heartbeatTimeoutMs, timing.expiryMs !== undefined, simple), lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming)];
+      const paths = [
+        ...generateConformLifecyclePaths(config, timing.heartbeatTimeoutMs, timing.expiryMs !== undefined, simple),
+        lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming),
+      ];
       for (const path of paths) jobs.push(lifecycleJob(config, path, 'fresh', topic));
     });
   } else if (options.startedWith) {
     const settings = options.startedWith;
     const extensions = xnamesrvExtensionsIn(settings);
     if (extensions.length > 0 && profile.kind !== 'xnamesrv') {
-      throw new ConformUsageError(`${extensions.join(' and ')} describe xnamesrv's wait target, but the target is ${profile.kind} (${profile.detectedFrom}): leave them out, or pass --flavor xnamesrv if it is one`);
+      throw new ConformUsageError(
+        `${extensions.join(' and ')} describe xnamesrv's wait target, but the target is ${profile.kind} (${profile.detectedFrom}): leave them out, or pass --flavor xnamesrv if it is one`,
+      );
     }
     if (settings.needWaitForService && profile.kind === 'rocketmq-4') {
-      notes.push('RocketMQ 4.x has no needWaitForService: --wait-seconds does not apply to this target; its lifecycle tour runs as a server without a wait');
+      notes.push(
+        'RocketMQ 4.x has no needWaitForService: --wait-seconds does not apply to this target; its lifecycle tour runs as a server without a wait',
+      );
     }
-    const effective = settings.needWaitForService && profile.kind === 'rocketmq-4' ? { ...settings, needWaitForService: false } : settings;
+    const effective =
+      settings.needWaitForService && profile.kind === 'rocketmq-4'
+        ? { ...settings, needWaitForService: false }
+        : settings;
     crossCheckStartSettings(effective, profile, notes);
-    const config: LifecyclePlanConfig = { name: describeSettings(effective), settings: effective, brokers: sampleBrokersFor(effective, identity) };
-    jobs.push(lifecycleJob(config, lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming), 'tour', identity.topic(900)));
+    const config: LifecyclePlanConfig = {
+      name: describeSettings(effective),
+      settings: effective,
+      brokers: sampleBrokersFor(effective, identity),
+    };
+    jobs.push(
+      lifecycleJob(
+        config,
+        lifecycleTour(config, timing.heartbeatTimeoutMs, lifecycleTiming),
+        'tour',
+        identity.topic(900),
+      ),
+    );
     lifecycleLine = `one lifecycle tour on a target started just before the run: ${describeSettings(effective)} (${profile.kind})`;
   } else {
     jobs.push({
-      meta: { id: id('lifecycle'), group: 'lifecycle', machineId: 'nameServer', name: 'lifecycle: wait, ready and never back (apache/rocketmq#9182)', origin: 'lifecycle / tour', readOnly: false },
+      meta: {
+        id: id('lifecycle'),
+        group: 'lifecycle',
+        machineId: 'nameServer',
+        name: 'lifecycle: wait, ready and never back (apache/rocketmq#9182)',
+        origin: 'lifecycle / tour',
+        readOnly: false,
+      },
       place: 'tour',
       estimateMs: 0,
       skip: 'needs --wait-seconds N: how the target was started (start it fresh with needWaitForService=true and waitSecondsForService=N, or give 0 for a target started without a wait)',
@@ -135,20 +193,43 @@ export function planJobs({ options, identity, profile, timing, lifecycleTiming, 
 
   // Protocol checks: read-only, first, so a target that refuses reads is named at once.
   protocolChecks(identity.topic(999)).forEach((check) => {
-    const meta: PathMeta = { id: id('protocol'), group: 'protocol', name: check.name, origin: 'protocol / scripted', readOnly: true };
-    jobs.push({ meta, place: 'serving', estimateMs: 0, planned: [], run: (ctx) => runProtocolCheck(check, meta.id, ctx) });
+    const meta: PathMeta = {
+      id: id('protocol'),
+      group: 'protocol',
+      name: check.name,
+      origin: 'protocol / scripted',
+      readOnly: true,
+    };
+    jobs.push({
+      meta,
+      place: 'serving',
+      estimateMs: 0,
+      planned: [],
+      run: (ctx) => runProtocolCheck(check, meta.id, ctx),
+    });
   });
 
   // Broker registration paths.
   conformBrokerPaths({ simple }).forEach((planned: PlannedBrokerPath, n) => {
-    const meta: PathMeta = { id: id('broker'), group: 'broker', machineId: 'broker', name: planned.name, origin: planned.path.origin, readOnly: false };
+    const meta: PathMeta = {
+      id: id('broker'),
+      group: 'broker',
+      machineId: 'broker',
+      name: planned.name,
+      origin: planned.path.origin,
+      readOnly: false,
+    };
     const expiryMs = timing.expiryMs;
     const fixedMs = profile.expiry.fixedMs;
     jobs.push({
       meta,
       place: 'serving',
       estimateMs: planned.expires && expiryMs !== undefined ? expiryMs * 1.5 + profile.expiry.scanSlackMs : 0,
-      ...(planned.expires && expiryMs === undefined ? { skip: `needs ${Math.round((fixedMs ?? 0) / 1000)} s per expiry (this target expires brokers after a fixed ${Math.round((fixedMs ?? 0) / 1000)} s; run with --long)` } : {}),
+      ...(planned.expires && expiryMs === undefined
+        ? {
+            skip: `needs ${Math.round((fixedMs ?? 0) / 1000)} s per expiry (this target expires brokers after a fixed ${Math.round((fixedMs ?? 0) / 1000)} s; run with --long)`,
+          }
+        : {}),
       planned: plannedSteps(planned.path),
       run: (ctx) => runBrokerPath(planned, meta, n, identity, ctx),
     });
@@ -168,9 +249,13 @@ function crossCheckStartSettings(settings: LifecycleSettings, profile: TargetPro
   const need = reported.get('needWaitForService');
   const seconds = reported.get('waitSecondsForService');
   if (need !== undefined && (need === 'true') !== settings.needWaitForService) {
-    notes.push(`the target reports needWaitForService=${need}, but conform was told ${settings.needWaitForService}: the lifecycle tour follows what it was told`);
+    notes.push(
+      `the target reports needWaitForService=${need}, but conform was told ${settings.needWaitForService}: the lifecycle tour follows what it was told`,
+    );
   }
   if (settings.needWaitForService && seconds !== undefined && Number(seconds) !== settings.waitSecondsForService) {
-    notes.push(`the target reports waitSecondsForService=${seconds}, but --wait-seconds says ${settings.waitSecondsForService}: the lifecycle tour follows --wait-seconds`);
+    notes.push(
+      `the target reports waitSecondsForService=${seconds}, but --wait-seconds says ${settings.waitSecondsForService}: the lifecycle tour follows --wait-seconds`,
+    );
   }
 }

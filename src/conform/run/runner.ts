@@ -57,7 +57,9 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   try {
     serving = await options.launcher.serving();
   } catch (err) {
-    throw new TargetUnreachable(`cannot start or reach the target (${options.launcher.description}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new TargetUnreachable(
+      `cannot start or reach the target (${options.launcher.description}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   // In this process, an answer is late only because the machine is busy (tests run in parallel):
   // the timeout is there to notice a request never answered, not to judge speed.
@@ -66,7 +68,11 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   let wire: WireSession | undefined;
   try {
     // Detection only reads; the session's profile does not matter for it.
-    wire = new WireSession(serving.address, profileOf('xnamesrv', 'not known yet', undefined, new Map()), requestTimeoutMs);
+    wire = new WireSession(
+      serving.address,
+      profileOf('xnamesrv', 'not known yet', undefined, new Map()),
+      requestTimeoutMs,
+    );
     const detected = await detectProfile((code) => wire!.raw(code), options.flavor).catch((err: Error) => {
       throw new TargetUnreachable(`the target at ${serving.description} does not answer: ${err.message}`);
     });
@@ -88,12 +94,31 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
       expirySlackMs: profile.expiry.scanSlackMs + timing.settleBudgetMs,
       marginMs: timing.marginMs + timing.quietMs * 4,
     };
-    const ctxFor = (target: LaunchedTarget, session: WireSession): RunContext => ({ wire: session, clock: target.clock, profile, timing, signal: options.signal });
+    const ctxFor = (target: LaunchedTarget, session: WireSession): RunContext => ({
+      wire: session,
+      clock: target.clock,
+      profile,
+      timing,
+      signal: options.signal,
+    });
 
-    const { jobs, lifecycleLine } = planJobs({ options, identity, profile, timing, lifecycleTiming, notes, canStartTargets: !!options.launcher.startFresh });
+    const { jobs, lifecycleLine } = planJobs({
+      options,
+      identity,
+      profile,
+      timing,
+      lifecycleTiming,
+      notes,
+      canStartTargets: !!options.launcher.startFresh,
+    });
     const total = jobs.length;
     const concurrency = clock.kind === 'simulated' ? 1 : Math.max(1, options.concurrency ?? 4);
-    options.onProgress?.({ kind: 'planned', total, estimatedMs: clock.kind === 'real' ? estimateMs(jobs, concurrency) : undefined, profile });
+    options.onProgress?.({
+      kind: 'planned',
+      total,
+      estimatedMs: clock.kind === 'real' ? estimateMs(jobs, concurrency) : undefined,
+      profile,
+    });
 
     const records: PathRecord[] = new Array(total);
     const finished = (index: number, record: PathRecord) => {
@@ -129,16 +154,34 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     // Paths on the shared target run `concurrency` at a time (one on a simulated clock: a path
     // moving it would move every other path's time). Each fresh target has a clock of its own.
     await Promise.all([
-      inPool(runnable.filter((o) => o.job.place === 'fresh'), FRESH_TARGETS_AT_ONCE, runJob),
-      inPool(runnable.filter((o) => o.job.place !== 'fresh'), concurrency, runJob),
+      inPool(
+        runnable.filter((o) => o.job.place === 'fresh'),
+        FRESH_TARGETS_AT_ONCE,
+        runJob,
+      ),
+      inPool(
+        runnable.filter((o) => o.job.place !== 'fresh'),
+        concurrency,
+        runJob,
+      ),
     ]);
 
     const cleanup = await verifyCleanup(wire, serving);
     const finishedWall = Date.now();
     return {
       tool: { name: 'xnamesrv conform', version: options.toolVersion ?? 'dev' },
-      target: { remoting: `${serving.address.host}:${serving.address.port}`, ...(serving.http ? { http: serving.http.baseUrl } : {}), description: options.launcher.description },
-      profile: { kind: profile.kind, detectedFrom: profile.detectedFrom, version: profile.version, refresh: profile.refresh, expiry: profile.expiry },
+      target: {
+        remoting: `${serving.address.host}:${serving.address.port}`,
+        ...(serving.http ? { http: serving.http.baseUrl } : {}),
+        description: options.launcher.description,
+      },
+      profile: {
+        kind: profile.kind,
+        detectedFrom: profile.detectedFrom,
+        version: profile.version,
+        refresh: profile.refresh,
+        expiry: profile.expiry,
+      },
       run: {
         runId: identity.runId,
         clusterName: identity.clusterName,

@@ -30,10 +30,23 @@ export interface PathMeta {
  * divergence when divergences.ts explains exactly that difference on this
  * kind of target. Steps after it are recorded as not run.
  */
-export async function walk(meta: PathMeta, steps: readonly StepPlan[], clock: ConformClock, profile: TargetProfile, signal?: AbortSignal): Promise<PathRecord> {
+export async function walk(
+  meta: PathMeta,
+  steps: readonly StepPlan[],
+  clock: ConformClock,
+  profile: TargetProfile,
+  signal?: AbortSignal,
+): Promise<PathRecord> {
   const started = Date.now();
   const startedTarget = clock.now();
-  const records: StepRecord[] = steps.map((s, index) => ({ index, eventType: s.eventType, action: s.action, from: s.from, to: s.to, verdict: 'not-run' }));
+  const records: StepRecord[] = steps.map((s, index) => ({
+    index,
+    eventType: s.eventType,
+    action: s.action,
+    from: s.from,
+    to: s.to,
+    verdict: 'not-run',
+  }));
   const finish = (verdict: PathRecord['verdict'], reason?: string, divergenceId?: string): PathRecord => ({
     ...meta,
     verdict,

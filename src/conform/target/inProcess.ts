@@ -27,7 +27,14 @@ export interface InProcessOptions {
   httpEvidence?: boolean;
 }
 
-const NO_WAIT: LifecycleSettings = { needWaitForService: false, waitSecondsForService: 45, waitTimeoutSeconds: 300, waitForBrokers: 0, waitForBrokerNames: [], waitTimeoutAction: 'serve' };
+const NO_WAIT: LifecycleSettings = {
+  needWaitForService: false,
+  waitSecondsForService: 45,
+  waitTimeoutSeconds: 300,
+  waitForBrokers: 0,
+  waitForBrokerNames: [],
+  waitTimeoutAction: 'serve',
+};
 
 export function inProcessLauncher(options: InProcessOptions = {}): TargetLauncher {
   const started: LaunchedTarget[] = [];
@@ -49,7 +56,17 @@ export function inProcessLauncher(options: InProcessOptions = {}): TargetLaunche
 
 async function startInProcess(settings: LifecycleSettings, options: InProcessOptions): Promise<LaunchedTarget> {
   const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-conform-'));
-  const argv = ['--data-dir', dataDir, '--listenPort', '0', '--httpPort', '0', '--bindAddress', '127.0.0.1', ...lifecycleFlags(settings)];
+  const argv = [
+    '--data-dir',
+    dataDir,
+    '--listenPort',
+    '0',
+    '--httpPort',
+    '0',
+    '--bindAddress',
+    '127.0.0.1',
+    ...lifecycleFlags(settings),
+  ];
   // Gateway pings run on the server's clock, which paths move by minutes at a time; the console is not needed.
   argv.push('--gatewayPingIntervalSeconds', '0', '--consoleEnabled', 'false');
   const loaded = loadConfig({ argv, env: {}, homeDir: dataDir });
@@ -88,7 +105,8 @@ export function lifecycleFlags(settings: LifecycleSettings): string[] {
   const hasTarget = settings.waitForBrokers > 0 || settings.waitForBrokerNames.length > 0;
   if (settings.waitForBrokers > 0) flags.push('--waitForBrokers', String(settings.waitForBrokers));
   if (settings.waitForBrokerNames.length > 0) flags.push('--waitForBrokerNames', settings.waitForBrokerNames.join(','));
-  if (hasTarget || settings.waitTimeoutSeconds !== 300) flags.push('--waitTimeoutSeconds', String(settings.waitTimeoutSeconds));
+  if (hasTarget || settings.waitTimeoutSeconds !== 300)
+    flags.push('--waitTimeoutSeconds', String(settings.waitTimeoutSeconds));
   if (hasTarget) flags.push('--waitTimeoutAction', settings.waitTimeoutAction);
   return flags;
 }

@@ -29,7 +29,11 @@ export interface ExpectedView {
 export const NOT_READY_REMARK = 'name server not ready';
 
 /** Compares cluster info and one route read with the expected view; the first difference, or undefined. */
-export async function compareView(wire: WireSession, expected: ExpectedView, check: CheckName = 'route-read'): Promise<Mismatch | undefined> {
+export async function compareView(
+  wire: WireSession,
+  expected: ExpectedView,
+  check: CheckName = 'route-read',
+): Promise<Mismatch | undefined> {
   const info = await wire.clusterInfo();
   const clusterMismatch = compareClusterInfo(info, expected.groups);
   if (clusterMismatch) return { ...clusterMismatch, check: check === 'route-read' ? 'cluster-info' : check };
@@ -46,10 +50,16 @@ function compareClusterInfo(info: ClusterInfo, groups: readonly ExpectedGroup[])
     const listed = (info.clusterAddrTable[group.clusterName] ?? []).includes(group.brokerName);
     if (!sameAddrs(shown, group.addrs)) {
       const kind = Object.keys(shown).length < Object.keys(group.addrs).length ? 'missing' : 'present';
-      return { kind, message: `cluster info shows ${group.brokerName} with ${describeAddrs(shown)}, expected ${describeAddrs(group.addrs)}` };
+      return {
+        kind,
+        message: `cluster info shows ${group.brokerName} with ${describeAddrs(shown)}, expected ${describeAddrs(group.addrs)}`,
+      };
     }
     if (live && entry && entry.cluster !== group.clusterName) {
-      return { kind: 'other', message: `cluster info puts ${group.brokerName} in cluster ${entry.cluster}, expected ${group.clusterName}` };
+      return {
+        kind: 'other',
+        message: `cluster info puts ${group.brokerName} in cluster ${entry.cluster}, expected ${group.clusterName}`,
+      };
     }
     if (live !== listed) {
       return {
@@ -68,22 +78,35 @@ export function compareRoute(route: RouteAnswer, expected: ExpectedView): Omit<M
   const said = `${responseCodeName(route.code)}${route.remark ? ` "${route.remark}"` : ''}`;
   if (want === 'not-ready') {
     if (route.code === ResponseCode.SYSTEM_ERROR && route.remark === NOT_READY_REMARK) return undefined;
-    return { kind: 'other', message: `route read of ${topic} answered ${said}, expected SYSTEM_ERROR "${NOT_READY_REMARK}" (route requests refused)` };
+    return {
+      kind: 'other',
+      message: `route read of ${topic} answered ${said}, expected SYSTEM_ERROR "${NOT_READY_REMARK}" (route requests refused)`,
+    };
   }
   if (route.code === ResponseCode.SYSTEM_ERROR && route.remark === NOT_READY_REMARK) {
-    return { kind: 'other', message: `route read of ${topic} answered SYSTEM_ERROR "${NOT_READY_REMARK}", expected routes to be served` };
+    return {
+      kind: 'other',
+      message: `route read of ${topic} answered SYSTEM_ERROR "${NOT_READY_REMARK}", expected routes to be served`,
+    };
   }
   if (want === 'absent') {
     if (route.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
-    return { kind: 'present', message: `route read of ${topic} answered ${said}${route.route ? ` with ${describeRoute(route)}` : ''}, expected TOPIC_NOT_EXIST (no route)` };
+    return {
+      kind: 'present',
+      message: `route read of ${topic} answered ${said}${route.route ? ` with ${describeRoute(route)}` : ''}, expected TOPIC_NOT_EXIST (no route)`,
+    };
   }
-  if (route.code !== ResponseCode.SUCCESS || !route.route) return { kind: 'missing', message: `route read of ${topic} answered ${said}, expected a route` };
+  if (route.code !== ResponseCode.SUCCESS || !route.route)
+    return { kind: 'missing', message: `route read of ${topic} answered ${said}, expected a route` };
   const byName = new Map(expected.groups.map((g) => [g.brokerName, g]));
   const datas = route.route.brokerDatas ?? [];
   const names = datas.map((d) => d.brokerName).sort();
   const wanted = [...want.brokerNames].sort();
   if (names.join(',') !== wanted.join(',')) {
-    return { kind: names.length < wanted.length ? 'missing' : 'present', message: `route of ${topic} lists brokers [${names.join(', ')}], expected [${wanted.join(', ')}]` };
+    return {
+      kind: names.length < wanted.length ? 'missing' : 'present',
+      message: `route of ${topic} lists brokers [${names.join(', ')}], expected [${wanted.join(', ')}]`,
+    };
   }
   for (const data of datas) {
     const group = byName.get(data.brokerName)!;
@@ -96,7 +119,10 @@ export function compareRoute(route: RouteAnswer, expected: ExpectedView): Omit<M
   }
   const queueNames = [...new Set((route.route.queueDatas ?? []).map((q) => q.brokerName))].sort();
   if (queueNames.join(',') !== wanted.join(',')) {
-    return { kind: 'other', message: `route of ${topic} has queues on [${queueNames.join(', ')}], expected [${wanted.join(', ')}]` };
+    return {
+      kind: 'other',
+      message: `route of ${topic} has queues on [${queueNames.join(', ')}], expected [${wanted.join(', ')}]`,
+    };
   }
   return undefined;
 }
@@ -112,7 +138,9 @@ function describeAddrs(addrs: Record<string, string>): string {
 }
 
 function describeRoute(route: RouteAnswer): string {
-  return (route.route?.brokerDatas ?? []).map((d) => `${d.brokerName} ${describeAddrs(d.brokerAddrs ?? {})}`).join('; ');
+  return (route.route?.brokerDatas ?? [])
+    .map((d) => `${d.brokerName} ${describeAddrs(d.brokerAddrs ?? {})}`)
+    .join('; ');
 }
 
 /**
@@ -121,7 +149,11 @@ function describeRoute(route: RouteAnswer): string {
  * notices closed connections on its own thread). The last difference seen
  * when it never matched.
  */
-export async function eventually(check: () => Promise<Mismatch | undefined>, clock: ConformClock, budgetMs: number): Promise<Mismatch | undefined> {
+export async function eventually(
+  check: () => Promise<Mismatch | undefined>,
+  clock: ConformClock,
+  budgetMs: number,
+): Promise<Mismatch | undefined> {
   const until = clock.now() + budgetMs;
   for (;;) {
     const mismatch = await check();

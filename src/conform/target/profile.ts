@@ -53,13 +53,33 @@ export function versionName(ordinal: number): string {
   return `${major}.${Math.floor(index / 10)}.${index % 10}${offset % 2 === 0 ? '-SNAPSHOT' : ''}`;
 }
 
-export function profileOf(kind: TargetKind, detectedFrom: string, versionOrdinal: number | undefined, config: ReadonlyMap<string, string>): TargetProfile {
-  const version = versionOrdinal === undefined ? undefined : { ordinal: versionOrdinal, name: versionName(versionOrdinal) };
+export function profileOf(
+  kind: TargetKind,
+  detectedFrom: string,
+  versionOrdinal: number | undefined,
+  config: ReadonlyMap<string, string>,
+): TargetProfile {
+  const version =
+    versionOrdinal === undefined ? undefined : { ordinal: versionOrdinal, name: versionName(versionOrdinal) };
   switch (kind) {
     case 'xnamesrv':
-      return { kind, detectedFrom, version, config, refresh: 'BROKER_HEARTBEAT', expiry: { honoursHeartbeatTimeout: true, scanSlackMs: 0 } };
+      return {
+        kind,
+        detectedFrom,
+        version,
+        config,
+        refresh: 'BROKER_HEARTBEAT',
+        expiry: { honoursHeartbeatTimeout: true, scanSlackMs: 0 },
+      };
     case 'rocketmq-5':
-      return { kind, detectedFrom, version, config, refresh: 'BROKER_HEARTBEAT', expiry: { honoursHeartbeatTimeout: true, scanSlackMs: JAVA_SCAN_INTERVAL_MS } };
+      return {
+        kind,
+        detectedFrom,
+        version,
+        config,
+        refresh: 'BROKER_HEARTBEAT',
+        expiry: { honoursHeartbeatTimeout: true, scanSlackMs: JAVA_SCAN_INTERVAL_MS },
+      };
     case 'rocketmq-4':
       return {
         kind,
@@ -79,7 +99,10 @@ const XNAMESRV_ONLY_KEY = 'waitTimeoutAction';
  * Asks the target for its configuration (read-only) and infers its kind.
  * Throws when the target does not answer at all.
  */
-export async function detectProfile(ask: (code: number) => Promise<RemotingCommand>, forced: TargetKind | undefined): Promise<TargetProfile> {
+export async function detectProfile(
+  ask: (code: number) => Promise<RemotingCommand>,
+  forced: TargetKind | undefined,
+): Promise<TargetProfile> {
   let versionOrdinal: number | undefined;
   let config = new Map<string, string>();
   try {
@@ -95,13 +118,23 @@ export async function detectProfile(ask: (code: number) => Promise<RemotingComma
     versionOrdinal = answer.version;
   }
   if (forced) return profileOf(forced, '--flavor', versionOrdinal, config);
-  if (config.has(XNAMESRV_ONLY_KEY)) return profileOf('xnamesrv', `GET_NAMESRV_CONFIG lists ${XNAMESRV_ONLY_KEY}, an xnamesrv key`, versionOrdinal, config);
+  if (config.has(XNAMESRV_ONLY_KEY))
+    return profileOf(
+      'xnamesrv',
+      `GET_NAMESRV_CONFIG lists ${XNAMESRV_ONLY_KEY}, an xnamesrv key`,
+      versionOrdinal,
+      config,
+    );
   const ordinal = versionOrdinal ?? 0;
   const said = `its answers carry version ${ordinal} (${versionName(ordinal)})`;
-  return ordinal >= V5_0_0_SNAPSHOT ? profileOf('rocketmq-5', said, versionOrdinal, config) : profileOf('rocketmq-4', said, versionOrdinal, config);
+  return ordinal >= V5_0_0_SNAPSHOT
+    ? profileOf('rocketmq-5', said, versionOrdinal, config)
+    : profileOf('rocketmq-4', said, versionOrdinal, config);
 }
 
 /** The expiry the target applies to a broker that registered with `heartbeatTimeoutMillis`. */
 export function expiryMsOf(profile: TargetProfile, heartbeatTimeoutMillis: number): number {
-  return profile.expiry.honoursHeartbeatTimeout ? heartbeatTimeoutMillis : (profile.expiry.fixedMs ?? heartbeatTimeoutMillis);
+  return profile.expiry.honoursHeartbeatTimeout
+    ? heartbeatTimeoutMillis
+    : (profile.expiry.fixedMs ?? heartbeatTimeoutMillis);
 }

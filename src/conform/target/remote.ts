@@ -15,7 +15,14 @@ export function remoteLauncher(address: TargetAddress, http?: HttpEvidence): Tar
     description,
     async serving() {
       const clock = realClock();
-      target ??= { description, address, ...(http ? { http } : {}), clock, startedAt: clock.now(), stop: async () => undefined };
+      target ??= {
+        description,
+        address,
+        ...(http ? { http } : {}),
+        clock,
+        startedAt: clock.now(),
+        stop: async () => undefined,
+      };
       return target;
     },
     close: async () => http?.close(),

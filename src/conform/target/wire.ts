@@ -28,7 +28,10 @@ export class UnexpectedAnswer extends Error {}
 export interface RouteAnswer {
   code: number;
   remark: string | null;
-  route?: { brokerDatas: Array<{ cluster: string; brokerName: string; brokerAddrs: Record<string, string> }>; queueDatas: Array<{ brokerName: string }> };
+  route?: {
+    brokerDatas: Array<{ cluster: string; brokerName: string; brokerAddrs: Record<string, string> }>;
+    queueDatas: Array<{ brokerName: string }>;
+  };
 }
 
 export interface ClusterInfo {
@@ -101,7 +104,11 @@ export class WireSession {
   async route(topic: string): Promise<RouteAnswer> {
     const answer = await this.call(await this.readConnection(), RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
     if (answer.code !== ResponseCode.SUCCESS) return { code: answer.code, remark: answer.remark ?? null };
-    return { code: answer.code, remark: answer.remark ?? null, route: parseBody(answer, 'GET_ROUTEINFO_BY_TOPIC') as RouteAnswer['route'] };
+    return {
+      code: answer.code,
+      remark: answer.remark ?? null,
+      route: parseBody(answer, 'GET_ROUTEINFO_BY_TOPIC') as RouteAnswer['route'],
+    };
   }
 
   async clusterInfo(): Promise<ClusterInfo> {
@@ -112,7 +119,11 @@ export class WireSession {
   }
 
   /** Sends any request on the read connection; rejects on a timeout (RemotingTimeoutError). */
-  async raw(code: number, extFields: Record<string, string> | null = null, timeoutMs = this.requestTimeoutMs): Promise<RemotingCommand> {
+  async raw(
+    code: number,
+    extFields: Record<string, string> | null = null,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<RemotingCommand> {
     return (await this.readConnection()).invoke(code, extFields, null, timeoutMs);
   }
 
@@ -130,7 +141,9 @@ export class WireSession {
     const entry = this.registered.get(keyOf(broker));
     for (const brokerId of entry?.ids ?? [broker.brokerId]) {
       const reader = await this.readConnection().catch(() => undefined);
-      await reader?.invoke(RequestCode.UNREGISTER_BROKER, unregisterHeader({ ...broker, brokerId }), null, this.requestTimeoutMs).catch(() => undefined);
+      await reader
+        ?.invoke(RequestCode.UNREGISTER_BROKER, unregisterHeader({ ...broker, brokerId }), null, this.requestTimeoutMs)
+        .catch(() => undefined);
     }
     const prefix = `${keyOf(broker)}#`;
     for (const [key, client] of [...this.connections]) {
@@ -187,10 +200,19 @@ export class WireSession {
   }
 
   private connect(): Promise<RemotingClient> {
-    return RemotingClient.connect({ host: this.target.host, port: this.target.port, connectTimeoutMs: this.requestTimeoutMs });
+    return RemotingClient.connect({
+      host: this.target.host,
+      port: this.target.port,
+      connectTimeoutMs: this.requestTimeoutMs,
+    });
   }
 
-  private call(client: RemotingClient, code: number, extFields: Record<string, string> | null = null, body: Buffer | null = null): Promise<RemotingCommand> {
+  private call(
+    client: RemotingClient,
+    code: number,
+    extFields: Record<string, string> | null = null,
+    body: Buffer | null = null,
+  ): Promise<RemotingCommand> {
     return client.invoke(code, extFields, body, this.requestTimeoutMs);
   }
 }
@@ -200,7 +222,12 @@ function keyOf(broker: WireBroker): string {
 }
 
 function unregisterHeader(broker: WireBroker): Record<string, string> {
-  return { clusterName: broker.clusterName, brokerAddr: broker.brokerAddr, brokerName: broker.brokerName, brokerId: String(broker.brokerId) };
+  return {
+    clusterName: broker.clusterName,
+    brokerAddr: broker.brokerAddr,
+    brokerName: broker.brokerName,
+    brokerId: String(broker.brokerId),
+  };
 }
 
 /**
@@ -212,18 +239,27 @@ function unregisterHeader(broker: WireBroker): Record<string, string> {
  * like). enableActingMaster is left out, as an older broker leaves it out, so
  * a slave never stands in for its master in routes (on 5.x too).
  */
-export function registerRequest(broker: WireBroker, heartbeatTimeoutMillis: number, sendsHeartbeatTimeout: boolean): { extFields: Record<string, string>; body: Buffer } {
+export function registerRequest(
+  broker: WireBroker,
+  heartbeatTimeoutMillis: number,
+  sendsHeartbeatTimeout: boolean,
+): { extFields: Record<string, string>; body: Buffer } {
   const body = encodeRegisterBrokerBody(
     {
       topicConfigSerializeWrapper: {
-        topicConfigTable: Object.fromEntries([broker.topic, broker.brokerName].map((name) => [name, readOnlyTopic(name)])),
+        topicConfigTable: Object.fromEntries(
+          [broker.topic, broker.brokerName].map((name) => [name, readOnlyTopic(name)]),
+        ),
         dataVersion: { timestamp: 1, counter: 1 },
       },
       filterServerList: [],
     },
     { compressed: false },
   );
-  const [host, port] = [broker.brokerAddr.slice(0, broker.brokerAddr.lastIndexOf(':')), Number(broker.brokerAddr.slice(broker.brokerAddr.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    broker.brokerAddr.slice(0, broker.brokerAddr.lastIndexOf(':')),
+    Number(broker.brokerAddr.slice(broker.brokerAddr.lastIndexOf(':') + 1)),
+  ];
   const extFields: Record<string, string> = {
     brokerName: broker.brokerName,
     brokerAddr: broker.brokerAddr,
@@ -239,12 +275,22 @@ export function registerRequest(broker: WireBroker, heartbeatTimeoutMillis: numb
 }
 
 function readOnlyTopic(topicName: string) {
-  return { topicName, readQueueNums: 1, writeQueueNums: 0, perm: 4, topicFilterType: 'SINGLE_TAG' as const, topicSysFlag: 0, order: false };
+  return {
+    topicName,
+    readQueueNums: 1,
+    writeQueueNums: 0,
+    perm: 4,
+    topicFilterType: 'SINGLE_TAG' as const,
+    topicSysFlag: 0,
+    order: false,
+  };
 }
 
 function expectCode(answer: RemotingCommand, code: number, what: string): void {
   if (answer.code !== code) {
-    throw new UnexpectedAnswer(`${what} answered ${responseCodeName(answer.code)} (${answer.code})${answer.remark ? ` "${answer.remark}"` : ''}, expected ${responseCodeName(code)}`);
+    throw new UnexpectedAnswer(
+      `${what} answered ${responseCodeName(answer.code)} (${answer.code})${answer.remark ? ` "${answer.remark}"` : ''}, expected ${responseCodeName(code)}`,
+    );
   }
 }
 
@@ -254,4 +300,3 @@ function parseBody(answer: RemotingCommand, what: string): unknown {
   if (!parsed.ok) throw new UnexpectedAnswer(`${what} answered a body that is not JSON: ${parsed.error}`);
   return parsed.value;
 }
-

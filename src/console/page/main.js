@@ -99,15 +99,32 @@ async function start() {
   const serverNow = () => own()?.clock.now() ?? Date.now();
 
   // The lifecycle is a long chain of nested states: top to bottom reads best in its column.
-  const nameServerChart = new ChartPanel({ machineId: 'nameServer', container: byId('chart-nameServer'), caption: byId('chart-nameServer-caption'), direction: 'DOWN' });
-  const brokerChart = new ChartPanel({ machineId: 'broker', container: byId('chart-broker'), caption: byId('chart-broker-caption'), direction: 'RIGHT' });
+  const nameServerChart = new ChartPanel({
+    machineId: 'nameServer',
+    container: byId('chart-nameServer'),
+    caption: byId('chart-nameServer-caption'),
+    direction: 'DOWN',
+  });
+  const brokerChart = new ChartPanel({
+    machineId: 'broker',
+    container: byId('chart-broker'),
+    caption: byId('chart-broker-caption'),
+    direction: 'RIGHT',
+  });
   const brokerHistory = byId('broker-history');
   if (!(brokerHistory instanceof HTMLOListElement)) throw new Error('#broker-history is not a list');
-  const brokerPanel = new BrokerPanel({ chart: brokerChart, container: byId('chart-broker'), title: byId('broker-chart-title'), history: brokerHistory });
+  const brokerPanel = new BrokerPanel({
+    chart: brokerChart,
+    container: byId('chart-broker'),
+    title: byId('broker-chart-title'),
+    history: brokerHistory,
+  });
   const waitPanel = new WaitPanel(byId('wait'));
 
-  const nameServerViews = () => entries.map((e) => ({ address: e.address, connected: e.connection.connected, brokers: e.state.brokers }));
-  const renderBrokerPanel = () => brokerPanel.render(brokerPanel.key ? brokerRow(brokerPanel.key, nameServerViews()) : null);
+  const nameServerViews = () =>
+    entries.map((e) => ({ address: e.address, connected: e.connection.connected, brokers: e.state.brokers }));
+  const renderBrokerPanel = () =>
+    brokerPanel.render(brokerPanel.key ? brokerRow(brokerPanel.key, nameServerViews()) : null);
   /** @param {string} key */
   const selectBroker = (key) => {
     brokersPanel.select(key);
@@ -118,7 +135,8 @@ async function start() {
   };
   const renderBrokers = () => {
     brokersPanel.render(serverNow());
-    if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0) performance.mark('console:brokers');
+    if (brokersPanel.rowCount > 0 && performance.getEntriesByName('console:brokers').length === 0)
+      performance.mark('console:brokers');
     if (brokerPanel.key === null) {
       const first = brokersPanel.firstKey();
       if (first) selectBroker(first);
@@ -201,7 +219,9 @@ async function start() {
     else if (status.state === 'connecting') setText(connectionStatus, `connecting to ${entry.address}…`);
     else {
       // Not "disconnected": the word must not contain "connected" while it is not.
-      const retry = status.retryAt ? `; retrying in ${Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000))} s` : '';
+      const retry = status.retryAt
+        ? `; retrying in ${Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000))} s`
+        : '';
       setText(connectionStatus, `offline: ${status.problem ?? 'no connection'}${retry}`);
     }
   };
@@ -340,7 +360,16 @@ async function start() {
   const createEntry = (address, isSelf) => {
     const clock = new ServerClock();
     /** @type {NameServerEntry} */
-    const entry = /** @type {any} */ ({ address, isSelf, clock, detailsWanted: false, detailsInFlight: false, lifecycleInFlight: false, lifecycleAgain: false, wasConnected: false });
+    const entry = /** @type {any} */ ({
+      address,
+      isSelf,
+      clock,
+      detailsWanted: false,
+      detailsInFlight: false,
+      lifecycleInFlight: false,
+      lifecycleAgain: false,
+      wasConnected: false,
+    });
     entry.state = new NameServerState(address, {
       brokersChanged: (keys) => {
         brokersPanel.markDirty(keys);
@@ -369,7 +398,11 @@ async function start() {
         onStatus: (status) => {
           if (entry.isSelf) {
             if (status.state === 'offline' && entry.wasConnected) {
-              log.add({ kind: 'offline', at: Date.now(), text: `connection lost (${status.problem ?? 'closed'}); resuming after seq ${entry.connection.lastSeq ?? 0} when it is back` });
+              log.add({
+                kind: 'offline',
+                at: Date.now(),
+                text: `connection lost (${status.problem ?? 'closed'}); resuming after seq ${entry.connection.lastSeq ?? 0} when it is back`,
+              });
               loop.request(renderLog);
             }
             loop.request(renderConnectionStatus);
@@ -384,7 +417,11 @@ async function start() {
           refreshDetails(entry);
           if (!entry.isSelf) return;
           if (!result.reset) {
-            log.add({ kind: 'resumed', at: Date.now(), text: `reconnected: ${result.replayed} missed message(s) replayed up to seq ${result.seq}, nothing lost` });
+            log.add({
+              kind: 'resumed',
+              at: Date.now(),
+              text: `reconnected: ${result.replayed} missed message(s) replayed up to seq ${result.seq}, nothing lost`,
+            });
             loop.request(renderLog);
           }
           routesPanel.applyRoutes(/** @type {any} */ (result).routes, result.seq, 'resume');
@@ -399,7 +436,9 @@ async function start() {
     const addresses = mergeAddresses(self, others);
     const kept = entries.filter((e) => addresses.includes(e.address));
     for (const entry of entries) if (!kept.includes(entry)) entry.connection.stop();
-    entries = addresses.map((address) => kept.find((e) => e.address === address) ?? createEntry(address, address === self));
+    entries = addresses.map(
+      (address) => kept.find((e) => e.address === address) ?? createEntry(address, address === self),
+    );
     for (const entry of entries) if (!kept.includes(entry)) entry.connection.start();
     const rest = addresses.slice(1);
     nameServersPanel.setInput(rest);
@@ -435,7 +474,12 @@ async function start() {
       waitPanel.render(own()?.state.lifecycle ?? null, server);
       renderConnectionStatus();
       const clock = own()?.clock;
-      setText(clockText, clock?.synced ? `server clock ${formatClock(server).slice(0, 8)} (browser ${clock.offset >= 0 ? '+' : ''}${Math.round(clock.offset)} ms)` : '');
+      setText(
+        clockText,
+        clock?.synced
+          ? `server clock ${formatClock(server).slice(0, 8)} (browser ${clock.offset >= 0 ? '+' : ''}${Math.round(clock.offset)} ms)`
+          : '',
+      );
     });
   }, 1000);
   setInterval(() => {

@@ -45,8 +45,12 @@ describe('machine graph', () => {
     expect(state('nameServer').notes).toContain('BROKER.HEARTBEAT [isLiveBroker] / forwardToBrokerActor');
     expect(state('nameServer.starting').notes).toContain('invoke startUp');
 
-    const edges = graph.transitions.map((t: Transition) => `${t.sourceId} -> ${t.targetId}: ${t.label}${t.guard ? ` [${t.guard}]` : ''}`);
-    expect(edges).toContain('nameServer.waiting -> nameServer.timedOut.serving: after waitTimeout [servesAfterTimeout]');
+    const edges = graph.transitions.map(
+      (t: Transition) => `${t.sourceId} -> ${t.targetId}: ${t.label}${t.guard ? ` [${t.guard}]` : ''}`,
+    );
+    expect(edges).toContain(
+      'nameServer.waiting -> nameServer.timedOut.serving: after waitTimeout [servesAfterTimeout]',
+    );
     expect(edges).toContain('nameServer.waiting -> nameServer.timedOut.refusing: after waitTimeout');
     expect(edges).toContain('nameServer.waiting.holding -> nameServer.waiting.targetPending: after waitForService');
     expect(edges).toContain('nameServer.waiting.targetPending -> nameServer.ready: always [waitTargetMet]');
@@ -61,14 +65,21 @@ describe('machine graph', () => {
       const fromConfig = machineGraph(exportMachineConfig(machine).config);
       const fromDefinition = machineGraph(JSON.parse(JSON.stringify(machine.toJSON())));
       const arrows = (graph: { transitions: Transition[] }) =>
-        graph.transitions.filter((t) => t.kind !== 'always').map((t) => `${t.sourceId}>${t.targetId}:${t.label}:${t.guard ?? ''}`).sort();
+        graph.transitions
+          .filter((t) => t.kind !== 'always')
+          .map((t) => `${t.sourceId}>${t.targetId}:${t.label}:${t.guard ?? ''}`)
+          .sort();
       expect(arrows(fromDefinition)).toEqual(arrows(fromConfig));
     }
   });
 
   it('lights a state and every parent', async () => {
     const { activeStateIds } = await page('chart/machineGraph.js');
-    expect(activeStateIds('nameServer', 'waiting.holding')).toEqual(['nameServer', 'nameServer.waiting', 'nameServer.waiting.holding']);
+    expect(activeStateIds('nameServer', 'waiting.holding')).toEqual([
+      'nameServer',
+      'nameServer.waiting',
+      'nameServer.waiting.holding',
+    ]);
     expect(activeStateIds('broker', 'registered')).toEqual(['broker', 'broker.registered']);
   });
 });
@@ -82,23 +93,53 @@ describe('which arrow a streamed transition took', () => {
     const describe = (graph: { transitions: Transition[] }, ids: string[]) =>
       ids.map((id) => (id.startsWith('initial:') ? id : graph.transitions.find((t) => t.id === id)!.label));
 
-    expect(describe(ns, matchTransition(ns, { from: null, to: 'starting', event: 'xstate.init' }))).toEqual(['initial:nameServer']);
-    expect(describe(ns, matchTransition(ns, { from: 'starting', to: 'waiting.holding', event: 'xstate.done.actor.0.nameServer.starting' }))).toEqual([
-      'done: startUp',
-      'initial:nameServer.waiting',
+    expect(describe(ns, matchTransition(ns, { from: null, to: 'starting', event: 'xstate.init' }))).toEqual([
+      'initial:nameServer',
     ]);
-    expect(describe(ns, matchTransition(ns, { from: 'waiting.holding', to: 'waiting.targetPending', event: 'xstate.after.waitForService.nameServer.waiting.holding' }))).toEqual([
-      'after waitForService',
-    ]);
+    expect(
+      describe(
+        ns,
+        matchTransition(ns, {
+          from: 'starting',
+          to: 'waiting.holding',
+          event: 'xstate.done.actor.0.nameServer.starting',
+        }),
+      ),
+    ).toEqual(['done: startUp', 'initial:nameServer.waiting']);
+    expect(
+      describe(
+        ns,
+        matchTransition(ns, {
+          from: 'waiting.holding',
+          to: 'waiting.targetPending',
+          event: 'xstate.after.waitForService.nameServer.waiting.holding',
+        }),
+      ),
+    ).toEqual(['after waitForService']);
     // BROKER.LIVE has no arrow of its own: it completed the target, the eventless arrow moved.
-    expect(describe(ns, matchTransition(ns, { from: 'waiting.targetPending', to: 'ready', event: 'BROKER.LIVE' }))).toEqual(['always']);
-    const timeout = matchTransition(ns, { from: 'waiting.targetPending', to: 'timedOut.refusing', event: 'xstate.after.waitTimeout.nameServer.waiting' });
+    expect(
+      describe(ns, matchTransition(ns, { from: 'waiting.targetPending', to: 'ready', event: 'BROKER.LIVE' })),
+    ).toEqual(['always']);
+    const timeout = matchTransition(ns, {
+      from: 'waiting.targetPending',
+      to: 'timedOut.refusing',
+      event: 'xstate.after.waitTimeout.nameServer.waiting',
+    });
     expect(ns.transitions.find((t: Transition) => t.id === timeout[0]).targetId).toBe('nameServer.timedOut.refusing');
 
-    expect(describe(broker, matchTransition(broker, { from: 'registered', to: 'registered', event: 'HEARTBEAT' }))).toEqual(['HEARTBEAT']);
-    expect(describe(broker, matchTransition(broker, { from: 'registered', to: 'expired', event: 'xstate.after.heartbeatTimeout.broker.registered' }))).toEqual([
-      'after heartbeatTimeout',
-    ]);
+    expect(
+      describe(broker, matchTransition(broker, { from: 'registered', to: 'registered', event: 'HEARTBEAT' })),
+    ).toEqual(['HEARTBEAT']);
+    expect(
+      describe(
+        broker,
+        matchTransition(broker, {
+          from: 'registered',
+          to: 'expired',
+          event: 'xstate.after.heartbeatTimeout.broker.registered',
+        }),
+      ),
+    ).toEqual(['after heartbeatTimeout']);
   });
 });
 
@@ -121,16 +162,22 @@ describe('chart layout (elkjs)', () => {
       );
       expect(placed.size).toBe(graph.states.size);
       const inside = (inner: Box, outer: Box) =>
-        inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
-      const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+        inner.x >= outer.x - 0.5 &&
+        inner.y >= outer.y - 0.5 &&
+        inner.x + inner.width <= outer.x + outer.width + 0.5 &&
+        inner.y + inner.height <= outer.y + outer.height + 0.5;
+      const overlap = (a: Box, b: Box) =>
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
       for (const p of placed.values()) {
-        if (p.state.parentId) expect(inside(p, placed.get(p.state.parentId)!), `${p.state.id} inside its parent`).toBe(true);
+        if (p.state.parentId)
+          expect(inside(p, placed.get(p.state.parentId)!), `${p.state.id} inside its parent`).toBe(true);
       }
       const atomic = [...placed.values()].filter((p) => p.state.childIds.length === 0);
       for (const edge of layout.edges as Array<{ id: string; label?: Box & { lines: string[] }; points: unknown[] }>) {
         expect(edge.points.length, `${edge.id} is routed`).toBeGreaterThanOrEqual(2);
         if (!edge.label) continue;
-        for (const box of atomic) expect(overlap(edge.label, box), `label "${edge.label.lines.join(' ')}" on ${box.state.id}`).toBe(false);
+        for (const box of atomic)
+          expect(overlap(edge.label, box), `label "${edge.label.lines.join(' ')}" on ${box.state.id}`).toBe(false);
       }
     }
   }, 30_000);
@@ -151,7 +198,8 @@ describe('transition log', () => {
   it('keeps the newest up to its capacity, newest first, filtered as entries arrive', async () => {
     const { TransitionLog } = await page('model/transitionLog.js');
     const log = new TransitionLog(5);
-    for (let seq = 1; seq <= 8; seq++) log.add(transition(seq, seq % 2 ? 'broker' : 'nameServer', seq % 2 ? `C|a${seq}` : 'nameServer'));
+    for (let seq = 1; seq <= 8; seq++)
+      log.add(transition(seq, seq % 2 ? 'broker' : 'nameServer', seq % 2 ? `C|a${seq}` : 'nameServer'));
     expect(log.length).toBe(5);
     expect(log.newestFirst(0).seq).toBe(8);
     expect(log.newestFirst(4).seq).toBe(4);
@@ -187,14 +235,30 @@ describe('transition log', () => {
 
 describe('route diff', () => {
   const route = (queues: Record<string, { perm: number; write?: number }>, addresses: Record<string, string> = {}) => ({
-    brokerDatas: Object.keys(queues).map((brokerName) => ({ cluster: 'C', brokerName, brokerAddrs: { 0: addresses[brokerName] ?? `${brokerName}:10911` } })),
-    queueDatas: Object.entries(queues).map(([brokerName, q]) => ({ brokerName, readQueueNums: 4, writeQueueNums: q.write ?? 4, perm: q.perm, topicSysFlag: 0 })),
+    brokerDatas: Object.keys(queues).map((brokerName) => ({
+      cluster: 'C',
+      brokerName,
+      brokerAddrs: { 0: addresses[brokerName] ?? `${brokerName}:10911` },
+    })),
+    queueDatas: Object.entries(queues).map(([brokerName, q]) => ({
+      brokerName,
+      readQueueNums: 4,
+      writeQueueNums: q.write ?? 4,
+      perm: q.perm,
+      topicSysFlag: 0,
+    })),
   });
 
   it('marks brokers added and removed, and the fields that changed', async () => {
     const { diffRoutes } = await page('model/routeDiff.js');
-    const changes = diffRoutes(route({ a: { perm: 6 }, b: { perm: 6 } }), route({ a: { perm: 4 }, c: { perm: 6, write: 8 } }));
-    const summary = changes.map((c: { status: string; row: { brokerName: string }; fields: Set<string> }) => `${c.row.brokerName}:${c.status}:${[...c.fields].join(',')}`);
+    const changes = diffRoutes(
+      route({ a: { perm: 6 }, b: { perm: 6 } }),
+      route({ a: { perm: 4 }, c: { perm: 6, write: 8 } }),
+    );
+    const summary = changes.map(
+      (c: { status: string; row: { brokerName: string }; fields: Set<string> }) =>
+        `${c.row.brokerName}:${c.status}:${[...c.fields].join(',')}`,
+    );
     expect(summary).toEqual(['a:changed:perm', 'b:removed:', 'c:added:']);
     expect(diffRoutes(null, route({ a: { perm: 6 } }))[0].status).toBe('added');
     expect(diffRoutes(route({ a: { perm: 6 } }), null)[0].status).toBe('removed');
@@ -207,17 +271,28 @@ describe('divergence between name servers', () => {
 
   it('flags a broker live on one and missing or expired on another, and a different DataVersion; ignores name servers it cannot reach', async () => {
     const { brokerDivergence, nameServerProblem } = await page('model/divergence.js');
-    const cell = (nameServer: string, state: string, connected = true, counter = 1) => ({ nameServer, connected, state, dataVersion: state === 'registered' ? dv(counter) : undefined });
+    const cell = (nameServer: string, state: string, connected = true, counter = 1) => ({
+      nameServer,
+      connected,
+      state,
+      dataVersion: state === 'registered' ? dv(counter) : undefined,
+    });
     expect(brokerDivergence([cell('a', 'registered'), cell('b', 'registered')])).toEqual([]);
     expect(brokerDivergence([cell('a', 'registered'), cell('b', 'absent')])).toEqual(['live on a; absent on b']);
     expect(brokerDivergence([cell('a', 'registered'), cell('b', 'expired')])).toEqual(['live on a; expired on b']);
-    expect(brokerDivergence([cell('a', 'registered', true, 1), cell('b', 'registered', true, 2)])).toEqual(['DataVersion differs: 1@1 on a; 2@1 on b']);
+    expect(brokerDivergence([cell('a', 'registered', true, 1), cell('b', 'registered', true, 2)])).toEqual([
+      'DataVersion differs: 1@1 on a; 2@1 on b',
+    ]);
     // What an unreachable name server holds is unknown: it is flagged itself, not every broker.
     expect(brokerDivergence([cell('a', 'registered'), cell('b', 'absent', false)])).toEqual([]);
     // Gone everywhere is agreement.
     expect(brokerDivergence([cell('a', 'expired'), cell('b', 'absent')])).toEqual([]);
-    expect(nameServerProblem({ nameServer: 'a', connected: true, ready: false, detail: 'waiting.holding' })).toBe('not ready (waiting.holding)');
-    expect(nameServerProblem({ nameServer: 'a', connected: false, ready: undefined, detail: undefined })).toBe('not connected');
+    expect(nameServerProblem({ nameServer: 'a', connected: true, ready: false, detail: 'waiting.holding' })).toBe(
+      'not ready (waiting.holding)',
+    );
+    expect(nameServerProblem({ nameServer: 'a', connected: false, ready: undefined, detail: undefined })).toBe(
+      'not connected',
+    );
     expect(nameServerProblem({ nameServer: 'a', connected: true, ready: true, detail: 'ready' })).toBeNull();
   });
 });
@@ -225,25 +300,69 @@ describe('divergence between name servers', () => {
 describe('name server addresses', () => {
   it('puts this page first, then the settings, the URL and the edit box, without duplicates', async () => {
     const { mergeAddresses, parseAddressList } = await page('gateway/nameServerAddresses.js');
-    expect(parseAddressList('ns1:9877, ns2:9877;http://NS3:9877/ ns1:9877')).toEqual(['ns1:9877', 'ns2:9877', 'ns3:9877']);
-    expect(mergeAddresses('ns1:9877', ['ns2:9877'], ['ns1:9877', 'ns3:9877'])).toEqual(['ns1:9877', 'ns2:9877', 'ns3:9877']);
+    expect(parseAddressList('ns1:9877, ns2:9877;http://NS3:9877/ ns1:9877')).toEqual([
+      'ns1:9877',
+      'ns2:9877',
+      'ns3:9877',
+    ]);
+    expect(mergeAddresses('ns1:9877', ['ns2:9877'], ['ns1:9877', 'ns3:9877'])).toEqual([
+      'ns1:9877',
+      'ns2:9877',
+      'ns3:9877',
+    ]);
   });
 });
 
 describe('name server state', () => {
   const snapshot = (brokers: object[]) => ({
     server: { name: 'xnamesrv', version: '0', instanceId: 'i' },
-    lifecycle: { state: 'ready', detail: 'ready', since: 0, tags: ['live', 'ready', 'servingRoutes'], live: true, ready: true, servingRoutes: true, waitTarget: { met: true, liveBrokers: brokers.length, missing: [] }, waitTimeoutAction: 'serve', degraded: [] },
+    lifecycle: {
+      state: 'ready',
+      detail: 'ready',
+      since: 0,
+      tags: ['live', 'ready', 'servingRoutes'],
+      live: true,
+      ready: true,
+      servingRoutes: true,
+      waitTarget: { met: true, liveBrokers: brokers.length, missing: [] },
+      waitTimeoutAction: 'serve',
+      degraded: [],
+    },
     brokers,
   });
-  const broker = { brokerKey: 'C|a:1', clusterName: 'C', brokerName: 'b', brokerAddr: 'a:1', brokerId: 0, state: 'registered', generation: 2, lastRefresh: 100, heartbeatTimeoutMillis: 10_000, dataVersion: { counter: 1, timestamp: 1 }, topicCount: 3 };
+  const broker = {
+    brokerKey: 'C|a:1',
+    clusterName: 'C',
+    brokerName: 'b',
+    brokerAddr: 'a:1',
+    brokerId: 0,
+    state: 'registered',
+    generation: 2,
+    lastRefresh: 100,
+    heartbeatTimeoutMillis: 10_000,
+    dataVersion: { counter: 1, timestamp: 1 },
+    topicCount: 3,
+  };
 
   it('follows broker transitions, keeps ended brokers for a while, and takes details only from the same or a newer generation', async () => {
     const { NameServerState, GONE_RETENTION_MS } = await page('model/nameServerState.js');
     const changed: string[] = [];
-    const state = new NameServerState('ns', { brokersChanged: (keys: Iterable<string>) => changed.push(...keys), lifecycleChanged: () => undefined });
+    const state = new NameServerState('ns', {
+      brokersChanged: (keys: Iterable<string>) => changed.push(...keys),
+      lifecycleChanged: () => undefined,
+    });
     state.applySnapshot(snapshot([broker]));
-    const t = (seq: number, to: string, event: string, generation = 2) => ({ type: 'transition', seq, at: 1000 + seq, actorId: 'C|a:1', machine: 'broker', from: 'registered', to, event, context: { clusterName: 'C', brokerName: 'b', brokerAddr: 'a:1', brokerId: 0, generation } });
+    const t = (seq: number, to: string, event: string, generation = 2) => ({
+      type: 'transition',
+      seq,
+      at: 1000 + seq,
+      actorId: 'C|a:1',
+      machine: 'broker',
+      from: 'registered',
+      to,
+      event,
+      context: { clusterName: 'C', brokerName: 'b', brokerAddr: 'a:1', brokerId: 0, generation },
+    });
     expect(state.applyTransition(t(5, 'registered', 'HEARTBEAT'))).toBe(false);
     expect(state.brokers.get('C|a:1').lastRefresh).toBe(1005);
     expect(state.applyTransition(t(6, 'registered', 'REGISTER', 3))).toBe(true);
@@ -265,9 +384,37 @@ describe('name server state', () => {
   it('reads name server transitions into the lifecycle until getLifecycle brings the rest', async () => {
     const { NameServerState } = await page('model/nameServerState.js');
     const state = new NameServerState('ns', { brokersChanged: () => undefined, lifecycleChanged: () => undefined });
-    state.applySnapshot({ ...snapshot([]), lifecycle: { ...snapshot([]).lifecycle, state: 'waiting', detail: 'waiting.targetPending', tags: ['live'], ready: false, servingRoutes: false } });
-    state.applyTransition({ type: 'transition', seq: 9, at: 50, actorId: 'nameServer', machine: 'nameServer', from: 'waiting.targetPending', to: 'ready', tags: ['live', 'ready', 'servingRoutes'], event: 'BROKER.LIVE', context: { liveBrokers: 2 } });
-    expect(state.lifecycle).toMatchObject({ state: 'ready', detail: 'ready', ready: true, servingRoutes: true, since: 50, waitTarget: { liveBrokers: 2 } });
+    state.applySnapshot({
+      ...snapshot([]),
+      lifecycle: {
+        ...snapshot([]).lifecycle,
+        state: 'waiting',
+        detail: 'waiting.targetPending',
+        tags: ['live'],
+        ready: false,
+        servingRoutes: false,
+      },
+    });
+    state.applyTransition({
+      type: 'transition',
+      seq: 9,
+      at: 50,
+      actorId: 'nameServer',
+      machine: 'nameServer',
+      from: 'waiting.targetPending',
+      to: 'ready',
+      tags: ['live', 'ready', 'servingRoutes'],
+      event: 'BROKER.LIVE',
+      context: { liveBrokers: 2 },
+    });
+    expect(state.lifecycle).toMatchObject({
+      state: 'ready',
+      detail: 'ready',
+      ready: true,
+      servingRoutes: true,
+      since: 50,
+      waitTarget: { liveBrokers: 2 },
+    });
   });
 });
 
@@ -285,7 +432,9 @@ describe('index.html', () => {
     // main.js is the entry; the worker is started by URL; protocol.js holds JSDoc types only.
     const expected = files.filter((f) => !['main.js', 'chart/elkWorker.js', 'gateway/protocol.js'].includes(f)).sort();
     const html = readFileSync(join(pageDir, 'index.html'), 'utf8');
-    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)">/g)].map((m) => m[1]).sort();
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)">/g)]
+      .map((m) => m[1])
+      .sort();
     expect(preloaded).toEqual(expected);
   });
 });

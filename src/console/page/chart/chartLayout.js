@@ -105,7 +105,8 @@ async function workerLayouter() {
     // A worker that cannot load elkjs: fail what waits; later layouts use the page's own elkjs.
     event.preventDefault();
     failed = true;
-    for (const request of pending.values()) request.reject(new Error(`the layout worker failed: ${event.message || 'could not load elkjs'}`));
+    for (const request of pending.values())
+      request.reject(new Error(`the layout worker failed: ${event.message || 'could not load elkjs'}`));
     pending.clear();
   });
   return {
@@ -180,7 +181,12 @@ export function headerOf(state, measure) {
   const tagsWidth = state.tags.reduce((sum, tag) => sum + measure(tag, FONTS.tag) + 2 * m.tagPadX + m.tagGap, 0);
   width = Math.max(width, tagsWidth);
   for (const note of state.notes) width = Math.max(width, measure(note, FONTS.note));
-  const height = m.titleTop + m.titleHeight + (state.tags.length ? m.tagHeight + 2 : 0) + state.notes.length * m.noteHeight + m.bottom;
+  const height =
+    m.titleTop +
+    m.titleHeight +
+    (state.tags.length ? m.tagHeight + 2 : 0) +
+    state.notes.length * m.noteHeight +
+    m.bottom;
   return { title, width: width + 2 * m.padX, height };
 }
 
@@ -343,7 +349,13 @@ export async function layoutChart(graph, measure, options = {}) {
         targetId: edge.targets[0] ?? '',
         points,
         label: label
-          ? { x: label.x ?? 0, y: label.y ?? 0, width: label.width ?? 0, height: label.height ?? 0, lines: labelLines.get(edge.id) ?? [] }
+          ? {
+              x: label.x ?? 0,
+              y: label.y ?? 0,
+              width: label.width ?? 0,
+              height: label.height ?? 0,
+              lines: labelLines.get(edge.id) ?? [],
+            }
           : undefined,
       });
     }

@@ -44,9 +44,20 @@ export class ChartSvg {
     });
     this.element.append(
       s('defs', {}, [
-        s('marker', { id: markerId, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse', class: 'arrowhead' }, [
-          s('path', { d: 'M0,0 L10,5 L0,10 z' }),
-        ]),
+        s(
+          'marker',
+          {
+            id: markerId,
+            viewBox: '0 0 10 10',
+            refX: 9,
+            refY: 5,
+            markerWidth: 7,
+            markerHeight: 7,
+            orient: 'auto-start-reverse',
+            class: 'arrowhead',
+          },
+          [s('path', { d: 'M0,0 L10,5 L0,10 z' })],
+        ),
       ]),
     );
 
@@ -61,22 +72,42 @@ export class ChartSvg {
     for (const edge of layout.edges) {
       const transition = graph.transitions.find((t) => t.id === edge.id);
       const isInitial = edge.id.startsWith('initial:');
-      const group = s('g', { class: isInitial ? 'edge initial' : `edge kind-${transition?.kind ?? 'event'}`, 'data-transition-id': edge.id }, [
-        s('title', {}, [transition ? describeTransition(transition) : 'initial state']),
-        s('path', { class: 'edge-path', d: roundedPath(edge.points, 6), 'marker-end': `url(#${markerId})` }),
-      ]);
+      const group = s(
+        'g',
+        {
+          class: isInitial ? 'edge initial' : `edge kind-${transition?.kind ?? 'event'}`,
+          'data-transition-id': edge.id,
+        },
+        [
+          s('title', {}, [transition ? describeTransition(transition) : 'initial state']),
+          s('path', { class: 'edge-path', d: roundedPath(edge.points, 6), 'marker-end': `url(#${markerId})` }),
+        ],
+      );
       edgesLayer.append(group);
       /** @type {SVGGElement[]} */
       const parts = [group];
       if (edge.label && edge.label.lines.length > 0) {
         const { x, y, width: w, height: h, lines } = edge.label;
-        const label = s('g', { class: `edge-label kind-${transition?.kind ?? 'event'}`, 'data-transition-id': edge.id }, [
-          s('title', {}, [transition ? describeTransition(transition) : '']),
-          s('rect', { x, y, width: w, height: h, rx: 3 }),
-          ...lines.map((line, i) =>
-            s('text', { x: x + w / 2, y: y + METRICS.labelLine * (i + 1) - 2, 'text-anchor': 'middle', class: i === 0 ? 'label-event' : 'label-guard' }, [line]),
-          ),
-        ]);
+        const label = s(
+          'g',
+          { class: `edge-label kind-${transition?.kind ?? 'event'}`, 'data-transition-id': edge.id },
+          [
+            s('title', {}, [transition ? describeTransition(transition) : '']),
+            s('rect', { x, y, width: w, height: h, rx: 3 }),
+            ...lines.map((line, i) =>
+              s(
+                'text',
+                {
+                  x: x + w / 2,
+                  y: y + METRICS.labelLine * (i + 1) - 2,
+                  'text-anchor': 'middle',
+                  class: i === 0 ? 'label-event' : 'label-guard',
+                },
+                [line],
+              ),
+            ),
+          ],
+        );
         labelsLayer.append(label);
         parts.push(label);
       }
@@ -86,7 +117,11 @@ export class ChartSvg {
     const initialsLayer = s('g', { class: 'initials' });
     for (const initial of layout.initials) {
       const r = initial.size / 2;
-      initialsLayer.append(s('circle', { class: 'initial-dot', cx: initial.x + r, cy: initial.y + r, r: r - 1 }, [s('title', {}, ['initial state'])]));
+      initialsLayer.append(
+        s('circle', { class: 'initial-dot', cx: initial.x + r, cy: initial.y + r, r: r - 1 }, [
+          s('title', {}, ['initial state']),
+        ]),
+      );
     }
     this.element.append(statesLayer, edgesLayer, initialsLayer, labelsLayer);
   }
@@ -100,14 +135,21 @@ export class ChartSvg {
     const m = METRICS;
     const header = headerOf(state, measure);
     const group = s('g', { class: `state kind-${state.kind}`, 'data-state-id': state.id });
-    const tooltip = [state.id, state.description, state.tags.length ? `tags: ${state.tags.join(', ')}` : '', state.kind === 'final' ? 'final state' : '']
+    const tooltip = [
+      state.id,
+      state.description,
+      state.tags.length ? `tags: ${state.tags.join(', ')}` : '',
+      state.kind === 'final' ? 'final state' : '',
+    ]
       .filter(Boolean)
       .join('\n');
     group.append(s('title', {}, [tooltip]));
     group.append(s('rect', { class: 'state-box', x, y, width, height, rx: 8 }));
     if (state.kind === 'final') {
       // A final state is drawn with a double border, as in UML and the Stately visualizer.
-      group.append(s('rect', { class: 'state-final-ring', x: x + 3, y: y + 3, width: width - 6, height: height - 6, rx: 6 }));
+      group.append(
+        s('rect', { class: 'state-final-ring', x: x + 3, y: y + 3, width: width - 6, height: height - 6, rx: 6 }),
+      );
     }
     let lineY = y + m.titleTop + 12;
     group.append(s('text', { class: 'state-title', x: x + m.padX, y: lineY }, [header.title]));

@@ -242,13 +242,17 @@ function descend(states, fromId, keys) {
 function internalEvent(event, invokeSources, list) {
   const delay = list.find((t) => t && t.delay !== undefined)?.delay;
   if (event.startsWith('xstate.after.')) return { kind: 'after', trigger: String(delay ?? event.split('.')[2]) };
-  for (const [prefix, kind] of /** @type {const} */ ([['xstate.done.actor.', 'done'], ['xstate.error.actor.', 'error']])) {
+  for (const [prefix, kind] of /** @type {const} */ ([
+    ['xstate.done.actor.', 'done'],
+    ['xstate.error.actor.', 'error'],
+  ])) {
     if (event.startsWith(prefix)) {
       const invokeId = event.slice(prefix.length);
       return { kind, trigger: invokeSources.get(invokeId) ?? invokeId };
     }
   }
-  if (event.startsWith('xstate.done.state.')) return { kind: 'done', trigger: event.slice('xstate.done.state.'.length).split('.').pop() ?? event };
+  if (event.startsWith('xstate.done.state.'))
+    return { kind: 'done', trigger: event.slice('xstate.done.state.'.length).split('.').pop() ?? event };
   return undefined;
 }
 
@@ -285,7 +289,9 @@ function guardName(guard) {
  */
 function actionNames(actions) {
   return asArray(actions)
-    .map((action) => (typeof action === 'string' ? action : action && typeof action.type === 'string' ? action.type : ''))
+    .map((action) =>
+      typeof action === 'string' ? action : action && typeof action.type === 'string' ? action.type : '',
+    )
     .filter((name) => name !== '' && name !== 'xstate.raise' && name !== 'xstate.cancel');
 }
 

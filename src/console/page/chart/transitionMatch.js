@@ -34,7 +34,8 @@ export function matchTransition(graph, step) {
   const chosen = [best.t.id];
   // Entering a compound state passes its initial arrows too.
   const entered = graph.states.get(best.t.targetId);
-  if (entered && entered.id !== toId) chosen.push(...initialArrowsInto(graph, toId).filter((id) => id !== `initial:${machineId}`));
+  if (entered && entered.id !== toId)
+    chosen.push(...initialArrowsInto(graph, toId).filter((id) => id !== `initial:${machineId}`));
   return chosen;
 }
 

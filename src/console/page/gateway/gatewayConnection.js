@@ -118,7 +118,8 @@ export class GatewayConnection {
     clearInterval(this.#pingTimer);
     const socket = this.#socket;
     this.#socket = undefined;
-    for (const pending of this.#pending.values()) pending.reject(new GatewayError('offline', `connection to ${this.address} restarted`));
+    for (const pending of this.#pending.values())
+      pending.reject(new GatewayError('offline', `connection to ${this.address} restarted`));
     this.#pending.clear();
     socket?.close(1000, 'console reconnects');
     this.#retryMs = FIRST_RETRY_MS;
@@ -202,7 +203,8 @@ export class GatewayConnection {
       if (socket !== this.#socket) return;
       this.#socket = undefined;
       clearInterval(this.#pingTimer);
-      for (const pending of this.#pending.values()) pending.reject(new GatewayError('offline', `connection to ${this.address} closed`));
+      for (const pending of this.#pending.values())
+        pending.reject(new GatewayError('offline', `connection to ${this.address} closed`));
       this.#pending.clear();
       if (this.#stopped) return;
       const retryAt = Date.now() + this.#retryMs;

@@ -30,7 +30,9 @@ export function brokerDivergence(cells) {
   const reasons = [];
   const notLive = known.filter((cell) => cell.state !== 'registered');
   if (notLive.length > 0) {
-    reasons.push(`live on ${live.map((c) => c.nameServer).join(', ')}; ${notLive.map((c) => `${c.state} on ${c.nameServer}`).join(', ')}`);
+    reasons.push(
+      `live on ${live.map((c) => c.nameServer).join(', ')}; ${notLive.map((c) => `${c.state} on ${c.nameServer}`).join(', ')}`,
+    );
   }
   const versions = new Map();
   for (const cell of live) {
@@ -39,7 +41,9 @@ export function brokerDivergence(cells) {
     versions.set(version, [...(versions.get(version) ?? []), cell.nameServer]);
   }
   if (versions.size > 1) {
-    reasons.push(`DataVersion differs: ${[...versions].map(([version, where]) => `${version} on ${where.join(', ')}`).join('; ')}`);
+    reasons.push(
+      `DataVersion differs: ${[...versions].map(([version, where]) => `${version} on ${where.join(', ')}`).join('; ')}`,
+    );
   }
   return reasons;
 }

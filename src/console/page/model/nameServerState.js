@@ -162,7 +162,13 @@ export class NameServerState {
     } else if (record.goneAt === undefined) {
       record.goneAt = Date.now();
     }
-    record.history.push({ seq: transition.seq, at: transition.at, from: transition.from, to: transition.to, event: transition.event });
+    record.history.push({
+      seq: transition.seq,
+      at: transition.at,
+      from: transition.from,
+      to: transition.to,
+      event: transition.event,
+    });
     if (record.history.length > BROKER_HISTORY) record.history.shift();
     this.listener.brokersChanged([key]);
     // A heartbeat changes nothing but the refresh time; a registration may bring new topics.
@@ -180,7 +186,13 @@ export class NameServerState {
     for (const transition of transitions) {
       const record = this.brokers.get(transition.actorId);
       if (!record || transition.machine !== 'broker') continue;
-      const step = { seq: transition.seq, at: transition.at, from: transition.from, to: transition.to, event: transition.event };
+      const step = {
+        seq: transition.seq,
+        at: transition.at,
+        from: transition.from,
+        to: transition.to,
+        event: transition.event,
+      };
       const at = record.history.findIndex((known) => known.seq >= step.seq);
       if (at === -1) record.history.push(step);
       else if (record.history[at]?.seq !== step.seq) record.history.splice(at, 0, step);
@@ -206,7 +218,8 @@ export class NameServerState {
       record.topicCount = broker.topicCount;
       record.heartbeatTimeoutMillis = broker.heartbeatTimeoutMillis;
       record.dataVersion = broker.dataVersion;
-      if (record.lastRefresh === undefined || broker.lastRefresh > record.lastRefresh) record.lastRefresh = broker.lastRefresh;
+      if (record.lastRefresh === undefined || broker.lastRefresh > record.lastRefresh)
+        record.lastRefresh = broker.lastRefresh;
       const after = `${record.topicCount}|${record.heartbeatTimeoutMillis}|${record.dataVersion?.counter}|${record.dataVersion?.timestamp}|${record.lastRefresh}`;
       if (before !== after) changed.push(broker.brokerKey);
     }

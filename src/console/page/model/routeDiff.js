@@ -19,7 +19,14 @@
  */
 
 /** @typedef {'cluster' | 'addresses' | 'readQueueNums' | 'writeQueueNums' | 'perm' | 'topicSysFlag'} RouteField */
-export const ROUTE_FIELDS = /** @type {const} */ (['cluster', 'addresses', 'readQueueNums', 'writeQueueNums', 'perm', 'topicSysFlag']);
+export const ROUTE_FIELDS = /** @type {const} */ ([
+  'cluster',
+  'addresses',
+  'readQueueNums',
+  'writeQueueNums',
+  'perm',
+  'topicSysFlag',
+]);
 
 /**
  * @typedef {object} RouteRowChange
@@ -40,7 +47,15 @@ export function routeRows(route) {
   const rowOf = (/** @type {string} */ brokerName) => {
     let row = rows.get(brokerName);
     if (!row) {
-      row = { brokerName, cluster: '', addresses: '', readQueueNums: undefined, writeQueueNums: undefined, perm: undefined, topicSysFlag: undefined };
+      row = {
+        brokerName,
+        cluster: '',
+        addresses: '',
+        readQueueNums: undefined,
+        writeQueueNums: undefined,
+        perm: undefined,
+        topicSysFlag: undefined,
+      };
       rows.set(brokerName, row);
     }
     return row;

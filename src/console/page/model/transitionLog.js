@@ -53,7 +53,8 @@ export class TransitionLog {
     if (this.#entries.length - this.#entriesStart > this.capacity) this.#entriesStart++;
     if (this.#matches(entry)) this.#view.push(entry);
     const oldest = this.#entries[this.#entriesStart]?.n ?? entry.n;
-    while (this.#viewStart < this.#view.length && (this.#view[this.#viewStart]?.n ?? oldest) < oldest) this.#viewStart++;
+    while (this.#viewStart < this.#view.length && (this.#view[this.#viewStart]?.n ?? oldest) < oldest)
+      this.#viewStart++;
     this.#compact();
     return entry;
   }

@@ -46,12 +46,18 @@ export class BrokerPanel {
   render(row) {
     if (!row) {
       this.chart.show(null);
-      setText(this.title, this.#key ? `${this.#key}: no longer known to any name server` : 'none selected: click a row');
+      setText(
+        this.title,
+        this.#key ? `${this.#key}: no longer known to any name server` : 'none selected: click a row',
+      );
       return;
     }
     const d = row.detail;
     const role = d.brokerId === 0 ? 'master' : `slave ${d.brokerId}`;
-    setText(this.title, `${d.clusterName} / ${d.brokerName} (${role}) ${d.brokerAddr}, ${d.state} on ${row.detailFrom}`);
+    setText(
+      this.title,
+      `${d.clusterName} / ${d.brokerName} (${role}) ${d.brokerAddr}, ${d.state} on ${row.detailFrom}`,
+    );
     this.chart.show(d.state);
     const newest = d.history[d.history.length - 1];
     if (this.#flashedSeq === Number.MAX_SAFE_INTEGER) this.#flashedSeq = newest?.seq ?? 0;
@@ -59,15 +65,17 @@ export class BrokerPanel {
       if (step.seq > this.#flashedSeq) this.chart.flash(step);
     }
     if (newest) this.#flashedSeq = Math.max(this.#flashedSeq, newest.seq);
-    const items = [...d.history].reverse().map((step) =>
-      h('li', { 'data-seq': step.seq }, [
-        h('span', { class: 'num' }, [`#${step.seq}`]),
-        ` ${formatClock(step.at)} `,
-        h('span', { class: 'mono' }, [`${step.from ?? '(new)'} → ${step.to}`]),
-        ' ',
-        h('span', { class: 'muted mono' }, [step.event]),
-      ]),
-    );
+    const items = [...d.history]
+      .reverse()
+      .map((step) =>
+        h('li', { 'data-seq': step.seq }, [
+          h('span', { class: 'num' }, [`#${step.seq}`]),
+          ` ${formatClock(step.at)} `,
+          h('span', { class: 'mono' }, [`${step.from ?? '(new)'} → ${step.to}`]),
+          ' ',
+          h('span', { class: 'muted mono' }, [step.event]),
+        ]),
+      );
     if (items.length === 0) items.push(h('li', { class: 'muted' }, ['none since the console connected']));
     this.history.replaceChildren(...items);
   }

@@ -26,9 +26,28 @@ import { brokerRow, rowPasses } from '../model/brokerRows.js';
 
 /** @type {Column[]} */
 const COLUMNS = [
-  { id: 'cluster', title: 'Cluster', width: 'minmax(110px, 1fr)', text: (r) => r.detail.clusterName, sortValue: (r) => r.detail.clusterName },
-  { id: 'name', title: 'Broker', width: 'minmax(110px, 1fr)', text: (r) => r.detail.brokerName, sortValue: (r) => r.detail.brokerName },
-  { id: 'address', title: 'Address', width: 'minmax(150px, 1fr)', text: (r) => r.detail.brokerAddr, sortValue: (r) => r.detail.brokerAddr, className: 'mono' },
+  {
+    id: 'cluster',
+    title: 'Cluster',
+    width: 'minmax(110px, 1fr)',
+    text: (r) => r.detail.clusterName,
+    sortValue: (r) => r.detail.clusterName,
+  },
+  {
+    id: 'name',
+    title: 'Broker',
+    width: 'minmax(110px, 1fr)',
+    text: (r) => r.detail.brokerName,
+    sortValue: (r) => r.detail.brokerName,
+  },
+  {
+    id: 'address',
+    title: 'Address',
+    width: 'minmax(150px, 1fr)',
+    text: (r) => r.detail.brokerAddr,
+    sortValue: (r) => r.detail.brokerAddr,
+    className: 'mono',
+  },
   {
     id: 'id',
     title: 'Id',
@@ -37,7 +56,14 @@ const COLUMNS = [
     sortValue: (r) => r.detail.brokerId,
   },
   { id: 'state', title: 'State', width: '100px', text: (r) => r.detail.state, sortValue: (r) => r.detail.state },
-  { id: 'generation', title: 'Gen', width: '50px', text: (r) => String(r.detail.generation), sortValue: (r) => r.detail.generation, className: 'num' },
+  {
+    id: 'generation',
+    title: 'Gen',
+    width: '50px',
+    text: (r) => String(r.detail.generation),
+    sortValue: (r) => r.detail.generation,
+    className: 'num',
+  },
   {
     id: 'age',
     title: 'Heartbeat age',
@@ -55,7 +81,14 @@ const COLUMNS = [
     sortValue: (r) => r.detail.heartbeatTimeoutMillis ?? -1,
     className: 'num',
   },
-  { id: 'topics', title: 'Topics', width: '64px', text: (r) => (r.detail.topicCount === undefined ? '' : String(r.detail.topicCount)), sortValue: (r) => r.detail.topicCount ?? -1, className: 'num' },
+  {
+    id: 'topics',
+    title: 'Topics',
+    width: '64px',
+    text: (r) => (r.detail.topicCount === undefined ? '' : String(r.detail.topicCount)),
+    sortValue: (r) => r.detail.topicCount ?? -1,
+    className: 'num',
+  },
   {
     id: 'dataVersion',
     title: 'DataVersion',
@@ -119,7 +152,14 @@ export class BrokersPanel {
     const search = root.querySelector('#brokers-search');
     const show = root.querySelector('#brokers-show');
     const count = root.querySelector('#brokers-count');
-    if (!table || !tbody || !(headRow instanceof HTMLTableRowElement) || !(search instanceof HTMLInputElement) || !(show instanceof HTMLSelectElement) || !(count instanceof HTMLElement)) {
+    if (
+      !table ||
+      !tbody ||
+      !(headRow instanceof HTMLTableRowElement) ||
+      !(search instanceof HTMLInputElement) ||
+      !(show instanceof HTMLSelectElement) ||
+      !(count instanceof HTMLElement)
+    ) {
       throw new Error('#brokers is missing its table or filter');
     }
     this.#groups = [tbody];
@@ -243,17 +283,29 @@ export class BrokersPanel {
   /** @param {string[]} addresses */
   #renderHead(addresses) {
     this.#layoutDirty = false;
-    const tracks = [...COLUMNS.map((c) => c.width), ...addresses.map(() => 'minmax(140px, 1fr)'), ...(addresses.length > 1 ? ['minmax(260px, 2fr)'] : [])];
+    const tracks = [
+      ...COLUMNS.map((c) => c.width),
+      ...addresses.map(() => 'minmax(140px, 1fr)'),
+      ...(addresses.length > 1 ? ['minmax(260px, 2fr)'] : []),
+    ];
     this.table.style.setProperty('--broker-columns', tracks.join(' '));
     const arrow = this.#sort.descending ? ' ▼' : ' ▲';
     const th = (/** @type {string} */ id, /** @type {string} */ title, /** @type {string} */ extra = '') =>
-      h('th', { 'data-column': id, scope: 'col', 'aria-sort': this.#sort.column === id ? (this.#sort.descending ? 'descending' : 'ascending') : false, title: extra || false }, [
-        title,
-        this.#sort.column === id ? arrow : '',
-      ]);
+      h(
+        'th',
+        {
+          'data-column': id,
+          scope: 'col',
+          'aria-sort': this.#sort.column === id ? (this.#sort.descending ? 'descending' : 'ascending') : false,
+          title: extra || false,
+        },
+        [title, this.#sort.column === id ? arrow : ''],
+      );
     this.headRow.replaceChildren(
       ...COLUMNS.map((c) => th(c.id, c.title)),
-      ...addresses.map((address, i) => h('th', { 'data-ns': address, scope: 'col', class: 'ns-column' }, [i === 0 ? `${address} (this)` : address])),
+      ...addresses.map((address, i) =>
+        h('th', { 'data-ns': address, scope: 'col', class: 'ns-column' }, [i === 0 ? `${address} (this)` : address]),
+      ),
       ...(addresses.length > 1 ? [th('divergence', 'Divergence')] : []),
     );
   }
@@ -316,7 +368,11 @@ export class BrokersPanel {
    */
   #markAge(drawn, now) {
     const { lastRefresh, heartbeatTimeoutMillis, state } = drawn.row.detail;
-    const late = state === 'registered' && lastRefresh !== undefined && heartbeatTimeoutMillis !== undefined && now - lastRefresh > 0.8 * heartbeatTimeoutMillis;
+    const late =
+      state === 'registered' &&
+      lastRefresh !== undefined &&
+      heartbeatTimeoutMillis !== undefined &&
+      now - lastRefresh > 0.8 * heartbeatTimeoutMillis;
     drawn.tr.classList.toggle('late', late);
   }
 
@@ -341,7 +397,12 @@ export class BrokersPanel {
       // Stable, readable tie-break: cluster, broker name, id, address.
       const x = a.drawn.row.detail;
       const y = b.drawn.row.detail;
-      return collator.compare(x.clusterName, y.clusterName) || collator.compare(x.brokerName, y.brokerName) || x.brokerId - y.brokerId || collator.compare(x.brokerAddr, y.brokerAddr);
+      return (
+        collator.compare(x.clusterName, y.clusterName) ||
+        collator.compare(x.brokerName, y.brokerName) ||
+        x.brokerId - y.brokerId ||
+        collator.compare(x.brokerAddr, y.brokerAddr)
+      );
     });
     this.#ordered = rows.map((r) => r.drawn);
     // Move only what is out of place: in a sorted table a change moves a row or two.

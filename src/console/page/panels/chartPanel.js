@@ -40,14 +40,19 @@ export class ChartPanel {
       const node = id ? this.#graph?.states.get(id) : undefined;
       if (!node) return;
       const tags = node.tags.length ? ` Tags: ${node.tags.join(', ')}.` : '';
-      setText(this.caption, `${node.id}: ${node.description ?? 'no description'}${tags}${node.kind === 'final' ? ' Final state.' : ''}`);
+      setText(
+        this.caption,
+        `${node.id}: ${node.description ?? 'no description'}${tags}${node.kind === 'final' ? ' Final state.' : ''}`,
+      );
     });
   }
 
   /** Fetches and draws the chart; a failure is shown in the panel. */
   async load() {
     try {
-      const response = await fetch(`/machines/${encodeURIComponent(this.machineId)}`, { headers: { accept: 'application/json' } });
+      const response = await fetch(`/machines/${encodeURIComponent(this.machineId)}`, {
+        headers: { accept: 'application/json' },
+      });
       if (!response.ok) throw new Error(`GET /machines/${this.machineId} answered ${response.status}`);
       const graph = machineGraph(await response.json());
       const measure = canvasMeasure();
@@ -58,7 +63,11 @@ export class ChartPanel {
       this.#svg.setActive(this.#value === null ? [] : activeStateIds(graph.machineId, this.#value));
       this.#applyFlashes();
     } catch (error) {
-      this.container.replaceChildren(h('p', { class: 'problem' }, [`cannot draw ${this.machineId}: ${error instanceof Error ? error.message : String(error)}`]));
+      this.container.replaceChildren(
+        h('p', { class: 'problem' }, [
+          `cannot draw ${this.machineId}: ${error instanceof Error ? error.message : String(error)}`,
+        ]),
+      );
     }
   }
 
@@ -68,7 +77,8 @@ export class ChartPanel {
   show(value) {
     if (value === this.#value) return;
     this.#value = value;
-    if (this.#svg && this.#graph) this.#svg.setActive(value === null ? [] : activeStateIds(this.#graph.machineId, value));
+    if (this.#svg && this.#graph)
+      this.#svg.setActive(value === null ? [] : activeStateIds(this.#graph.machineId, value));
   }
 
   /**

@@ -83,7 +83,18 @@ export class ControlPanel {
    * @param {HTMLInputElement} options.kvNamespace
    * @param {HTMLElement} options.kvTable
    */
-  constructor({ connection, tokenForm, tokenInput, forgetButton, controls, mode, result, kvForm, kvNamespace, kvTable }) {
+  constructor({
+    connection,
+    tokenForm,
+    tokenInput,
+    forgetButton,
+    controls,
+    mode,
+    result,
+    kvForm,
+    kvNamespace,
+    kvTable,
+  }) {
     this.connection = connection;
     this.controls = controls;
     this.mode = mode;
@@ -113,7 +124,12 @@ export class ControlPanel {
    */
   showServerAuth(auth) {
     if (this.#authorized) return;
-    setText(this.mode, auth.controlOps === 'disabled' ? 'read-only: this name server has no gatewayToken, control is disabled' : 'read-only: enter the gateway token to act');
+    setText(
+      this.mode,
+      auth.controlOps === 'disabled'
+        ? 'read-only: this name server has no gatewayToken, control is disabled'
+        : 'read-only: enter the gateway token to act',
+    );
   }
 
   /** Drops the token and the connection's authorization. */
@@ -187,7 +203,10 @@ export class ControlPanel {
       return input;
     });
     const button = h('button', { type: 'submit', 'data-control': spec.op }, [spec.title]);
-    const form = h('form', { class: 'control-form inline-form', id: `control-${spec.op}`, autocomplete: 'off' }, [...inputs, button]);
+    const form = h('form', { class: 'control-form inline-form', id: `control-${spec.op}`, autocomplete: 'off' }, [
+      ...inputs,
+      button,
+    ]);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       /** @type {Record<string, string>} */
@@ -227,7 +246,13 @@ export class ControlPanel {
           ? h('p', { class: 'muted' }, [`${namespace}: empty`])
           : h('table', { class: 'kv-table' }, [
               h('thead', {}, [h('tr', {}, [h('th', {}, ['key']), h('th', {}, ['value'])])]),
-              h('tbody', {}, entries.map(([key, value]) => h('tr', {}, [h('td', { class: 'mono' }, [key]), h('td', { class: 'mono' }, [String(value)])]))),
+              h(
+                'tbody',
+                {},
+                entries.map(([key, value]) =>
+                  h('tr', {}, [h('td', { class: 'mono' }, [key]), h('td', { class: 'mono' }, [String(value)])]),
+                ),
+              ),
             ]),
       );
     } catch (error) {

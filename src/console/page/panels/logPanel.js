@@ -53,7 +53,11 @@ export class LogPanel {
     viewport.addEventListener('scroll', () => requestRender(), { passive: true });
     pauseButton.addEventListener('click', () => this.setPaused(this.#pausedAtN === null));
     const onFilter = () => {
-      log.setFilter({ machine: filters.machine.value, actor: filters.actor.value.trim(), event: filters.event.value.trim() });
+      log.setFilter({
+        machine: filters.machine.value,
+        actor: filters.actor.value.trim(),
+        event: filters.event.value.trim(),
+      });
       this.#clear();
       requestRender();
     };
@@ -145,9 +149,11 @@ export class LogPanel {
  */
 function rowOf(entry) {
   if (entry.kind !== 'transition') {
-    return h('div', { class: `log-row marker ${entry.kind}`, 'data-kind': entry.kind, title: entry.text ?? entry.kind }, [
-      h('span', { class: 'log-marker' }, [`${formatClock(entry.at)}  ${entry.text ?? entry.kind}`]),
-    ]);
+    return h(
+      'div',
+      { class: `log-row marker ${entry.kind}`, 'data-kind': entry.kind, title: entry.text ?? entry.kind },
+      [h('span', { class: 'log-marker' }, [`${formatClock(entry.at)}  ${entry.text ?? entry.kind}`])],
+    );
   }
   return h('div', { class: `log-row machine-${entry.machine}`, 'data-seq': entry.seq, 'data-kind': 'transition' }, [
     h('span', { class: 'num' }, [entry.seq]),

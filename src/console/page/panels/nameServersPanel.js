@@ -59,7 +59,10 @@ export class NameServersPanel {
         const detail = h('span', { class: 'ns-detail muted' });
         const problem = h('span', { class: 'ns-problem' });
         const root = h('div', { class: 'ns-card', 'data-ns': nameServer.address }, [
-          h('span', { class: 'ns-address mono' }, [nameServer.address, nameServer.isSelf ? h('span', { class: 'badge' }, ['this page']) : null]),
+          h('span', { class: 'ns-address mono' }, [
+            nameServer.address,
+            nameServer.isSelf ? h('span', { class: 'badge' }, ['this page']) : null,
+          ]),
           state,
           detail,
           problem,
@@ -77,7 +80,12 @@ export class NameServersPanel {
       setData(card.state, 'data-state', connected ? (lifecycle?.state ?? '') : nameServer.status.state);
       const version = nameServer.server ? `${nameServer.server.name} ${nameServer.server.version}` : '';
       setText(card.detail, connected ? `${nameServer.liveBrokers} live brokers · ${version}` : '');
-      const flag = nameServerProblem({ nameServer: nameServer.address, connected, ready: lifecycle?.ready, detail: lifecycle?.detail });
+      const flag = nameServerProblem({
+        nameServer: nameServer.address,
+        connected,
+        ready: lifecycle?.ready,
+        detail: lifecycle?.detail,
+      });
       card.root.classList.toggle('flagged', flag !== null);
       setText(card.problem, connected ? (flag ?? '') : (nameServer.status.problem ?? 'connecting…'));
     });

@@ -68,7 +68,10 @@ export class RoutesPanel {
       const answer = await connection.request('getRoute', { topic });
       const conf = orderConf(answer.route);
       this.result.replaceChildren(
-        h('p', { class: 'route-title' }, [h('strong', {}, [topic]), h('span', { class: 'muted' }, [` looked up at ${formatClock(Date.now())}`])]),
+        h('p', { class: 'route-title' }, [
+          h('strong', {}, [topic]),
+          h('span', { class: 'muted' }, [` looked up at ${formatClock(Date.now())}`]),
+        ]),
         routeTable(diffRoutes(answer.route, answer.route)),
         ...(conf ? [conf] : []),
       );
@@ -77,7 +80,9 @@ export class RoutesPanel {
     } catch (error) {
       this.result.dataset.topic = topic;
       this.result.dataset.found = 'false';
-      this.result.replaceChildren(h('p', { class: 'problem' }, [`${topic}: ${error instanceof Error ? error.message : String(error)}`]));
+      this.result.replaceChildren(
+        h('p', { class: 'problem' }, [`${topic}: ${error instanceof Error ? error.message : String(error)}`]),
+      );
     }
   }
 
@@ -103,7 +108,11 @@ export class RoutesPanel {
       if (route !== undefined) this.#record(topic, { seq: result.seq, at: Date.now(), cause: 'subscribed', route });
       else this.#note(subscription, 'subscribed; routes are not served yet, the route comes as soon as they are');
     } catch (error) {
-      this.#note(subscription, `subscribe refused: ${error instanceof Error ? error.message : String(error)}`, 'problem');
+      this.#note(
+        subscription,
+        `subscribe refused: ${error instanceof Error ? error.message : String(error)}`,
+        'problem',
+      );
     }
   }
 
@@ -113,7 +122,9 @@ export class RoutesPanel {
     if (!subscription) return;
     this.#subscriptions.delete(topic);
     subscription.card.remove();
-    await this.connection()?.request('unsubscribe', { topics: [topic] }).catch(() => undefined);
+    await this.connection()
+      ?.request('unsubscribe', { topics: [topic] })
+      .catch(() => undefined);
   }
 
   /** @param {RoutePush} push */
@@ -128,7 +139,8 @@ export class RoutesPanel {
    * @param {string} cause
    */
   applyRoutes(routes, seq, cause) {
-    for (const [topic, route] of Object.entries(routes ?? {})) this.#record(topic, { seq, at: Date.now(), cause, route });
+    for (const [topic, route] of Object.entries(routes ?? {}))
+      this.#record(topic, { seq, at: Date.now(), cause, route });
   }
 
   /**
@@ -150,7 +162,15 @@ export class RoutesPanel {
         h('span', { class: 'num' }, [`#${push.seq}`]),
         ` ${formatClock(push.at)} `,
         h('span', { class: 'cause' }, [push.cause]),
-        h('span', { class: 'muted' }, [push.route === null ? ' no route any more' : first ? '' : changed === 0 ? ' nothing changed' : ` ${changed} broker(s) changed`]),
+        h('span', { class: 'muted' }, [
+          push.route === null
+            ? ' no route any more'
+            : first
+              ? ''
+              : changed === 0
+                ? ' nothing changed'
+                : ` ${changed} broker(s) changed`,
+        ]),
       ]),
       push.route === null ? null : routeTable(first ? diffRoutes(push.route, push.route) : changes),
     ]);
@@ -173,20 +193,35 @@ export class RoutesPanel {
  */
 function routeTable(changes) {
   if (changes.length === 0) return h('p', { class: 'muted' }, ['no brokers']);
-  const cell = (/** @type {RouteRowChange} */ change, /** @type {import('../model/routeDiff.js').RouteField} */ field, /** @type {string} */ text) => {
+  const cell = (
+    /** @type {RouteRowChange} */ change,
+    /** @type {import('../model/routeDiff.js').RouteField} */ field,
+    /** @type {string} */ text,
+  ) => {
     const was = change.before?.[field];
     const changed = change.fields.has(field);
     return h('td', { class: changed ? 'changed' : false, title: changed ? `was ${was ?? 'absent'}` : false }, [text]);
   };
   const show = (/** @type {number | undefined} */ n) => (n === undefined ? '' : String(n));
   return h('table', { class: 'route-table' }, [
-    h('thead', {}, [h('tr', {}, ['broker', 'cluster', 'addresses (id=addr)', 'read', 'write', 'perm', 'sysFlag'].map((t) => h('th', {}, [t])))]),
+    h('thead', {}, [
+      h(
+        'tr',
+        {},
+        ['broker', 'cluster', 'addresses (id=addr)', 'read', 'write', 'perm', 'sysFlag'].map((t) => h('th', {}, [t])),
+      ),
+    ]),
     h(
       'tbody',
       {},
       changes.map((change) =>
         h('tr', { class: change.status, 'data-broker-name': change.row.brokerName }, [
-          h('td', {}, [change.row.brokerName, change.status === 'added' || change.status === 'removed' ? h('span', { class: 'badge' }, [change.status]) : null]),
+          h('td', {}, [
+            change.row.brokerName,
+            change.status === 'added' || change.status === 'removed'
+              ? h('span', { class: 'badge' }, [change.status])
+              : null,
+          ]),
           cell(change, 'cluster', change.row.cluster),
           cell(change, 'addresses', change.row.addresses),
           cell(change, 'readQueueNums', show(change.row.readQueueNums)),
@@ -203,4 +238,3 @@ function routeTable(changes) {
 function orderConf(route) {
   return route?.orderTopicConf ? h('p', {}, [`orderTopicConf: ${route.orderTopicConf}`]) : null;
 }
-

@@ -53,11 +53,21 @@ export class WaitPanel {
     }
     this.root.dataset.state = lifecycle.state;
     setText(f.state, lifecycle.state);
-    setText(f.since, lifecycle.since ? `since ${formatClock(lifecycle.since)} (${formatDuration(serverNow - lifecycle.since)})` : '');
+    setText(
+      f.since,
+      lifecycle.since ? `since ${formatClock(lifecycle.since)} (${formatDuration(serverNow - lifecycle.since)})` : '',
+    );
     setText(f.detail, lifecycle.detail);
     setText(f.liveBrokers, String(lifecycle.waitTarget.liveBrokers));
     const missing = lifecycle.waitTarget.missing;
-    setText(f.missing, missing.length > 0 ? missing.join('; ') : lifecycle.waitTarget.met ? 'nothing: the wait target is met' : 'nothing');
+    setText(
+      f.missing,
+      missing.length > 0
+        ? missing.join('; ')
+        : lifecycle.waitTarget.met
+          ? 'nothing: the wait target is met'
+          : 'nothing',
+    );
     f.missing.classList.toggle('warn', missing.length > 0);
 
     const waiting = lifecycle.state === 'waiting';
@@ -69,12 +79,25 @@ export class WaitPanel {
       setBar(f.timeoutBar, 0);
     } else {
       setText(f.holding, countdown(wait.holdingEndsAt, serverNow, waiting && lifecycle.detail === 'waiting.holding'));
-      setText(f.timeout, waiting ? countdown(wait.timeoutAt, serverNow, true) : afterTheWait(lifecycle, wait.timeoutAt));
+      setText(
+        f.timeout,
+        waiting ? countdown(wait.timeoutAt, serverNow, true) : afterTheWait(lifecycle, wait.timeoutAt),
+      );
       setBar(f.holdingBar, progress(wait.startedAt, wait.holdingEndsAt, serverNow));
-      setBar(f.timeoutBar, waiting ? progress(wait.startedAt, wait.timeoutAt, serverNow) : lifecycle.state === 'timedOut' ? 1 : 0);
+      setBar(
+        f.timeoutBar,
+        waiting ? progress(wait.startedAt, wait.timeoutAt, serverNow) : lifecycle.state === 'timedOut' ? 1 : 0,
+      );
     }
     setText(f.timeoutAction, TIMEOUT_ACTIONS[lifecycle.waitTimeoutAction] ?? lifecycle.waitTimeoutAction);
-    setText(f.routes, lifecycle.servingRoutes ? (lifecycle.degraded.length > 0 ? 'served (degraded)' : 'served') : `refused: ${lifecycle.routesRefused ?? 'not serving routes'}`);
+    setText(
+      f.routes,
+      lifecycle.servingRoutes
+        ? lifecycle.degraded.length > 0
+          ? 'served (degraded)'
+          : 'served'
+        : `refused: ${lifecycle.routesRefused ?? 'not serving routes'}`,
+    );
     f.routes.classList.toggle('warn', !lifecycle.servingRoutes);
     setText(f.degraded, lifecycle.degraded.length > 0 ? lifecycle.degraded.join('; ') : 'no');
     f.degraded.classList.toggle('warn', lifecycle.degraded.length > 0);
@@ -88,7 +111,8 @@ export class WaitPanel {
  */
 function countdown(endsAt, now, running) {
   const left = endsAt - now;
-  if (left > 0) return `${formatDuration(left + 999)} left (at ${formatClock(endsAt)})${running ? '' : ', no longer waited for'}`;
+  if (left > 0)
+    return `${formatDuration(left + 999)} left (at ${formatClock(endsAt)})${running ? '' : ', no longer waited for'}`;
   return `ended ${formatDuration(-left)} ago (at ${formatClock(endsAt)})`;
 }
 

@@ -27,6 +27,11 @@ export default tseslint.config(
       },
     },
     rules: {
+      // An async method that fulfils a Promise-returning interface without awaiting
+      // reads better than one that wraps its result in Promise.resolve.
+      '@typescript-eslint/require-await': 'off',
+      // Wire formats and terminal output escape control characters on purpose.
+      'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
@@ -35,6 +40,12 @@ export default tseslint.config(
   },
   {
     files: ['test/**', 'bench/**'],
+    rules: anyFromTheWire,
+  },
+  {
+    // @xstate/graph's and xstate's generics cannot express a machine walked
+    // with substituted actors, or a config read back from xstate's internals.
+    files: ['src/conform/model/**', 'src/observe/machineConfig.ts'],
     rules: anyFromTheWire,
   },
   {

@@ -126,7 +126,7 @@ async function streamHeartbeats(
 
 /** Chromium's main-thread time by kind, from the DevTools protocol (bench instrumentation only). */
 async function mainThreadMetrics(cdp: CDPSession): Promise<Record<string, number>> {
-  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
+  const { metrics }: { metrics: Array<{ name: string; value: number }> } = await cdp.send('Performance.getMetrics');
   const wanted = [
     'TaskDuration',
     'ScriptDuration',

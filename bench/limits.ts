@@ -18,6 +18,7 @@
  * Environment: BENCH_LIMITS_IDLE (5000), BENCH_LIMITS_GATEWAY (1000),
  * BENCH_LIMITS_PHASE_S (5), BENCH_LIMITS_READERS (4), BENCH_LIMITS_DEPTH (32).
  */
+import { wsMessageText } from '../src/util/wsText.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -120,10 +121,10 @@ function startServer(
   let stderr = '';
   return new Promise((resolve, reject) => {
     // The start-up line is on stdout; stderr has the log lines.
-    child.stderr!.on('data', (chunk) => {
+    child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       stdout += chunk;
       const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stdout);
       if (match) resolve({ child, port: Number(match[1]), httpPort: Number(match[2]) });
@@ -251,7 +252,7 @@ function openGateway(httpPort: number, count: number): Promise<{ clients: WebSoc
           perMessageDeflate: false,
         });
         ws.on('message', (data) => {
-          if (data.toString().startsWith('{"type":"route"')) pushes++;
+          if (wsMessageText(data).startsWith('{"type":"route"')) pushes++;
         });
         ws.once('open', () => {
           clients.push(ws);

@@ -1,4 +1,11 @@
-import { createActor, fromCallback, type ActorRefFrom, type InspectionEvent } from 'xstate';
+import {
+  createActor,
+  fromCallback,
+  type ActorOptions,
+  type ActorRefFrom,
+  type AnyActorLogic,
+  type InspectionEvent,
+} from 'xstate';
 import { brokerMachine, type BrokerRegistration, type BrokerRemoval } from './broker.js';
 
 export type BrokerActorRef = ActorRefFrom<typeof brokerMachine>;
@@ -14,11 +21,8 @@ export type BrokerRegistryEvent =
 export type BrokerRegistryReport =
   { type: 'BROKER.LIVE'; registration: BrokerRegistration } | { type: 'BROKER.REMOVED'; removal: BrokerRemoval };
 
-/** xstate's clock interface (not exported by xstate): the name server's clock, or a SimulatedClock in tests. */
-export interface TimerClock {
-  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
-  clearTimeout(id: any): void;
-}
+/** xstate's clock (its type is not exported by name): the name server's clock, or a SimulatedClock in tests. */
+export type TimerClock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 
 export interface BrokerRegistryOptions {
   /** The clock broker timers run on (the name server's). Without one, xstate's default: real time. */

@@ -1,11 +1,11 @@
+import type { TimerClock } from '../machines/brokerRegistry.js';
+
 /**
  * The one source of time for a name server instance: actors schedule their
  * timers on it and the server reads `now()` from it, so a test that passes
  * xstate's SimulatedClock controls every timestamp and every expiry.
  */
-export interface ServerClock {
-  setTimeout(fn: (...args: any[]) => void, timeout: number): any;
-  clearTimeout(id: any): void;
+export interface ServerClock extends TimerClock {
   now(): number;
 }
 

@@ -103,7 +103,7 @@ export async function openLogOutput(options: LogOutputOptions): Promise<LogOutpu
   const stderr = await stderrStream(format, stderrIsTTY && env.NO_COLOR === undefined);
   if (options.file === '') {
     const logger = pino(loggerOptions(options.level, options.name ?? 'xnamesrv'), stderr);
-    return { logger, format, close: async () => undefined };
+    return { logger, format, close: () => Promise.resolve() };
   }
 
   const file = resolve(options.file);
@@ -111,7 +111,7 @@ export async function openLogOutput(options: LogOutputOptions): Promise<LogOutpu
     // pino-roll creates its link to the current file before its own mkdir has run.
     mkdirSync(dirname(file), { recursive: true });
   } catch (err) {
-    throw new Error(`cannot write the log file ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot write the log file ${file}: ${(err as Error).message}`, { cause: err });
   }
   const transport = pino.transport({
     target: 'pino-roll',
@@ -134,6 +134,7 @@ export async function openLogOutput(options: LogOutputOptions): Promise<LogOutpu
   // A log file that fails later (disk full, directory removed) must not take
   // the name server down: stderr goes on, and says once what happened.
   let fileFailed = false;
+  // eslint-disable-next-line prefer-const -- failFile, defined before it, may in principle run first.
   let logger: Logger | undefined;
   const failFile = (err: unknown) => {
     if (fileFailed) return;

@@ -210,7 +210,7 @@ export class NameServer {
     }));
     if (options.inspectUrl) {
       const live = createLiveInspector(options.inspectUrl, { logger: this.logger });
-      this.inspectors.push(live.inspect);
+      this.inspectors.push((event) => live.inspect(event));
       this.shutdownHooks.push(() => live.stop());
     }
 
@@ -277,7 +277,7 @@ export class NameServer {
   }
 
   lifecycleState(): LifecycleState {
-    return lifecycleStateOf(this.actor.getSnapshot().value as string);
+    return lifecycleStateOf(this.actor.getSnapshot().value);
   }
 
   /** The lifecycle as the chart's snapshot says it is (see describeLifecycle). */

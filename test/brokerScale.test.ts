@@ -45,12 +45,12 @@ describe('10,000 brokers', () => {
 
     // Half expire on the clock, half go with their connection.
     t.clock.increment(60_000);
-    expect(t!.server.brokers.actors.size).toBe(BROKERS / 2);
+    expect(t.server.brokers.actors.size).toBe(BROKERS / 2);
     await closing.close();
-    for (let i = 0; i < 2_000 && t!.server.brokers.actors.size > 0; i++)
+    for (let i = 0; i < 2_000 && t.server.brokers.actors.size > 0; i++)
       await new Promise((resolve) => setImmediate(resolve));
 
-    expect(t!.server.brokers.actors.size).toBe(0);
+    expect(t.server.brokers.actors.size).toBe(0);
     expect(context().liveBrokers.size).toBe(0);
     expect(timers.size).toBe(0);
     expect(t.server.routes.liveBrokerView()).toEqual([]);

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../src/util/wsText.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -7,7 +8,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createWebSocketReceiver } from '@statelyai/inspect';
 import { createMachine } from 'xstate';
-import { RequestCode } from '../src/remoting/requestCode.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 import { getRoute, registerBroker } from './support/broker.js';
 
@@ -103,6 +103,8 @@ describe('GET /metrics', () => {
     await server.http('/metrics');
     const stopped = new WeakRef(server.server);
     await server.stop();
+    // Drop the last reference, so the collector may take the server.
+    // eslint-disable-next-line no-useless-assignment
     server = undefined;
     for (let i = 0; i < 20 && stopped.deref(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -162,13 +164,13 @@ describe('--inspect', () => {
     relay.on('connection', (socket) => {
       sockets.add(socket);
       socket.on('message', (data) => {
-        for (const other of sockets) if (other !== socket) other.send(data.toString());
+        for (const other of sockets) if (other !== socket) other.send(wsMessageText(data));
       });
       socket.on('close', () => sockets.delete(socket));
     });
     const received: Array<{ type: string; sessionId?: string; event?: { type: string } }> = [];
     const receiver = createWebSocketReceiver({ server: url });
-    receiver.subscribe((event) => received.push(event as never));
+    receiver.subscribe((event) => received.push(event));
     await waitUntil(() => sockets.size === 1);
     try {
       t = await startTestServer({}, { inspectUrl: url });

@@ -2,7 +2,7 @@
  * Figures 1 and 2: route reads against the framing ceiling, without and with
  * brokers re-registering every second.
  */
-import { Histogram, summarize, type HistogramSnapshot, type LatencySummary } from '../lib/hist.js';
+import { Histogram, summarize, type LatencySummary } from '../lib/hist.js';
 import { fmt, load, median, type BenchContext } from '../lib/context.js';
 import { Child } from '../lib/rpc.js';
 import { READ_TOPOLOGY, entryCount, topicCount } from '../lib/topology.js';
@@ -37,7 +37,7 @@ interface Measured {
 function measured(r: RunResult, p: Phase): Measured {
   return {
     rps: r.rps,
-    latency: summarize(Histogram.from(r.latency as HistogramSnapshot)),
+    latency: summarize(Histogram.from(r.latency)),
     serverCpu: p.cpu,
     clientCpu: r.clientCpu,
     loopMaxMs: p.loopMaxMs,

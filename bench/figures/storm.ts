@@ -3,7 +3,7 @@
  * registrations) and figure 4 (RIP-29 storm: 300 brokers x 10,000 topics
  * registering as fast as 10 connections can send, with reads running).
  */
-import { Histogram, summarize, type HistogramSnapshot, type LatencySummary } from '../lib/hist.js';
+import { Histogram, summarize, type LatencySummary } from '../lib/hist.js';
 import { fmt, load, median, type BenchContext } from '../lib/context.js';
 import { Child } from '../lib/rpc.js';
 import { READ_TOPOLOGY, STORM_TOPOLOGY, brokerCount, entryCount, topicCount, type Topology } from '../lib/topology.js';
@@ -99,8 +99,8 @@ async function stormRun(
   const mem: Mem = await ns.call('mem');
   await reads.stop();
   await ns.stop();
-  const lat = summarize(Histogram.from(during.latency as HistogramSnapshot));
-  const latAfter = summarize(Histogram.from(after.latency as HistogramSnapshot));
+  const lat = summarize(Histogram.from(during.latency));
+  const latAfter = summarize(Histogram.from(after.latency));
   const seconds = reg.totalMs / 1000;
   ctx.log(
     `  storm ${n}: ${brokerCount(storm)} x 10,000 (${topicCount(storm)} topics) over ${STORM_CONNECTIONS} connections x ${STORM_WINDOW}: absorbed in ${fmt(seconds)} s (codes ${JSON.stringify(reg.codes)}; registration rtt p50 ${fmt(reg.rtt.p50Ms)} max ${fmt(reg.rtt.maxMs)} ms); load ${load()}`,

@@ -19,7 +19,7 @@ interface Reply {
   error?: string;
 }
 
-export type Handlers = Record<string, (args: any) => unknown | Promise<unknown>>;
+export type Handlers = Record<string, (args: any) => unknown>;
 
 /** Child side: answer the parent's calls with `handlers`; exits when the parent goes away. */
 export function serveParent(handlers: Handlers): void {

@@ -7,12 +7,13 @@ import { Socket } from 'node:net';
  */
 export function countSocketWrites(): { take(): { writes: number; bytes: number } } {
   const counter = { writes: 0, bytes: 0 };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called back below with the socket as `this`.
   const original = Socket.prototype.write;
   Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
     counter.writes++;
     if (chunk instanceof Uint8Array) counter.bytes += chunk.length;
     return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof original;
+  };
   return {
     take() {
       const taken = { ...counter };

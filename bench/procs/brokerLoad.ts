@@ -11,7 +11,7 @@ import { brokers, registerRequest, type BrokerSpec, type RegisterRequest, type T
 const REGISTER_TIMEOUT_MS = 120_000;
 const clients: RemotingClient[] = [];
 /** Broker index -> the connection it registered over. */
-let brokerClient = new Map<number, RemotingClient>();
+const brokerClient = new Map<number, RemotingClient>();
 let specs: BrokerSpec[] = [];
 let topology: Topology | undefined;
 const cpu = cpuMeter();

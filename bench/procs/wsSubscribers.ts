@@ -79,7 +79,7 @@ function within(buf: Buffer, needle: Buffer, start: number, end: number): number
 function received(sub: Sub, data: Buffer): void {
   sub.bytes += data.length;
   if (!sub.probe) return;
-  let buf = sub.pending ? Buffer.concat([sub.pending, data]) : data;
+  const buf = sub.pending ? Buffer.concat([sub.pending, data]) : data;
   sub.pending = undefined;
   const now = Date.now();
   let pos = 0;

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../util/wsText.js';
 import { WebSocket } from 'ws';
 import type { HostPort } from './address.js';
 import type { OptionSpecs } from './argv.js';
@@ -66,7 +67,13 @@ const RECONNECT_DELAYS_MS = [500, 1000, 2000, 5000];
 type Message = Record<string, unknown> & { type?: unknown };
 
 function text(value: unknown): string {
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  return typeof value === 'string'
+    ? value
+    : value === undefined || value === null
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : `${value as number | boolean}`;
 }
 
 function brokerLabel(context: Record<string, unknown>): string {
@@ -373,7 +380,7 @@ function followOnce(
     });
     ws.on('message', (data, isBinary) => {
       if (settled) return;
-      const raw = isBinary ? '' : data.toString();
+      const raw = isBinary ? '' : wsMessageText(data);
       let message: Message;
       try {
         message = JSON.parse(raw) as Message;

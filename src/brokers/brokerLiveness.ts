@@ -142,7 +142,7 @@ export class BrokerLiveness {
     const what = removed
       ? `removed: ${removal.reason}`
       : fields.currentGeneration !== undefined
-        ? `${removal.reason}, but a newer registration (generation ${String(fields.currentGeneration)}) stays in the routes`
+        ? `${removal.reason}, but a newer registration (generation ${fields.currentGeneration as number}) stays in the routes`
         : `${removal.reason}; it was no longer in the routes`;
     this.options.logger.warn(fields, `broker ${removal.brokerAddr} ${what}`);
   }

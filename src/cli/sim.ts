@@ -279,7 +279,7 @@ export async function runSimulator(
   let why = 'stopped';
   let durationTimer: unknown;
   const finished = new Promise<void>((resolve) => {
-    whenAborted(stop.signal).then(() => {
+    void whenAborted(stop.signal).then(() => {
       why = typeof stop.signal.reason === 'string' ? stop.signal.reason : 'stop requested';
       resolve();
     });

@@ -11,7 +11,7 @@ function cell(text: string): string {
 /** The README's configuration table, one row per key, straight from the schema. */
 export function renderConfigTable(): string {
   const rows = CONFIG_KEYS.map((key) => {
-    const shown = key.defaultText ?? (formatConfigValue(key.default as never) || '(empty)');
+    const shown = key.defaultText ?? (formatConfigValue(key.default) || '(empty)');
     const notes = [
       key.description,
       key.notApplicable ? `Accepted for compatibility; no effect: ${key.notApplicable}.` : '',

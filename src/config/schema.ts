@@ -699,16 +699,17 @@ export type ConfigValue = NamesrvOptions[ConfigKey];
 export type KeyInfo = KeyDef & { readonly name: ConfigKey };
 
 /** The table as a list, in declaration order (NamesrvConfig, NettyServerConfig, xnamesrv). */
-export const CONFIG_KEYS: readonly KeyInfo[] = Object.entries(CONFIG_SCHEMA).map(
-  ([name, def]) => ({ ...(def as KeyDef), name: name as ConfigKey }) as KeyInfo,
-);
+export const CONFIG_KEYS: readonly KeyInfo[] = Object.entries(CONFIG_SCHEMA).map(([name, def]) => ({
+  ...(def as KeyDef),
+  name: name as ConfigKey,
+}));
 
 export function isConfigKey(name: string): name is ConfigKey {
   return Object.prototype.hasOwnProperty.call(CONFIG_SCHEMA, name);
 }
 
 export function keyDef(key: ConfigKey): KeyDef {
-  return CONFIG_SCHEMA[key] as KeyDef;
+  return CONFIG_SCHEMA[key];
 }
 
 /** listenPort -> LISTEN_PORT; the environment variable is XNAMESRV_ + this. */
@@ -823,6 +824,6 @@ export function configEntries(config: NamesrvOptions, options: { maskSecrets: bo
 export function freezeOptions(config: NamesrvOptions): NamesrvOptions {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config))
-    copy[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
+    copy[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
   return Object.freeze(copy) as NamesrvOptions;
 }

@@ -1,4 +1,4 @@
-import type { LifecycleSettings, WaitTimeoutAction } from '../../machines/nameServer.js';
+import type { LifecycleSettings } from '../../machines/nameServer.js';
 import { parseHostPort, type HostPort } from '../admin/address.js';
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
 import { TARGET_KINDS, type TargetKind } from './target/profile.js';
@@ -286,7 +286,7 @@ function lifecycleSettingsFrom(
   if (action !== undefined) {
     if (action !== 'serve' && action !== 'refuse')
       return `--wait-timeout-action: expected serve or refuse, got ${JSON.stringify(action)}`;
-    settings.waitTimeoutAction = action as WaitTimeoutAction;
+    settings.waitTimeoutAction = action;
   }
   return settings;
 }

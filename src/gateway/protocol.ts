@@ -89,7 +89,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
   const idIsValid =
     rawId === undefined || typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId));
   // An id of the wrong type is not echoed: the client could not match it anyway.
-  const id = idIsValid ? (rawId as RequestId | undefined) : undefined;
+  const id = idIsValid ? rawId : undefined;
   const op = fields.op;
   if (typeof op !== 'string' || op === '') {
     return { ok: false, error: withId(id, { code: 'bad_request', message: 'field "op" is required (string)' }) };

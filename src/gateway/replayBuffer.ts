@@ -17,7 +17,7 @@ export class ReplayBuffer<T extends Sequenced> {
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`replay buffer capacity must be a positive integer, got ${capacity}`);
-    this.ring = new Array(capacity);
+    this.ring = new Array<T | undefined>(capacity);
   }
 
   push(message: T): void {

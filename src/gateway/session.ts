@@ -1,3 +1,4 @@
+import { wsMessageText } from '../util/wsText.js';
 import { WebSocket, type RawData } from 'ws';
 import type { RemotingConnection } from '../remoting/server.js';
 import type { TokenVerifier } from './auth.js';
@@ -98,16 +99,16 @@ export class ClientSession implements StreamSink {
     this.subscription = new Subscription(opening.streams);
     this.authorized = opening.authorized;
     this.whenClosed = new Promise((resolve) => (this.markClosed = resolve));
-    const session = this;
+    const isClosed = () => this.phase !== 'open';
     this.connection = {
       id: this.connectionId,
       remoteAddress: opening.remoteAddress,
       get closed() {
-        return session.phase !== 'open';
+        return isClosed();
       },
       // The gateway speaks JSON: there is no remoting frame to push to this peer.
       send: () => false,
-      close: () => session.closeWith(CloseCode.NORMAL, 'closed by the name server'),
+      close: () => this.closeWith(CloseCode.NORMAL, 'closed by the name server'),
     };
   }
 
@@ -198,7 +199,7 @@ export class ClientSession implements StreamSink {
       } satisfies ErrorMessage);
       return;
     }
-    const parsed = parseClientMessage(textOf(data));
+    const parsed = parseClientMessage(wsMessageText(data));
     if (!parsed.ok) {
       this.send({ type: 'error', ...parsed.error } satisfies ErrorMessage);
       return;
@@ -488,12 +489,6 @@ export class ClientSession implements StreamSink {
     // its changes in the middle of the publication that caused this.
     queueMicrotask(() => this.env.host.connectionClosed(this.connectionId));
   }
-}
-
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }
 
 /** A close reason may take at most 123 bytes. */

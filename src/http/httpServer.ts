@@ -41,7 +41,7 @@ export class HttpServer {
       const limit = options.maxConnections;
       // Node closes a connection over maxConnections right after accepting it, and says so here.
       this.server.maxConnections = limit;
-      this.server.on('drop', (data) => {
+      this.server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
         options.limits?.hit({
           limit: 'httpMaxConnections',
           offender: data?.remoteAddress ?? 'unknown',

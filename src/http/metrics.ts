@@ -88,7 +88,7 @@ export class NameServerMetrics {
       },
     });
     if (source.lifecycleTags) {
-      const tagsOf = source.lifecycleTags;
+      const tagsOf = () => source.lifecycleTags?.() ?? [];
       new Gauge({
         name: 'xnamesrv_lifecycle_tag',
         help: "Tags of the name server's current state (1 when it has the tag): live, ready, servingRoutes, degraded",
@@ -126,13 +126,14 @@ export class NameServerMetrics {
         this.set({ item: 'cachedRouteBytes' }, stats.cachedRouteBytes);
       },
     });
-    const metrics = this;
+    const gatewayStats = () => this.gateway?.stats();
+    const limitCounts = () => this.limits?.snapshot();
     new Gauge({
       name: 'xnamesrv_gateway_clients',
       help: 'Connected WebSocket gateway clients',
       registers,
       collect() {
-        this.set(metrics.gateway?.stats().clients ?? 0);
+        this.set(gatewayStats()?.clients ?? 0);
       },
     });
     new Gauge({
@@ -140,7 +141,7 @@ export class NameServerMetrics {
       help: 'Gateway clients closed with 1013 for falling behind',
       registers,
       collect() {
-        this.set(metrics.gateway?.stats().droppedSlowClients ?? 0);
+        this.set(gatewayStats()?.droppedSlowClients ?? 0);
       },
     });
     new Counter({
@@ -149,7 +150,7 @@ export class NameServerMetrics {
       labelNames: ['event'],
       registers,
       collect() {
-        const stats = metrics.gateway?.stats();
+        const stats = gatewayStats();
         this.reset();
         this.inc({ event: 'rejectedUpgrades' }, stats?.rejectedUpgrades ?? 0);
         this.inc({ event: 'oversizedMessages' }, stats?.oversizedMessages ?? 0);
@@ -162,7 +163,7 @@ export class NameServerMetrics {
       labelNames: ['limit'],
       registers,
       collect() {
-        const counts = metrics.limits?.snapshot();
+        const counts = limitCounts();
         this.reset();
         for (const limit of LIMIT_NAMES) this.inc({ limit }, counts?.[limit] ?? 0);
       },

@@ -110,8 +110,7 @@ function snapshotOf(snapshot: unknown, summarizeContext: (context: unknown) => u
     typeof (snapshot as { toJSON?: unknown }).toJSON === 'function'
       ? (snapshot as { toJSON(): object }).toJSON()
       : snapshot;
-  const withContext =
-    'context' in json ? { ...json, context: summarizeContext((json as { context: unknown }).context) } : json;
+  const withContext = 'context' in json ? { ...json, context: summarizeContext(json.context) } : json;
   return toPlain({ status: 'active', ...withContext });
 }
 

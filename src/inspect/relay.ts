@@ -1,3 +1,4 @@
+import { wsMessageText } from '../util/wsText.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -96,7 +97,7 @@ export class InspectorRelay {
       });
     });
     ws.on('message', (data, isBinary) => {
-      const relayed = isBinary ? undefined : parseInspectionMessage(data.toString());
+      const relayed = isBinary ? undefined : parseInspectionMessage(wsMessageText(data));
       if (!relayed) {
         if (!warnedIgnored) this.options.onClient?.({ type: 'ignored', client, why: 'not an inspection event' });
         warnedIgnored = true;

@@ -11,7 +11,7 @@ const MAX_NAMES = 10_000;
 export function createSummaryLines(): (message: { type: string; [key: string]: unknown }) => string | undefined {
   const names = new Map<string, string>();
   return (message) => {
-    const sessionId = String(message.sessionId ?? '?');
+    const sessionId = typeof message.sessionId === 'string' ? message.sessionId : '?';
     if (message.type === '@xstate.actor' && typeof message.name === 'string') {
       names.delete(sessionId);
       names.set(sessionId, message.name);

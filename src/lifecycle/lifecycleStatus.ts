@@ -58,7 +58,7 @@ export function describeLifecycle(
 ): LifecycleStatus {
   const { settings, liveBrokers, reason } = snapshot.context;
   const waitTarget = evaluateWaitTarget(settings, liveBrokers);
-  const state = lifecycleStateOf(snapshot.value as string);
+  const state = lifecycleStateOf(snapshot.value);
   const servingRoutes = snapshot.hasTag('servingRoutes');
   const degraded: string[] = [];
   if (snapshot.hasTag('degraded')) {

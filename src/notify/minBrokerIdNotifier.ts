@@ -40,9 +40,10 @@ export class MinBrokerIdNotifier {
 
   async close(): Promise<void> {
     this.closed = true;
-    const clients = await Promise.all(this.clients.values());
+    const connecting = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(clients.map((client) => client?.close()));
+    const clients = await Promise.all(connecting);
+    await Promise.all(clients.map((client) => (client ? client.close() : Promise.resolve())));
   }
 
   private async send(address: string, extFields: Record<string, string>): Promise<void> {

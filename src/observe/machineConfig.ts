@@ -226,7 +226,7 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
     invoke.onDone = transitions(node, `xstate.done.actor.${definition.id}`, join(invokeAt, 'onDone'), omitted);
     invoke.onError = transitions(node, `xstate.error.actor.${definition.id}`, join(invokeAt, 'onError'), omitted);
     invoke.onSnapshot = transitions(node, `xstate.snapshot.${definition.id}`, join(invokeAt, 'onSnapshot'), omitted);
-    return withoutUndefined(invoke) as InvokeJson;
+    return withoutUndefined<InvokeJson>(invoke);
   });
   out.invoke = single(invokes);
 
@@ -257,7 +257,7 @@ function stateNodeConfig(node: AnyStateNode, at: string, omitted: Omission[]): S
       children.map((child) => [child.key, stateNodeConfig(child, join(at, `states.${child.key}`), omitted)]),
     );
   }
-  return withoutUndefined(out) as StateNodeJson;
+  return withoutUndefined<StateNodeJson>(out);
 }
 
 function transitions(
@@ -284,7 +284,7 @@ function transitionConfig(t: AnyTransitionDefinition, at: string, omitted: Omiss
   return withoutUndefined({
     target: targets.length === 0 ? undefined : targets.length === 1 ? targets[0] : targets,
     ...transitionBody(t, at, omitted),
-  }) as TransitionJson;
+  });
 }
 
 /** Everything of a transition but its target (which a route has none of). */

@@ -125,7 +125,7 @@ export class RemotingClient {
     try {
       frame = encodeCommand(command);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

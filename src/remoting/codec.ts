@@ -302,7 +302,7 @@ export function decodeFrameAt(buffer: Buffer, start: number, end: number): Remot
   const length = end - start;
   if (length < 4) return `frame of ${length} bytes has no header length word`;
   const word = buffer.readUInt32BE(start);
-  const type = word >>> 24;
+  const type = (word >>> 24) as SerializeType;
   const headerLength = word & MAX_HEADER_LENGTH;
   const headerStart = start + 4;
   const headerEnd = headerStart + headerLength;
@@ -318,7 +318,7 @@ export function decodeFrameAt(buffer: Buffer, start: number, end: number): Remot
   } else if (type === SerializeType.ROCKETMQ) {
     decoded = decodeBinaryHeader(buffer, headerStart, headerEnd);
   } else {
-    return `unknown header serialize type ${type}`;
+    return `unknown header serialize type ${type as number}`;
   }
   if (!decoded.ok) return decoded.error;
   const header = decoded.header;
@@ -795,7 +795,7 @@ function integerField(fields: Record<string, unknown>, name: string, max: number
   const value = fields[name];
   if (value == null) return 0;
   if (isInteger(value, INT32_MIN, max)) return value;
-  return `JSON header ${name} is not an int32: ${truncate(JSON.stringify(value) ?? String(value))}`;
+  return `JSON header ${name} is not an int32: ${truncate(String(JSON.stringify(value)))}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
@@ -333,7 +333,7 @@ export class RemotingServer {
   address(): ListenAddress | undefined {
     const address = this.server.address();
     if (address === null || typeof address === 'string') return undefined;
-    return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
+    return { host: address.address, port: address.port };
   }
 
   connections(): number {

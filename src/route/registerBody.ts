@@ -102,7 +102,8 @@ function readStringMap(value: unknown): Record<string, string> | undefined {
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (v === null || v === undefined) continue;
-    out[key] = typeof v === 'string' ? v : String(v);
+    // fastjson reads a nested object into a String-valued map as its JSON text.
+    out[key] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : `${v as number | boolean}`;
   }
   return out;
 }

@@ -55,7 +55,7 @@ export interface RegisterJobResult {
 }
 
 export function compactTopics(table: Map<string, TopicConfig>): CompactTopics {
-  const names: string[] = new Array(table.size);
+  const names = new Array<string>(table.size);
   const quads = new Int32Array(table.size * 4);
   let keys: string[] | undefined;
   let i = 0;

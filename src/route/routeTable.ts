@@ -1017,7 +1017,7 @@ export class RouteTable {
       !registerFirst &&
       live !== undefined &&
       oldAddrAtId === brokerAddr &&
-      (!appliesTopics || existing!.topicSyncAddr === brokerAddr)
+      (!appliesTopics || existing.topicSyncAddr === brokerAddr)
     ) {
       const peek =
         prepared && prepared !== NOT_PREPARED
@@ -1691,7 +1691,7 @@ export class RouteTable {
       // applyActingMaster would rewrite this broker's addresses.
       if (acting && entry.addrs.size > 0 && !entry.addrs.has(MASTER_ID)) return undefined;
       const fragments = (entry.fragments ??= { broker: [undefined, undefined], queues: [undefined, undefined] });
-      const byCode = (fragments.queues[style] ??= new Map());
+      const byCode = (fragments.queues[style] ??= new Map<number, string>());
       let queue = byCode.get(code);
       if (queue === undefined) {
         queue = writeQueueData(this.queueData(name, code), standard);

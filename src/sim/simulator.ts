@@ -283,7 +283,7 @@ export class BrokerSimulator {
     this.activate();
     for (const fault of this.options.faults ?? []) {
       this.arm(this.startedAt + fault.atSeconds * 1000, () => {
-        this.track(this.fault(fault.kind, fault.target).catch(() => undefined));
+        void this.track(this.fault(fault.kind, fault.target).catch(() => undefined));
       });
     }
     this.nextRoundAt = this.startedAt + this.intervalMs;
@@ -565,7 +565,7 @@ export class BrokerSimulator {
     // Like scheduleAtFixedRate, a round never overlaps the previous one.
     if (this.roundRunning) return;
     this.roundRunning = true;
-    this.track(this.step()).finally(() => {
+    void this.track(this.step()).finally(() => {
       this.roundRunning = false;
     });
   }
@@ -575,7 +575,7 @@ export class BrokerSimulator {
     this.arm(this.nextHeartbeatAt, () => this.heartbeatTick());
     if (this.heartbeatRunning) return;
     this.heartbeatRunning = true;
-    this.track(this.heartbeat()).finally(() => {
+    void this.track(this.heartbeat()).finally(() => {
       this.heartbeatRunning = false;
     });
   }

@@ -287,7 +287,7 @@ describe('admin argument and reachability errors', () => {
     [['clusterList', '--timeout', 'soon'], '--timeout: expected a whole number'],
     [['watch', '--gateway', 'http://x/ws'], 'expected a ws:// or wss:// URL'],
   ])('%j -> exit 2 with a one-line reason', async (argv, message) => {
-    const r = await admin(argv as string[]);
+    const r = await admin(argv);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toContain(message);

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -159,7 +160,7 @@ describe('xnamesrv --inspect with a working target', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     wss.on('connection', (ws) => {
       ws.on('message', (data) => {
-        messages.push(JSON.parse(data.toString()));
+        messages.push(JSON.parse(wsMessageText(data)));
         onMessage();
       });
       ws.on('close', (code) => (closeCode = code));

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -84,7 +85,7 @@ describe('xnamesrv inspector', () => {
     const replayed: Array<{ type: string; name?: string }> = [];
     await new Promise<void>((resolve) => {
       late.on('message', (data) => {
-        replayed.push(JSON.parse(data.toString()));
+        replayed.push(JSON.parse(wsMessageText(data)));
         if (replayed.some((m) => m.type === '@xstate.snapshot')) resolve();
       });
     });

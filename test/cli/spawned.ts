@@ -36,8 +36,8 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Spaw
   const wake = () => {
     for (const w of [...waiters]) w();
   };
-  child.stdout!.on('data', (d) => ((text.stdout += d), wake()));
-  child.stderr!.on('data', (d) => ((text.stderr += d), wake()));
+  child.stdout.on('data', (d) => ((text.stdout += d), wake()));
+  child.stderr.on('data', (d) => ((text.stderr += d), wake()));
   let exit: Exit | undefined;
   const exited = new Promise<Exit>((resolve) =>
     child.on('close', (code, signal) => {

@@ -32,9 +32,9 @@ describe('admin watch against the gateway', () => {
     );
 
     await registerBroker(await t.client(), brokerA);
-    await c.until(/broker DefaultCluster\/broker-a\/0 127\.0\.0\.1:20911  \(new\) -> registered/);
+    await c.until(/broker DefaultCluster\/broker-a\/0 127\.0\.0\.1:20911 {2}\(new\) -> registered/);
     t.clock.increment(10_000);
-    await c.until(/nameServer  waiting\.\S+ -> ready  \(\S+\)  \[live,ready,servingRoutes\]/);
+    await c.until(/nameServer {2}waiting\.\S+ -> ready {2}\(\S+\) {2}\[live,ready,servingRoutes\]/);
 
     stop.abort('SIGINT');
     expect(await done).toBe(0);
@@ -67,7 +67,7 @@ describe('admin watch against the gateway', () => {
     const done = runAdmin(['watch', '--gateway', gatewayOf(t), '-t', 'TopicTest'], {}, c.io);
     await c.until(/connected to xnamesrv/);
     await registerBroker(await t.client(), brokerA);
-    await c.until(/route TopicTest  \(\w+\)  broker-a\[0\] r4\/w4\/perm6/);
+    await c.until(/route TopicTest {2}\(\w+\) {2}broker-a\[0\] r4\/w4\/perm6/);
     stop.abort();
     expect(await done).toBe(0);
   });
@@ -82,7 +82,7 @@ describe('admin watch against the gateway', () => {
     await registerBroker(client, brokerA);
     await registerBroker(client, brokerA);
     await registerBroker(client, { ...brokerA, brokerName: 'broker-b', brokerAddr: '127.0.0.1:20931' });
-    await c.until(/broker-b\/0 127\.0\.0\.1:20931  \(new\) -> registered/);
+    await c.until(/broker-b\/0 127\.0\.0\.1:20931 {2}\(new\) -> registered/);
     stop.abort();
     expect(await done).toBe(0);
     expect(c.stdout()).toContain('broker-a/0 127.0.0.1:20911  (new) -> registered');
@@ -166,7 +166,7 @@ it('reconnects after a drop and resumes after the last sequence number it saw', 
     ).toBe(0);
     expect(urls[1]).toBe('/ws?topics=T&streams=lifecycle%2Cbrokers%2Croutes&lastSeq=6&instanceId=i-1');
     const lines = c.stdout().trimEnd().split('\n');
-    expect(lines.map((l) => l.replace(/^\S+  /, ''))).toEqual([
+    expect(lines.map((l) => l.replace(/^\S+ {2}/, ''))).toEqual([
       'connected to xnamesrv 0.1.0, state ready, 0 live broker(s)',
       'nameServer  x -> six  (E)',
       'route T  (register)  no route',

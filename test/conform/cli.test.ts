@@ -147,7 +147,7 @@ describe('against a name server at an address (real time)', () => {
       'register c1 → (register c2 → close c1|heartbeat$)|protocol',
     ]);
     expect(result.stdout).toMatch(
-      /^  target: xnamesrv \(version \d+\.\d+\.\d+\), because GET_NAMESRV_CONFIG lists waitTimeoutAction/m,
+      /^ {2}target: xnamesrv \(version \d+\.\d+\.\d+\), because GET_NAMESRV_CONFIG lists waitTimeoutAction/m,
     );
     expect(result.stdout).toMatch(/real time/);
     expect(result.stdout).toMatch(/^SKIP\s+lifecycle: wait, ready and never back \(apache\/rocketmq#9182\)/m);

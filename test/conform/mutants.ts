@@ -1,7 +1,7 @@
 import type { NameServer, NameServerStartOptions } from '../../src/nameServer.js';
 import { createRequest, createResponse, type RemotingCommand } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import type { RemotingConnection, RequestHandler } from '../../src/remoting/server.js';
+import type { RequestHandler } from '../../src/remoting/server.js';
 import { parseFastjsonText } from '../../src/route/jsonParse.js';
 import type { InProcessOptions } from '../../src/conform/target/inProcess.js';
 
@@ -86,10 +86,7 @@ const staleUnregister: Adapt = (server) => {
   });
   server.remoting.onConnectionClosed((connection) => {
     for (const broker of registeredOver.get(connection.id) ?? []) {
-      void server.invokeProcessor(
-        createRequest(RequestCode.UNREGISTER_BROKER, broker),
-        connection as RemotingConnection,
-      );
+      void server.invokeProcessor(createRequest(RequestCode.UNREGISTER_BROKER, broker), connection);
     }
     registeredOver.delete(connection.id);
   });

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { gatewayServerPerTest, refusedUpgrade, startGatewayServer, urlOf } from './support.js';
@@ -16,7 +17,7 @@ function openFrom(
   return new Promise((resolve, reject) => {
     ws.once('message', (data) => {
       ws.terminate();
-      resolve({ status: 101, hello: JSON.parse(data.toString()) });
+      resolve({ status: 101, hello: JSON.parse(wsMessageText(data)) });
     });
     ws.once('unexpected-response', (_req, res) => {
       res.resume();

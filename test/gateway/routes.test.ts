@@ -67,15 +67,15 @@ describe('gateway route push', () => {
     expect(new Set(pushed.map((m) => JSON.stringify(m))).size).toBe(1);
     expect(pickups.mock.calls).toEqual([['TopicTest', true]]);
 
-    await clients[0]!.client.request('unsubscribe', { topics: ['TopicTest'] });
+    await clients[0].client.request('unsubscribe', { topics: ['TopicTest'] });
     await registerBroker(tcp, {
       ...brokerA,
       dataVersion: { timestamp: 2, counter: 2 },
       topics: { ...brokerA.topics, TopicTest: { perm: 4 } },
     });
-    await clients[1]!.client.waitFor(isRoute);
-    await clients[0]!.client.barrier();
-    expect(clients[0]!.client.pending().filter(isRoute)).toEqual([]);
+    await clients[1].client.waitFor(isRoute);
+    await clients[0].client.barrier();
+    expect(clients[0].client.pending().filter(isRoute)).toEqual([]);
     expect(pickups.mock.calls.filter(([topic]) => topic !== 'TopicTest')).toEqual([]);
   });
 

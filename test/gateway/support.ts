@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from '../support/harness.js';
@@ -27,7 +28,7 @@ export class GatewayClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()));
+      this.messages.push(JSON.parse(wsMessageText(data)));
       this.wake();
     });
     this.closed = new Promise((resolve) =>
@@ -127,7 +128,7 @@ export class GatewayClient {
         resolve();
       };
       this.waiters.push(wake);
-      this.closed.then(wake);
+      void this.closed.then(wake);
     });
   }
 

@@ -44,9 +44,12 @@ async function promtool(...args: string[]): Promise<string> {
     if (failure.code === 'ENOENT') {
       throw new Error(
         'promtool is not installed: it comes with the Debian package "prometheus" (apt-get install -y prometheus)',
+        { cause: err },
       );
     }
-    throw new Error(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
+    throw new Error(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`, {
+      cause: err,
+    });
   }
 }
 

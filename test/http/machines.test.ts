@@ -7,7 +7,6 @@ import {
   SimulatedClock,
   type AnyActorRef,
   type AnyStateMachine,
-  type EventObject,
 } from 'xstate';
 import { brokerMachine, type BrokerRegistration } from '../../machines/broker.js';
 import { nameServerMachine, type LifecycleSettings } from '../../machines/nameServer.js';
@@ -79,7 +78,7 @@ async function drive(pair: Pair, steps: DriveStep[]): Promise<Array<ReturnType<t
   expect(view(pair.loaded)).toEqual(seen[0]);
   for (const step of steps) {
     if (isAdvance(step)) for (const clock of pair.clocks) clock.increment(step.advance);
-    else for (const actor of [pair.real, pair.loaded]) actor.send(step as EventObject);
+    else for (const actor of [pair.real, pair.loaded]) actor.send(step);
     await settle();
     const real = view(pair.real);
     expect(view(pair.loaded), `after ${isAdvance(step) ? `${step.advance} ms` : step.type}`).toEqual(real);

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine, type InspectionEvent } from 'xstate';
@@ -46,7 +47,7 @@ async function target(port = 0) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
   wss.on('connection', (ws) =>
     ws.on('message', (data) => {
-      received.push(data.toString());
+      received.push(wsMessageText(data));
       onMessage();
     }),
   );
@@ -131,7 +132,7 @@ describe('createLiveInspector', () => {
     } as unknown as InspectionEvent;
     expect(() => live.inspect(broken)).not.toThrow();
     const actor = createActor(createMachine({ id: 'fine', initial: 'idle', states: { idle: {} } }), {
-      inspect: live.inspect,
+      inspect: (event) => live.inspect(event),
     }).start();
     await working.receivedAtLeast(3);
     actor.stop();

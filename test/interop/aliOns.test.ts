@@ -239,10 +239,12 @@ describe('the gateway JSON route read (ws /ws getRoute) and ali-ons', () => {
 
       // And a missing topic is the same refusal on both surfaces.
       const missing = await ws.request('getRoute', { topic: 'NoSuchTopic' });
-      const refused = (await api.getTopicRouteInfoFromNameServer('NoSuchTopic', 3_000).then(
-        () => ({ code: -1, message: 'ali-ons read a route for a topic that has none' }),
-        (err: { code: number; message: string }) => err,
-      )) as { code: number; message: string };
+      const refused = await api
+        .getTopicRouteInfoFromNameServer('NoSuchTopic', 3_000)
+        .then<{ code: number; message: string }, { code: number; message: string }>(
+          () => ({ code: -1, message: 'ali-ons read a route for a topic that has none' }),
+          (err: { code: number; message: string }) => err,
+        );
       expect(missing).toMatchObject({
         type: 'error',
         code: 'remoting_error',

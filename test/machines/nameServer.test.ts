@@ -61,7 +61,7 @@ async function startActor(input: LifecycleSettings, startUp = fromPromise<void>(
     removed,
     brokerActors,
     transitions,
-    state: () => lifecycleStateOf(actor.getSnapshot().value as string),
+    state: () => lifecycleStateOf(actor.getSnapshot().value),
     detail: () => stateName(actor.getSnapshot().value),
   };
 }

@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../src/util/wsText.js';
 import { WebSocket } from 'ws';
 import { within } from './wait.js';
 
@@ -18,7 +19,7 @@ export class GatewayWs {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(data.toString()));
+      this.messages.push(JSON.parse(wsMessageText(data)));
       this.wake();
     });
     this.closed = new Promise((resolve) =>

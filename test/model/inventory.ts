@@ -31,7 +31,7 @@ interface TransitionLike {
 function guardName(guard: unknown): string {
   if (guard === undefined || guard === null) return '';
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'object' && 'type' in (guard as object)) return String((guard as { type: unknown }).type);
+  if (typeof guard === 'object' && 'type' in guard) return String(guard.type);
   if (typeof guard === 'function') return (guard as { name?: string }).name || 'inline';
   return 'inline';
 }
@@ -65,7 +65,7 @@ export function inventoryOf(machine: AnyStateMachine): MachineInventory {
     for (const t of node.always ?? []) transitions.push(transitionKey(t));
     for (const child of Object.values(node.states)) visit(child);
   };
-  visit(machine.root as unknown as StateNodeLike);
+  visit(machine.root);
   return { machineId: machine.id, states, transitions };
 }
 

@@ -220,7 +220,7 @@ export class LifecycleRun {
       this.servingWhenStopped = false;
       this.closing = this.server.close('model stop');
     } else {
-      this.servingWhenStopped = this.expectedServing(lifecycleStateOf(before.value as string));
+      this.servingWhenStopped = this.expectedServing(lifecycleStateOf(before.value));
       this.server!.onShutdown(() => gate.wait());
       this.closing = this.server!.close('model stop');
     }
@@ -353,7 +353,7 @@ export class LifecycleRun {
     expected: ModelSnapshot,
   ): Promise<void> {
     const value = stateName(expected.value);
-    const top = lifecycleStateOf(expected.value as string);
+    const top = lifecycleStateOf(expected.value);
     const live = [...expected.context.liveBrokers.keys()].sort();
     if (live.length === 0) this.topicQueuesExist = false;
 

@@ -97,7 +97,7 @@ export async function launchServer(options: {
       return lifecycle;
     },
     async dispose() {
-      if (blocker) await new Promise<void>((resolve) => blocker!.close(() => resolve()));
+      if (blocker) await new Promise<void>((resolve) => blocker.close(() => resolve()));
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -11,12 +11,7 @@ import { BrokerPathRunner } from './brokerExecutor.js';
 import { generateBrokerPaths, type BrokerPath } from './brokerModel.js';
 import { CoverageRecorder, coverageOf, formatCoverage, inventoryOf, type MachineCoverage } from './inventory.js';
 import { LifecycleRun } from './lifecycleExecutor.js';
-import {
-  generateLifecyclePaths,
-  LIFECYCLE_CONFIGS,
-  type LifecycleModelConfig,
-  type ModelPathNS,
-} from './nameServerModel.js';
+import { generateLifecyclePaths, LIFECYCLE_CONFIGS, type ModelPathNS } from './nameServerModel.js';
 import { describePath } from './paths.js';
 
 /**
@@ -84,7 +79,7 @@ describe('name server lifecycle chart (machines/nameServer.ts) executed against 
     describe(config.name, () => {
       paths.forEach((path, index) => {
         it(`#${index} ${short(path, path.origin)}`, async () => {
-          const run = new LifecycleRun(config as LifecycleModelConfig, entry.recorder, nextStartFailure);
+          const run = new LifecycleRun(config, entry.recorder, nextStartFailure);
           await run.run(path);
           if (run.failure !== 'none') failureKindsRun.add(run.failure);
           entry.executed++;
@@ -173,7 +168,7 @@ describe('coverage of the executed paths', () => {
         ready: { ...config.states.ready, on: { ...config.states.ready.on, PAUSE: 'paused' } },
         paused: {},
       },
-    } as any);
+    });
     const recorder = models.get('nameServer')!.recorder;
     const coverage = coverageOf(inventoryOf(grown), recorder, { generated: 0, executed: 0, steps: 0 });
     expect(coverage.states.missing, JSON.stringify(coverage.states.missing)).toEqual(['nameServer.paused']);

@@ -84,7 +84,7 @@ describe('remoting port limits', () => {
       expect(over.closedByServer).toBe(true);
     }
     expect(t.server.remoting.connections()).toBe(3);
-    held[0]!.destroy();
+    held[0].destroy();
     await until(() => t.server.remoting.connections() === 2, 'one connection gone');
     const client = await t.client();
     expect((await client.invoke(RequestCode.GET_BROKER_CLUSTER_INFO)).code).toBe(ResponseCode.SUCCESS);
@@ -222,15 +222,15 @@ describe('httpMaxConnections', () => {
       expect(over.closedByServer).toBe(true);
     }
     expect(ws.ws.readyState).toBe(ws.ws.OPEN);
-    idle[0]!.destroy();
-    await idle[0]!.closed;
+    idle[0].destroy();
+    await idle[0].closed;
     await until(
       async () => (await getOnce(port, '/livez').catch(() => ({ status: 0 }))).status === 200,
       'a probe gets through',
     );
     expect((await limitHits(t)).httpMaxConnections).toBeGreaterThanOrEqual(2);
     expect(limitLogs(t, 'httpMaxConnections').length).toBe(1);
-    idle[1]!.destroy();
+    idle[1].destroy();
   });
 });
 

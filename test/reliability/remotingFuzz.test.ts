@@ -434,7 +434,7 @@ describe('remoting port under random and mutated frames', () => {
           .slice(before)
           .filter((line) => line.level === LEVEL.warn && /protocol error/.test(line.msg));
         expect(warnings.length, `${what}: one warning`).toBe(1);
-        expect(String(warnings[0]!.reason ?? warnings[0]!.msg), what).toMatch(reason);
+        expect(`${(warnings[0]!.reason ?? warnings[0]!.msg) as string}`, what).toMatch(reason);
       }
       await stillServes();
     }

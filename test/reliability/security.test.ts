@@ -78,7 +78,7 @@ beforeAll(async () => {
       done();
     },
   });
-  const logger = createLogger('trace', 'xnamesrv', sink as never);
+  const logger = createLogger('trace', 'xnamesrv', sink);
   t = await startObservedServer({ adminToken: ADMIN, gatewayToken: GATEWAY }, { logger });
   const broker = await t.client();
   await registerBroker(broker, {

@@ -221,10 +221,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): Prom
       reject(new Error(`xnamesrv did not start: ${stderr}`));
     }, 15_000);
     let stdout = '';
-    child.stderr!.on('data', (chunk) => {
+    child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       stdout += chunk;
       const match = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/.exec(stdout);
       if (match && !started) {

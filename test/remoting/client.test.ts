@@ -13,7 +13,7 @@ import {
 import { ResponseCode } from '../../src/remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection } from '../../src/remoting/server.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();

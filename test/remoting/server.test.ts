@@ -29,7 +29,7 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
 }
 
 const WARN = 40;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();

@@ -130,7 +130,7 @@ describe('xnamesrv sim', () => {
     [['extra'], 'unexpected argument "extra"'],
   ])('%j -> exit 2 with a one-line reason', async (argv, message) => {
     const c = capture();
-    expect(await runSimulator(argv as string[], {}, { ...c.io, timer: t.clock })).toBe(2);
+    expect(await runSimulator(argv, {}, { ...c.io, timer: t.clock })).toBe(2);
     const [first, second] = c.stderr().split('\n');
     expect(first).toMatch(/^xnamesrv sim: /);
     expect(first).toContain(message);

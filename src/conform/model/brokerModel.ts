@@ -33,7 +33,7 @@ export function brokerEvents(registrationOn: (connectionId: number) => BrokerReg
     // An event type the chart accepts that the executor does not know is offered
     // too, so a path reaches it and the executor names it.
     for (const type of __unsafe_getAllOwnEventDescriptors(snapshot)) {
-      if (!events.some((e) => e.type === type)) events.push({ type } as unknown as BrokerEvent);
+      if (!events.some((e) => e.type === type)) events.push({ type });
     }
     return events;
   };

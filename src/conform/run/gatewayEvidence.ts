@@ -1,3 +1,4 @@
+import { wsMessageText } from '../../util/wsText.js';
 import { WebSocket } from 'ws';
 
 /**
@@ -51,7 +52,7 @@ export class GatewayEvidence {
     if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
     this.opening ??= new Promise<WebSocket | undefined>((resolve) => {
       const socket = new WebSocket(this.url, { handshakeTimeout: ANSWER_TIMEOUT_MS });
-      socket.on('message', (data) => this.received(String(data)));
+      socket.on('message', (data) => this.received(wsMessageText(data)));
       socket.once('open', () => {
         this.socket = socket;
         resolve(socket);
@@ -70,7 +71,7 @@ export class GatewayEvidence {
   private received(text: string): void {
     let message: { type?: string; id?: number; result?: { detail?: unknown; servingRoutes?: unknown } };
     try {
-      message = JSON.parse(text);
+      message = JSON.parse(text) as typeof message;
     } catch {
       return;
     }

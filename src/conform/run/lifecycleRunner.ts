@@ -239,7 +239,7 @@ export async function runLifecyclePath(
     const view = viewOf(snapshot);
     const first = await eventually(() => compareView(wire, view), clock, timing.settleBudgetMs);
     if (first) return first;
-    const second = await compareRoute(await wire.route(topic), view);
+    const second = compareRoute(await wire.route(topic), view);
     if (second)
       return {
         ...second,

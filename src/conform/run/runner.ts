@@ -120,7 +120,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
       profile,
     });
 
-    const records: PathRecord[] = new Array(total);
+    const records = new Array<PathRecord>(total);
     const finished = (index: number, record: PathRecord) => {
       records[index] = record;
       options.onProgress?.({ kind: 'finished', index, total, record });

@@ -18,6 +18,7 @@ import { configEntries, type NamesrvOptions } from './config/schema.js';
 import { RuntimeConfig } from './config/runtimeConfig.js';
 import { Gateway } from './gateway/gateway.js';
 import { HttpServer } from './http/httpServer.js';
+import { registerAddressServerRoutes } from './http/addressServer.js';
 import { registerHealthRoutes } from './http/health.js';
 import { registerMachineRoutes } from './http/machines.js';
 import { registerConsoleRoutes } from './console/consoleRoutes.js';
@@ -202,6 +203,7 @@ export class NameServer {
     });
     this.shutdownHooks.push(() => notifier.close());
     registerHealthRoutes(this.http, this);
+    registerAddressServerRoutes(this.http, this.config);
     registerMachineRoutes(this.http, [nameServerMachine, brokerMachine]);
     this.http.get('/metrics', async () => ({
       status: 200,

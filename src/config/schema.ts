@@ -678,6 +678,22 @@ export const CONFIG_SCHEMA = {
     description:
       'Other name servers the console shows side by side with this one, as `host:httpPort`, separated by "," or ";". Their gateways must allow this server\'s origin (gatewayAllowedOrigins).',
   },
+  namesrvAddrList: {
+    type: 'list',
+    default: [],
+    origin: 'xnamesrv',
+    runtimeUpdatable: true,
+    description:
+      'The name servers (`host:listenPort`, separated by ";" or ",") that `GET /rocketmq/<namesrvAddrSubGroup>` on httpPort answers as `host1:9876;host2:9876`, the address-server lookup RocketMQ brokers and clients make when started with `-Drocketmq.namesrv.domain=<host>:<httpPort>` (docs/deployment.md). Empty = that path answers 404.',
+  },
+  namesrvAddrSubGroup: {
+    type: 'string',
+    default: 'nsaddr',
+    origin: 'xnamesrv',
+    runtimeUpdatable: true,
+    description:
+      'The path segment under `/rocketmq/` that answers namesrvAddrList, as clients set it with `-Drocketmq.namesrv.domain.subgroup` (brokers: rmqAddressServerSubGroup). The unit form `<subGroup>-<unit>` answers the same list; any other subgroup answers 404.',
+  },
 } as const satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

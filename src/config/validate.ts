@@ -101,6 +101,21 @@ export function checkCombination(config: NamesrvOptions, sourceOf: SourceOf): st
       );
     }
   }
+  // Brokers and clients split the answer on ";" and connect to each entry as
+  // it stands, so a bad entry would surface far away, as connection failures.
+  for (const entry of config.namesrvAddrList) {
+    const port = Number(entry.slice(entry.lastIndexOf(':') + 1));
+    if (!HOST_PORT_ENTRY.test(entry) || port < 1 || port > 65_535) {
+      errors.push(
+        `namesrvAddrList (${sourceOf('namesrvAddrList')}): entry ${JSON.stringify(entry)} is not host:listenPort (a port in 1..65535)`,
+      );
+    }
+  }
+  if (!/^[A-Za-z0-9._~-]+$/.test(config.namesrvAddrSubGroup)) {
+    errors.push(
+      `${show('namesrvAddrSubGroup')}: must be one URL path segment of letters, digits, ".", "_", "~" or "-" (RocketMQ's default is nsaddr)`,
+    );
+  }
   for (const entry of config.gatewayAllowedOrigins) {
     if (entry !== '*' && !isOrigin(entry)) {
       errors.push(

@@ -103,7 +103,7 @@ export class HttpServer {
     const handler = this.handlerFor(path);
     let reply: HttpReply;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      reply = { status: 405, body: { error: `method ${req.method} not allowed` } };
+      reply = { status: 405, headers: { allow: 'GET, HEAD' }, body: { error: `method ${req.method} not allowed` } };
     } else if (!handler) {
       reply = { status: 404, body: { error: `no resource at ${path}` } };
     } else {

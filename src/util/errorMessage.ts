@@ -1,7 +1,16 @@
 /**
  * The text to show an operator for something thrown: an Error's message, or
  * the thrown value itself as a string (code may throw anything).
+ *
+ * An Error with an empty message is never worth showing as "": Node rejects a
+ * connection tried on every address of a name (localhost: ::1, then 127.0.0.1)
+ * with an AggregateError whose own message is empty, so its parts speak for it;
+ * any other is named by its system error code, or else by its class.
  */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  if (err.message !== '') return err.message;
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(errorMessage).join('; ');
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code !== '' ? code : err.name;
 }

@@ -17,4 +17,22 @@ describe('errorMessage', () => {
     expect(errorMessage(undefined)).toBe('undefined');
     expect(errorMessage(null)).toBe('null');
   });
+
+  it('gives the parts of an AggregateError that has no message of its own', () => {
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    const err = Object.assign(new AggregateError([refused('::1:9876'), refused('127.0.0.1:9876')]), {
+      code: 'ECONNREFUSED',
+    });
+    expect(errorMessage(err)).toBe('connect ECONNREFUSED ::1:9876; connect ECONNREFUSED 127.0.0.1:9876');
+  });
+
+  it('names an Error with an empty message by its code, else by its class', () => {
+    expect(errorMessage(Object.assign(new Error(''), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    expect(errorMessage(new RangeError())).toBe('RangeError');
+  });
+
+  it('keeps the message of an AggregateError that has one', () => {
+    expect(errorMessage(new AggregateError([new Error('a')], 'two attempts failed'))).toBe('two attempts failed');
+  });
 });

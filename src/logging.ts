@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { errorMessage } from './util/errorMessage.js';
 
 export type { Logger };
 
@@ -111,7 +112,7 @@ export async function openLogOutput(options: LogOutputOptions): Promise<LogOutpu
     // pino-roll creates its link to the current file before its own mkdir has run.
     mkdirSync(dirname(file), { recursive: true });
   } catch (err) {
-    throw new Error(`cannot write the log file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot write the log file ${file}: ${errorMessage(err)}`, { cause: err });
   }
   const transport = pino.transport({
     target: 'pino-roll',

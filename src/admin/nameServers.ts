@@ -4,6 +4,7 @@ import { requestCodeName, responseCodeName, ResponseCode } from '../remoting/req
 import type { HostPort } from './address.js';
 import { ToolError } from './io.js';
 import { answersHttp, failedAfterConnecting, HTTP_PORT_HINT } from './portProbe.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 /**
  * How the admin tool talks to name servers: only the remoting protocol, so a
@@ -31,7 +32,7 @@ export function describeTransportError(err: unknown): string {
     case 'ECONNRESET':
       return 'connection reset';
     default:
-      return err instanceof Error ? err.message : String(err);
+      return errorMessage(err);
   }
 }
 

@@ -2,6 +2,7 @@ import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '..
 import { processIo, stopSignal, whenAborted, type ToolIo } from '../admin/io.js';
 import { InspectorRelay, type RelayClientEvent } from '../inspect/relay.js';
 import { createSummaryLines } from '../inspect/summaryLine.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
@@ -100,9 +101,7 @@ export async function runInspector(argv: string[], io: ToolIo = processIo()): Pr
             },
       });
     } catch (err) {
-      io.stderr.write(
-        `xnamesrv inspector: cannot listen on ${parsed.host}:${parsed.port}: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
+      io.stderr.write(`xnamesrv inspector: cannot listen on ${parsed.host}:${parsed.port}: ${errorMessage(err)}\n`);
       return 1;
     }
     const url = `ws://${urlHost(parsed.host)}:${relay.port}`;

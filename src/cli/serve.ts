@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load.js';
 import { formatEffectiveConfig } from '../config/print.js';
 import { displayValue } from '../config/schema.js';
 import { openLogOutput, type LogOutput } from '../logging.js';
-import { NameServer, NameServerStartError } from '../nameServer.js';
+import { NameServer } from '../nameServer.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export const USAGE = `Usage: xnamesrv [options]
 
@@ -54,7 +55,7 @@ export async function runServe(
       fileCount: config.logFileCount,
     });
   } catch (err) {
-    process.stderr.write(`xnamesrv: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`xnamesrv: failed to start: ${errorMessage(err)}\n`);
     return 1;
   }
   const logger = output.logger;
@@ -95,7 +96,7 @@ export async function runServe(
   try {
     server = await NameServer.start({ config, logger, inspectUrl: loaded.inspectUrl });
   } catch (err) {
-    const reason = err instanceof NameServerStartError ? err.message : err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     logger.fatal({ reason }, `name server failed to start: ${reason}`);
     await output.close();
     return 1;

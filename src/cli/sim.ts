@@ -5,6 +5,7 @@ import { FAULT_KINDS, parseFault, type FaultSpec } from '../sim/faults.js';
 import { BrokerSimulator, type Counts, type SimEvent, type SimSummary } from '../sim/simulator.js';
 import { systemTimer, type SimTimer } from '../sim/timer.js';
 import { DEFAULT_BASE_PORT } from '../sim/topology.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 const OPTIONS: OptionSpecs = {
   namesrvAddr: {
@@ -262,9 +263,7 @@ export async function runSimulator(
       },
     });
   } catch (err) {
-    io.stderr.write(
-      `xnamesrv sim: ${err instanceof Error ? err.message : String(err)}\nRun 'xnamesrv sim --help' for usage.\n`,
-    );
+    io.stderr.write(`xnamesrv sim: ${errorMessage(err)}\nRun 'xnamesrv sim --help' for usage.\n`);
     return 2;
   }
   const o = parsed.sim;

@@ -2,6 +2,7 @@ import type { LifecycleSettings } from '../../machines/nameServer.js';
 import { parseHostPort, type HostPort } from '../admin/address.js';
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
 import { TARGET_KINDS, type TargetKind } from './target/profile.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 /**
  * `xnamesrv conform` command line: every value checked here, before anything
@@ -221,7 +222,7 @@ export function parseConformArgs(argv: string[]): ParsedConformArgs {
     try {
       options.only = new RegExp(only);
     } catch (err) {
-      return { ok: false, error: `--paths: not a regular expression: ${(err as Error).message}` };
+      return { ok: false, error: `--paths: not a regular expression: ${errorMessage(err)}` };
     }
   }
   for (const name of ['junit', 'html', 'json'] as const) {

@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errorMessage.js';
 /**
  * The gateway's wire vocabulary: close codes, stream names, the error
  * message, and the first-line validation of what a client sends. Nothing
@@ -78,7 +79,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
   } catch (err) {
     return {
       ok: false,
-      error: { code: 'invalid_json', message: `message is not valid JSON: ${(err as Error).message}` },
+      error: { code: 'invalid_json', message: `message is not valid JSON: ${errorMessage(err)}` },
     };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

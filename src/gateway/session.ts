@@ -19,6 +19,7 @@ import type { ServerIdentity } from './serverIdentity.js';
 import { takeSnapshot } from './snapshot.js';
 import type { GatewayStream, StreamEntry, StreamSink } from './stream.js';
 import { readSubscriptionChange, Subscription, type SubscriptionChange } from './subscription.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export interface GatewayLimits {
   maxBufferedBytes: number;
@@ -280,7 +281,7 @@ export class ClientSession implements StreamSink {
       if (err.details.remotingCodeName !== undefined) error.remotingCodeName = err.details.remotingCodeName;
     } else {
       this.env.host.logger.error({ err, op: request.op, client: this.opening.remoteAddress }, 'gateway op failed');
-      error.message = err instanceof Error ? err.message : String(err);
+      error.message = errorMessage(err);
     }
     this.send(error);
     if (err instanceof RequestError && err.details.closeWith !== undefined)

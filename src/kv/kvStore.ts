@@ -2,6 +2,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../util/atomicFile.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export type KvResult = { ok: true } | { ok: false; error: string };
 
@@ -69,7 +70,7 @@ export class KvStore {
         this.logger?.info({ path: this.path }, 'no KV config file yet: starting with an empty table');
         return { ok: true };
       }
-      return { ok: false, error: `cannot read KV config file ${this.path}: ${(err as Error).message}` };
+      return { ok: false, error: `cannot read KV config file ${this.path}: ${errorMessage(err)}` };
     }
 
     const parsed = parseTable(text);
@@ -177,7 +178,7 @@ export class KvStore {
       try {
         await this.writeFile(this.path, serializeTable(next));
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = errorMessage(err);
         this.lastError = `cannot write ${this.path}: ${reason}`;
         this.failedWrites++;
         this.logger?.error({ err, path: this.path }, `KV config ${what} not persisted; memory left as on disk`);
@@ -211,7 +212,7 @@ function parseTable(text: string): { ok: true; table: Table } | { ok: false; err
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+    return { ok: false, error: `not JSON: ${errorMessage(err)}` };
   }
   if (!isPlainObject(json)) return { ok: false, error: 'expected a JSON object' };
   const configTable = json.configTable;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { RemotingClient } from '../remoting/client.js';
 import { RequestCode } from '../remoting/requestCode.js';
 import type { MinBrokerIdChange } from '../route/routeTable.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 /**
  * notifyMinBrokerIdChanged: when the smallest broker id of a broker name
@@ -52,10 +53,7 @@ export class MinBrokerIdNotifier {
     try {
       client.oneway({ code: RequestCode.NOTIFY_MIN_BROKER_ID_CHANGE, extFields });
     } catch (err) {
-      this.options.logger.warn(
-        { broker: address, err: (err as Error).message },
-        'NOTIFY_MIN_BROKER_ID_CHANGE not sent',
-      );
+      this.options.logger.warn({ broker: address, err: errorMessage(err) }, 'NOTIFY_MIN_BROKER_ID_CHANGE not sent');
       this.clients.delete(address);
     }
   }

@@ -4,8 +4,9 @@ import type { RemotingConnection, RequestHandler } from '../remoting/server.js';
 import type { RegisterBrokerResult, RegisterRefusal } from '../route/routeTable.js';
 import type { ProcessorContext } from './context.js';
 import { readHeader } from './headers.js';
-import { encodeBrokerMemberGroupBody, encodeDataVersion } from '../route/json.js';
+import { encodeBrokerMemberGroupBody, encodeDataVersion } from '../protocol/fastjsonWriter.js';
 import { failure, jsonBody, success, systemError } from './respond.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 /** RocketMQ's default when a broker does not say: 120 s without a refresh. */
 export const DEFAULT_BROKER_HEARTBEAT_TIMEOUT_MS = 120_000;
@@ -217,7 +218,7 @@ function parseDataVersion(
       },
     };
   } catch (err) {
-    return { ok: false, remark: `DataVersion body is not valid JSON: ${(err as Error).message}` };
+    return { ok: false, remark: `DataVersion body is not valid JSON: ${errorMessage(err)}` };
   }
 }
 

@@ -2,11 +2,12 @@ import { crc32 } from 'node:zlib';
 import { parseHostPort, type HostPort } from '../admin/address.js';
 import { RemotingClient } from '../remoting/client.js';
 import { MQVersion, RequestCode, ResponseCode, responseCodeName } from '../remoting/requestCode.js';
-import { encodeRegisterBrokerBody } from '../route/registerBody.js';
-import type { DataVersion, TopicConfig } from '../route/types.js';
+import { encodeRegisterBrokerBody } from '../protocol/registerBody.js';
+import type { DataVersion, TopicConfig } from '../protocol/types.js';
 import { matchTarget, type FaultKind, type FaultSpec } from './faults.js';
 import { systemTimer, type SimTimer } from './timer.js';
 import { buildTopology, initialTopics, newBumpTopic, type BrokerSpec, type TopologyOptions } from './topology.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 /**
  * Simulated RocketMQ brokers that register with name servers over the real
@@ -142,7 +143,7 @@ function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ECONNREFUSED')
     return `connection refused (${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''})`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 class ErrorLog {

@@ -10,6 +10,7 @@ import {
   type InspectionEvent,
 } from 'xstate';
 import type { ReferencedNames } from '../../src/observe/machineConfig.js';
+import { errorMessage } from '../../src/util/errorMessage.js';
 
 /**
  * Runs two machines that should be the same chart (a machine and the one
@@ -133,7 +134,7 @@ class Side {
         }
       : undefined;
     this.actor = createActor(provided, { clock: this.clock, inspect });
-    this.actor.subscribe({ error: (err) => void (this.error = err instanceof Error ? err.message : String(err)) });
+    this.actor.subscribe({ error: (err) => void (this.error = errorMessage(err)) });
   }
 
   /** Runs a step and returns what it led to, and how many guards it asked. */

@@ -5,6 +5,7 @@ import { brokerMachine } from '../../../machines/broker.js';
 import { nameServerMachine } from '../../../machines/nameServer.js';
 import { consolePageDir } from '../../console/consoleAssets.js';
 import { exportMachineConfig, type MachineConfigJson } from '../../observe/machineConfig.js';
+import { errorMessage } from '../../util/errorMessage.js';
 
 /**
  * What the HTML report needs to draw the charts, read once when it is
@@ -40,7 +41,7 @@ export function loadChartAssets(): ChartAssets | { unavailable: string } {
   try {
     pageDir = consolePageDir();
   } catch (err) {
-    return { unavailable: err instanceof Error ? err.message : String(err) };
+    return { unavailable: errorMessage(err) };
   }
   const modules: Record<string, string> = {};
   const pending: string[] = [...CHART_ENTRIES];

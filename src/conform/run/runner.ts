@@ -9,6 +9,7 @@ import { verifyCleanup } from './cleanup.js';
 import type { RunContext, RunTiming } from './context.js';
 import { TargetUnreachable } from './errors.js';
 import { estimateMs, planJobs, skipped, type Job } from './jobs.js';
+import { errorMessage } from '../../util/errorMessage.js';
 
 export interface ConformOptions {
   launcher: TargetLauncher;
@@ -58,7 +59,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
     serving = await options.launcher.serving();
   } catch (err) {
     throw new TargetUnreachable(
-      `cannot start or reach the target (${options.launcher.description}): ${err instanceof Error ? err.message : String(err)}`,
+      `cannot start or reach the target (${options.launcher.description}): ${errorMessage(err)}`,
     );
   }
   // In this process, an answer is late only because the machine is busy (tests run in parallel):

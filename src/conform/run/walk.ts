@@ -4,6 +4,7 @@ import { knownDivergenceFor } from '../divergences.js';
 import type { PathGroup, PathRecord, StepRecord } from '../results.js';
 import type { Mismatch } from '../target/observe.js';
 import type { TargetProfile } from '../target/profile.js';
+import { errorMessage } from '../../util/errorMessage.js';
 
 /** One step as a runner prepared it: what the chart says, and how to drive and judge it on the wire. */
 export interface StepPlan {
@@ -89,6 +90,6 @@ export class CannotRunInTime extends Error {}
 /** A request that failed on the wire, as a difference: no answer at all is a category of its own. */
 export function asMismatch(err: unknown): Mismatch {
   if (err instanceof RemotingTimeoutError) return { check: 'wire', kind: 'no-answer', message: err.message };
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { check: 'wire', kind: 'other', message };
 }

@@ -432,7 +432,7 @@ describe('index.html', () => {
     // main.js is the entry; the worker is started by URL; protocol.js holds JSDoc types only.
     const expected = files.filter((f) => !['main.js', 'chart/elkWorker.js', 'gateway/protocol.js'].includes(f)).sort();
     const html = readFileSync(join(pageDir, 'index.html'), 'utf8');
-    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)">/g)]
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)"\s*\/?>/g)]
       .map((m) => m[1])
       .sort();
     expect(preloaded).toEqual(expected);

@@ -28,8 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { RemotingClient } from '../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
-import { encodeRegisterBrokerBody } from '../src/route/registerBody.js';
-import type { TopicConfig } from '../src/route/types.js';
+import { encodeRegisterBrokerBody } from '../src/protocol/registerBody.js';
+import type { TopicConfig } from '../src/protocol/types.js';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RequestCode, ResponseCode, MQVersion } from '../src/remoting/requestCode.js';
 import { RemotingClient } from '../src/remoting/client.js';
 import { SerializeType } from '../src/remoting/command.js';
-import { parseFastjsonText } from '../src/route/jsonParse.js';
+import { parseFastjsonText } from '../src/protocol/fastjsonParser.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 import { clusterInfo, getRoute, registerBroker, registerBrokerRequest } from './support/broker.js';
 
@@ -371,7 +371,7 @@ describe('route and topic codes', () => {
     const first = (await getRoute(client, 'TopicTest')).body!;
     const second = (await getRoute(client, 'TopicTest')).body!;
     expect(second.equals(first)).toBe(true);
-    const { encodeTopicRouteData } = await import('../src/route/json.js');
+    const { encodeTopicRouteData } = await import('../src/protocol/fastjsonWriter.js');
     expect(encodeTopicRouteData(t.server.routes.pickupTopicRouteData('TopicTest')!, true).equals(second)).toBe(true);
   });
 });

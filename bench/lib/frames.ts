@@ -1,5 +1,5 @@
 /** Request frames for the read load, and the cheapest possible frame splitting. */
-import { encodeCommand } from '../../src/remoting/codec.js';
+import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { createRequest } from '../../src/remoting/command.js';
 import { MQVersion, RequestCode } from '../../src/remoting/requestCode.js';
 

@@ -7,8 +7,8 @@
  *   storm: 30 clusters x 10 brokers x 10,000 topics -> 375,000 topics, 8 brokers each
  */
 import { crc32 } from 'node:zlib';
-import { encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
-import type { TopicConfig } from '../../src/route/types.js';
+import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
+import type { TopicConfig } from '../../src/protocol/types.js';
 
 export interface Topology {
   clusters: number;

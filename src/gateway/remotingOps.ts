@@ -2,9 +2,9 @@ import { createRequest, type RemotingCommand } from '../remoting/command.js';
 import { MQVersion, RequestCode, ResponseCode, responseCodeName } from '../remoting/requestCode.js';
 import type { RemotingConnection } from '../remoting/server.js';
 import { formatProperties } from '../config/properties.js';
-import { encodeRegisterBrokerBody } from '../route/registerBody.js';
-import { parseFastjsonText } from '../route/jsonParse.js';
-import type { DataVersion, TopicConfig } from '../route/types.js';
+import { encodeRegisterBrokerBody } from '../protocol/registerBody.js';
+import { parseFastjsonText } from '../protocol/fastjsonParser.js';
+import type { DataVersion, TopicConfig } from '../protocol/types.js';
 import { readFields, RequestError, type ClientRequest, type FieldSpec, type FieldsOf } from './protocol.js';
 
 /**

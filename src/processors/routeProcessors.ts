@@ -1,8 +1,8 @@
 import type { RequestHandler } from '../remoting/server.js';
 import { MQVersion, ResponseCode } from '../remoting/requestCode.js';
-import { encodeTopicList, encodeTopicRouteData } from '../route/json.js';
-import type { QueueData } from '../route/types.js';
-import { parseFastjsonText } from '../route/jsonParse.js';
+import { encodeTopicList, encodeTopicRouteData } from '../protocol/fastjsonWriter.js';
+import type { QueueData } from '../protocol/types.js';
+import { parseFastjsonText } from '../protocol/fastjsonParser.js';
 import type { ProcessorContext } from './context.js';
 import { NAMESPACE_ORDER_TOPIC_CONFIG } from './brokerProcessors.js';
 import { readHeader } from './headers.js';

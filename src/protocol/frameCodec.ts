@@ -1,5 +1,5 @@
-import { SerializeType, type RemotingCommand } from './command.js';
-import { LanguageCode, languageCodeOf, languageNameOf } from './requestCode.js';
+import { SerializeType, type RemotingCommand } from '../remoting/command.js';
+import { LanguageCode, languageCodeOf, languageNameOf } from '../remoting/requestCode.js';
 
 /*
  * Frame: int32 total length (not counting itself), int32 serializeType << 24 |

@@ -16,8 +16,14 @@
  */
 
 import { constants as zlibConstants, crc32, deflateSync, inflateSync } from 'node:zlib';
-import { quote, writeDataVersion, writeStringMap, writeTopicConfig, writeTopicQueueMappingInfo } from './json.js';
-import { parseFastjsonText } from './jsonParse.js';
+import {
+  quote,
+  writeDataVersion,
+  writeStringMap,
+  writeTopicConfig,
+  writeTopicQueueMappingInfo,
+} from '../route/fastjsonWriter.js';
+import { parseFastjsonText } from '../route/fastjsonParser.js';
 import {
   METADATA_SCOPE_GLOBAL,
   MQVersionOrdinal,

@@ -4,7 +4,7 @@
  *
  * Objects handed out by the route table are plain data: maps keyed by broker id
  * are records with decimal keys (`{"0": "127.0.0.1:10911"}`) so they survive
- * structured cloning and JSON.stringify; the encoders in json.ts know which of
+ * structured cloning and JSON.stringify; the encoders in fastjsonWriter.ts know which of
  * them Java keys by integer.
  */
 

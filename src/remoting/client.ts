@@ -1,5 +1,5 @@
 import { connect as connectSocket, type Socket } from 'node:net';
-import { encodeCommand } from './codec.js';
+import { encodeCommand } from '../protocol/frameCodec.js';
 import { isOneway, isResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
 import { MQVersion, requestCodeName } from './requestCode.js';

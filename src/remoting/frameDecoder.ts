@@ -1,4 +1,4 @@
-import { decodeFrameAt, FRAME_PREFIX_LENGTH, MAX_HEADER_LENGTH } from './codec.js';
+import { decodeFrameAt, FRAME_PREFIX_LENGTH, MAX_HEADER_LENGTH } from '../protocol/frameCodec.js';
 import type { RemotingCommand } from './command.js';
 
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;

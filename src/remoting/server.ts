@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
-import { prepareFrame, writePreparedFrame, type PreparedFrame } from './codec.js';
+import { prepareFrame, writePreparedFrame, type PreparedFrame } from '../protocol/frameCodec.js';
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
 import { requestCodeName, ResponseCode } from './requestCode.js';

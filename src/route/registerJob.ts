@@ -5,14 +5,19 @@
  * topic names, their queue numbers in one Int32Array, and the few other fields.
  * The route table applies the result on the main thread, atomically.
  */
-import { checkBodyCrc32, decodeRegisterBrokerBody, peekRegisterBody, type RegisterBodyPeek } from './registerBody.js';
+import {
+  checkBodyCrc32,
+  decodeRegisterBrokerBody,
+  peekRegisterBody,
+  type RegisterBodyPeek,
+} from '../protocol/registerBody.js';
 import {
   dataVersionEquals,
   type DataVersion,
   type RegisterBrokerBody,
   type TopicConfig,
   type TopicQueueMappingInfo,
-} from './types.js';
+} from '../protocol/types.js';
 
 export interface RegisterJob {
   body: Uint8Array;

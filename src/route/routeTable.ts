@@ -28,8 +28,14 @@ import {
   type TopicList,
   type TopicQueueMappingInfo,
   type TopicRouteData,
-} from './types.js';
-import { ownedUtf8, writeBrokerData, writeClusterInfo, writeQueueData, writeTopicRouteData } from './json.js';
+} from '../protocol/types.js';
+import {
+  ownedUtf8,
+  writeBrokerData,
+  writeClusterInfo,
+  writeQueueData,
+  writeTopicRouteData,
+} from '../protocol/fastjsonWriter.js';
 import {
   checkBodyCrc32,
   decodeRegisterBrokerBody,
@@ -37,7 +43,7 @@ import {
   peekRegisterBody,
   registerBodyKey,
   type RegisterBodyPeek,
-} from './registerBody.js';
+} from '../protocol/registerBody.js';
 import { defaultRegisterBodyWorkers, RegisterBodyPool, registerBodyWorkersAvailable } from './registerBodyPool.js';
 import { compactBody, type CompactBody, type RegisterJobResult } from './registerJob.js';
 

@@ -1,4 +1,4 @@
-import { PermName, type TopicConfig } from '../route/types.js';
+import { PermName, type TopicConfig } from '../protocol/types.js';
 
 /**
  * Which brokers a simulation runs: clusters x broker names x replicas, each

@@ -2,7 +2,7 @@ import type { NameServer, NameServerStartOptions } from '../../src/nameServer.js
 import { createRequest, createResponse, type RemotingCommand } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import type { RequestHandler } from '../../src/remoting/server.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import type { InProcessOptions } from '../../src/conform/target/inProcess.js';
 
 /**

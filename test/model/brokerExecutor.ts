@@ -4,7 +4,7 @@ import type { NameServer } from '../../src/nameServer.js';
 import { stateName } from '../../src/observe/transitions.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { registerBrokerRequest } from '../support/broker.js';
 import {
   AFTER_HEARTBEAT_TIMEOUT,

@@ -6,7 +6,7 @@ import { NameServerStartError, type NameServer } from '../../src/nameServer.js';
 import { stateName, type Transition } from '../../src/observe/transitions.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { registerBrokerRequest } from '../support/broker.js';
 import type { CoverageRecorder } from './inventory.js';
 import { GatewayWs, type GatewayMessage } from './gatewayClient.js';

@@ -10,10 +10,10 @@ import {
   intKeyed,
   quote,
   writeIntKeyMap,
-} from '../../src/route/json.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+} from '../../src/protocol/fastjsonWriter.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { RouteTable } from '../../src/route/routeTable.js';
-import type { TopicRouteData } from '../../src/route/types.js';
+import type { TopicRouteData } from '../../src/protocol/types.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 

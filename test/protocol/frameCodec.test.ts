@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCommand, encodeCommand, type DecodeResult } from '../../src/remoting/codec.js';
+import { decodeCommand, encodeCommand, type DecodeResult } from '../../src/protocol/frameCodec.js';
 import {
   createRequest,
   createResponse,

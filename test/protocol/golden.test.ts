@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeCommand, encodeCommand } from '../../src/remoting/codec.js';
+import { decodeCommand, encodeCommand } from '../../src/protocol/frameCodec.js';
 import { SerializeType } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { MQVersion } from '../../src/remoting/requestCode.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrameAt, encodeCommand, jsonHeaderDecodersForTests } from '../../src/remoting/codec.js';
+import { decodeFrameAt, encodeCommand, jsonHeaderDecodersForTests } from '../../src/protocol/frameCodec.js';
 import { SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
 
 const { javaClientLayout, scanner, jsonParse } = jsonHeaderDecodersForTests;

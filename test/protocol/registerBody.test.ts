@@ -8,8 +8,8 @@ import {
   encodeRegisterBrokerBody,
   peekRegisterBody,
   type RegisterBrokerBodyInput,
-} from '../../src/route/registerBody.js';
-import type { RegisterBrokerBody, TopicConfig, TopicQueueMappingInfo } from '../../src/route/types.js';
+} from '../../src/protocol/registerBody.js';
+import type { RegisterBrokerBody, TopicConfig, TopicQueueMappingInfo } from '../../src/protocol/types.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 const header = (name: string): { extFields: Record<string, string>; version: number } =>

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { decodeRegisterBrokerBody, encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
+import { decodeRegisterBrokerBody, encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import { registerBroker, registerBrokerRequest, topicConfig, type TestBroker } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { zlib } from '../support/zlibShim.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
-import { FRAME_PREFIX_LENGTH } from '../../src/remoting/codec.js';
+import { FRAME_PREFIX_LENGTH } from '../../src/protocol/frameCodec.js';
 import {
   isOneway,
   isResponse,
@@ -12,7 +12,7 @@ import {
 } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { encodeCommand } from '../../src/remoting/codec.js';
+import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { encodeCommand } from '../../src/remoting/codec.js';
+import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { createRequest, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { ResponseCode } from '../../src/remoting/requestCode.js';

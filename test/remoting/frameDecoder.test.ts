@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand } from '../../src/remoting/codec.js';
+import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { createRequest, createResponse, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { LanguageCode, type LanguageName } from '../../src/remoting/requestCode.js';

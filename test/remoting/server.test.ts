@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
-import { encodeCommand } from '../../src/remoting/codec.js';
+import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import {
   createRequest,
   createResponse,

@@ -11,10 +11,10 @@
  * periodic re-registrations skip parsing their topics).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { RouteTable, type RegisterBrokerResult, type RouteTableOptions } from '../../src/route/routeTable.js';
-import { PermName, isWriteable, type DataVersion, type TopicConfig } from '../../src/route/types.js';
+import { PermName, isWriteable, type DataVersion, type TopicConfig } from '../../src/protocol/types.js';
 
 const DEFAULT_CLUSTER = 'Default_Cluster';
 const DEFAULT_BROKER = 'Default_Broker';

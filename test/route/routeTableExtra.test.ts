@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeTopicRouteData } from '../../src/route/json.js';
-import { encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
+import { encodeTopicRouteData } from '../../src/protocol/fastjsonWriter.js';
+import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import {
   RouteTable,
   type RegisterBrokerInput,
   type RouteChange,
   type RouteTableOptions,
 } from '../../src/route/routeTable.js';
-import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '../../src/route/types.js';
+import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '../../src/protocol/types.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 

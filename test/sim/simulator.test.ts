@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { ResponseCode } from '../../src/remoting/requestCode.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { BrokerSimulator, type BrokerSimulatorOptions, type SimEvent } from '../../src/sim/simulator.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { clusterInfo, getRoute } from '../support/broker.js';

@@ -1,7 +1,7 @@
 import { zlib } from './zlibShim.js';
-import { encodeRegisterBrokerBody } from '../../src/route/registerBody.js';
-import { parseFastjsonText } from '../../src/route/jsonParse.js';
-import type { TopicConfig } from '../../src/route/types.js';
+import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
+import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
+import type { TopicConfig } from '../../src/protocol/types.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import type { RemotingCommand } from '../../src/remoting/command.js';
 import { RequestCode } from '../../src/remoting/requestCode.js';

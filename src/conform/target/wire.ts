@@ -2,8 +2,8 @@ import { crc32 } from 'node:zlib';
 import { RemotingClient } from '../../remoting/client.js';
 import type { RemotingCommand } from '../../remoting/command.js';
 import { RequestCode, ResponseCode, responseCodeName } from '../../remoting/requestCode.js';
-import { parseFastjsonText } from '../../route/jsonParse.js';
-import { encodeRegisterBrokerBody } from '../../route/registerBody.js';
+import { parseFastjsonText } from '../../protocol/fastjsonParser.js';
+import { encodeRegisterBrokerBody } from '../../protocol/registerBody.js';
 import type { TargetProfile } from './profile.js';
 
 /** Where the target's remoting port is. */

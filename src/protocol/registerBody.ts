@@ -22,8 +22,8 @@ import {
   writeStringMap,
   writeTopicConfig,
   writeTopicQueueMappingInfo,
-} from '../route/fastjsonWriter.js';
-import { parseFastjsonText } from '../route/fastjsonParser.js';
+} from './fastjsonWriter.js';
+import { parseFastjsonText } from './fastjsonParser.js';
 import {
   METADATA_SCOPE_GLOBAL,
   MQVersionOrdinal,
@@ -34,6 +34,7 @@ import {
   type TopicFilterType,
   type TopicQueueMappingInfo,
 } from './types.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export type DecodeResult = { ok: true; value: RegisterBrokerBody } | { ok: false; error: string };
 
@@ -272,7 +273,7 @@ function inflate(body: Buffer, maxInflatedBytes: number): Buffer {
   try {
     return inflateSync(body, { maxOutputLength: maxInflatedBytes });
   } catch (err) {
-    return fail(`bad compressed body: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(`bad compressed body: ${errorMessage(err)}`);
   }
 }
 
@@ -365,7 +366,7 @@ export function decodeRegisterBrokerBody(body: Buffer, compressed: boolean, opti
   } catch (err) {
     if (err instanceof BodyError) return { ok: false, error: err.message };
     // RangeError from a huge allocation, or anything unforeseen: still a refusal.
-    return { ok: false, error: `undecodable body: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `undecodable body: ${errorMessage(err)}` };
   }
 }
 

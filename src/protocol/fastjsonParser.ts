@@ -7,6 +7,8 @@
  * cannot exhaust the stack.
  */
 
+import { errorMessage } from '../util/errorMessage.js';
+
 export type ParseResult = { ok: true; value: unknown } | { ok: false; error: string };
 
 const MAX_DEPTH = 512;
@@ -22,7 +24,7 @@ export function parseFastjsonText(text: string): ParseResult {
     const value = parser.parseDocument();
     return { ok: true, value };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

@@ -2,6 +2,7 @@
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { runRegisterJob, type RegisterJob, type RegisterJobResult } from './registerJob.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 interface JobMessage {
   id: number;
@@ -22,7 +23,7 @@ parentPort!.on('message', (message: JobMessage) => {
   try {
     result = runRegisterJob(message.job);
   } catch (err) {
-    result = { failed: err instanceof Error ? err.message : String(err) };
+    result = { failed: errorMessage(err) };
   }
   const transfer =
     'decoded' in result && result.decoded?.ok ? [result.decoded.value.topics.quads.buffer as ArrayBuffer] : [];

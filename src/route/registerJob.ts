@@ -5,12 +5,8 @@
  * topic names, their queue numbers in one Int32Array, and the few other fields.
  * The route table applies the result on the main thread, atomically.
  */
-import {
-  checkBodyCrc32,
-  decodeRegisterBrokerBody,
-  peekRegisterBody,
-  type RegisterBodyPeek,
-} from '../protocol/registerBody.js';
+import { checkBodyCrc32, decodeRegisterBrokerBody } from '../protocol/registerBody.js';
+import { peekRegisterBody, type RegisterBodyPeek } from '../protocol/registerBodyPeek.js';
 import {
   dataVersionEquals,
   type DataVersion,

@@ -40,10 +40,9 @@ import {
   checkBodyCrc32,
   decodeRegisterBrokerBody,
   emptyRegisterBrokerBody,
-  peekRegisterBody,
   registerBodyKey,
-  type RegisterBodyPeek,
 } from '../protocol/registerBody.js';
+import { peekRegisterBody, type RegisterBodyPeek } from '../protocol/registerBodyPeek.js';
 import { defaultRegisterBodyWorkers, RegisterBodyPool, registerBodyWorkersAvailable } from './registerBodyPool.js';
 import { compactBody, type CompactBody, type RegisterJobResult } from './registerJob.js';
 

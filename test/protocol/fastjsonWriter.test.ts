@@ -11,7 +11,6 @@ import {
   quote,
   writeIntKeyMap,
 } from '../../src/protocol/fastjsonWriter.js';
-import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { RouteTable } from '../../src/route/routeTable.js';
 import type { TopicRouteData } from '../../src/protocol/types.js';
 
@@ -191,29 +190,5 @@ describe('maps, beans and numbers', () => {
         '"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}],' +
         '"topicQueueMappingByBroker":{"broker-a":{"bname":"broker-a","currIdMap":{0:0,1:1},"dirty":false,"epoch":7,"scope":"__global__","topic":"t","totalQueues":2}}}',
     );
-  });
-});
-
-describe('reading fastjson text', () => {
-  it('accepts bare integer keys that JSON.parse refuses', () => {
-    expect(parseFastjsonText('{"brokerAddrs":{0:"a",-1:"b"},"x":[1,2.5e3,true,false,null,"\\u00e9"]}')).toEqual({
-      ok: true,
-      value: { brokerAddrs: { '0': 'a', '-1': 'b' }, x: [1, 2500, true, false, null, '\u00e9'] },
-    });
-  });
-
-  it('refuses broken text without throwing, including very deep nesting', () => {
-    for (const bad of ['{0:}', '{"a" 1}', '[1,', '{"a":"b', '{a:1,}', '"\u0001"', '{0:1} x', '['.repeat(100000)]) {
-      expect(parseFastjsonText(bad).ok).toBe(false);
-    }
-  });
-
-  it('keeps "__proto__" as a plain key', () => {
-    const parsed = parseFastjsonText('{0:1,"__proto__":{"polluted":true}}');
-    expect(parsed.ok).toBe(true);
-    const value = (parsed as { value: Record<string, unknown> }).value;
-    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.keys(value)).toEqual(['0', '__proto__']);
   });
 });

@@ -37,6 +37,7 @@ import { createResponse, type RemotingCommand } from './remoting/command.js';
 import { ResponseCode } from './remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection, type RequestHandler } from './remoting/server.js';
 import { RouteTable } from './route/routeTable.js';
+import { errorMessage } from './util/errorMessage.js';
 
 export interface NameServerStartOptions {
   config: NamesrvOptions;
@@ -361,7 +362,7 @@ export class NameServer {
       try {
         await action();
       } catch (err) {
-        failures.push(err instanceof Error ? err.message : String(err));
+        failures.push(errorMessage(err));
         this.logger.error({ err, step: name }, 'shutdown step failed');
       }
     };
@@ -408,7 +409,7 @@ export class NameServer {
     try {
       return (await handler(request, connection)) ?? createResponse(request, ResponseCode.SUCCESS);
     } catch (err) {
-      return createResponse(request, ResponseCode.SYSTEM_ERROR, err instanceof Error ? err.message : String(err));
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, errorMessage(err));
     }
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 // node:util parseArgs is built into Node and maintained with it: no third-party
 // argument parser to audit or keep up to date.
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../util/errorMessage.js';
 import { parseProperties } from './properties.js';
 import {
   CONFIG_KEYS,
@@ -163,7 +164,7 @@ function readStoredSettings(path: string, errors: string[]): Map<ConfigKey, Sett
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR')
-      errors.push(`stored config file ${path} (configStorePath): cannot read it: ${(err as Error).message}`);
+      errors.push(`stored config file ${path} (configStorePath): cannot read it: ${errorMessage(err)}`);
     return settings;
   }
   const parsed = parseProperties(decodeText(bytes));
@@ -286,7 +287,7 @@ function readConfigFile(path: string, errors: string[]): Map<ConfigKey, Setting>
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    errors.push(`config file ${path}: cannot read it: ${(err as Error).message}`);
+    errors.push(`config file ${path}: cannot read it: ${errorMessage(err)}`);
     return settings;
   }
   const parsed = parseProperties(decodeText(bytes));

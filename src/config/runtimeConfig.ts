@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { writeFileAtomic, type WriteFileAtomicOptions } from '../util/atomicFile.js';
+import { errorMessage } from '../util/errorMessage.js';
 import { formatProperties, parseProperties } from './properties.js';
 import {
   ALWAYS_BLACK_LISTED,
@@ -152,7 +153,7 @@ export class RuntimeConfig {
         holdsSecret ? { mode: 0o600 } : {},
       );
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       this.logger?.error({ err, path }, 'name server config not persisted; update refused');
       return { ok: false, remark: `config not persisted to ${path}, nothing changed: ${reason}`, blackListed: false };
     }

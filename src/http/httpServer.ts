@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export interface HttpReply {
   status: number;
@@ -111,7 +112,7 @@ export class HttpServer {
         reply = await handler(req);
       } catch (err) {
         this.options.logger.error({ err, path }, 'http handler failed');
-        reply = { status: 500, body: { error: err instanceof Error ? err.message : String(err) } };
+        reply = { status: 500, body: { error: errorMessage(err) } };
       }
     }
     const isText = typeof reply.body === 'string' || Buffer.isBuffer(reply.body);

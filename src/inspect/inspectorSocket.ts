@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '../logging.js';
+import { errorMessage } from '../util/errorMessage.js';
 
 export interface InspectorSocketOptions {
   logger: Logger;
@@ -112,7 +113,7 @@ export class InspectorSocket {
       });
     } catch (err) {
       // A URL the ws client rejects outright: retrying will not help.
-      this.warnOnce(describeError(err), false);
+      this.warnOnce(errorMessage(err), false);
       return;
     }
     this.socket = socket;
@@ -131,7 +132,7 @@ export class InspectorSocket {
     socket.on('close', (code) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = undefined;
-      const reason = lastError !== undefined ? describeError(lastError) : `connection closed (code ${code})`;
+      const reason = lastError !== undefined ? errorMessage(lastError) : `connection closed (code ${code})`;
       if (openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS) this.failures = 0;
       this.warnOnce(openedAt !== undefined ? `dropped: ${reason}` : reason, true);
       this.scheduleRetry();
@@ -180,10 +181,4 @@ export class InspectorSocket {
       `inspector ${this.url} unreachable (${reason}): the name server ${then}`,
     );
   }
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

@@ -6,6 +6,8 @@ import { prepareFrame, writePreparedFrame, type PreparedFrame } from '../protoco
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
 import { requestCodeName, ResponseCode } from './requestCode.js';
+import { errorMessage } from '../util/errorMessage.js';
+import { truncate } from '../util/truncate.js';
 
 /** The peer end of one accepted TCP connection. */
 export interface RemotingConnection {
@@ -194,15 +196,6 @@ function formatAddress(ip: string | undefined, port: number | undefined): string
 function peerIp(remoteAddress: string): string {
   const colon = remoteAddress.lastIndexOf(':');
   return colon > 0 ? remoteAddress.slice(0, colon) : remoteAddress;
-}
-
-function truncate(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}...` : text;
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }
 
 /**
@@ -579,7 +572,7 @@ export class RemotingServer {
       },
       'request handler failed',
     );
-    return createResponse(request, ResponseCode.SYSTEM_ERROR, describeError(err));
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, errorMessage(err));
   }
 
   /** Never throws: it runs inside socket events and promise callbacks. */
@@ -611,7 +604,7 @@ export class RemotingServer {
         createResponse(
           request,
           ResponseCode.SYSTEM_ERROR,
-          `response could not be encoded: ${truncate(describeError(err))}`,
+          `response could not be encoded: ${truncate(errorMessage(err))}`,
         ),
       );
     }

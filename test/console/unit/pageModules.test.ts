@@ -418,6 +418,15 @@ describe('name server state', () => {
   });
 });
 
+describe('errors in words', () => {
+  it("shows an Error's message, and any other thrown value as a string", async () => {
+    const { errorMessage } = await page('lib/format.js');
+    expect(errorMessage(new TypeError('not connected'))).toBe('not connected');
+    expect(errorMessage('refused')).toBe('refused');
+    expect(errorMessage(undefined)).toBe('undefined');
+  });
+});
+
 describe('index.html', () => {
   it('preloads exactly the modules the page runs, so none is missing and none is fetched in vain', () => {
     const files: string[] = [];

@@ -47,3 +47,12 @@ export function formatPerm(perm) {
   const letters = `${perm & PERM_READ ? 'R' : '-'}${perm & PERM_WRITE ? 'W' : '-'}${perm & PERM_INHERIT ? 'X' : ''}`;
   return `${perm} (${letters})`;
 }
+
+/**
+ * The text of something thrown or rejected: an Error's message, else the value
+ * itself (the page's copy of src/util/errorMessage.ts, which it cannot import).
+ * @param {unknown} error
+ */
+export function errorMessage(error) {
+  return error instanceof Error ? error.message : String(error);
+}

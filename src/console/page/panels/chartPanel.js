@@ -4,6 +4,7 @@
  * then only re-lit. A click on a state shows its description below.
  */
 import { h, setText } from '../lib/dom.js';
+import { errorMessage } from '../lib/format.js';
 import { canvasMeasure, layoutChart } from '../chart/chartLayout.js';
 import { ChartSvg } from '../chart/chartSvg.js';
 import { activeStateIds, machineGraph } from '../chart/machineGraph.js';
@@ -64,9 +65,7 @@ export class ChartPanel {
       this.#applyFlashes();
     } catch (error) {
       this.container.replaceChildren(
-        h('p', { class: 'problem' }, [
-          `cannot draw ${this.machineId}: ${error instanceof Error ? error.message : String(error)}`,
-        ]),
+        h('p', { class: 'problem' }, [`cannot draw ${this.machineId}: ${errorMessage(error)}`]),
       );
     }
   }

@@ -8,6 +8,7 @@
  * operation is shown as one, with the server's words.
  */
 import { h, setText } from '../lib/dom.js';
+import { errorMessage } from '../lib/format.js';
 
 /** @typedef {import('../gateway/gatewayConnection.js').GatewayConnection} GatewayConnection */
 
@@ -277,5 +278,5 @@ function messageOf(error) {
     const e = /** @type {{ code: string, message: string, remotingCodeName?: string }} */ (error);
     return `${e.code}${e.remotingCodeName ? ` ${e.remotingCodeName}` : ''}: ${e.message}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -6,7 +6,7 @@
  * permission changed).
  */
 import { h } from '../lib/dom.js';
-import { formatClock, formatPerm } from '../lib/format.js';
+import { errorMessage, formatClock, formatPerm } from '../lib/format.js';
 import { diffRoutes } from '../model/routeDiff.js';
 
 /** @typedef {import('../gateway/protocol.js').RouteData} RouteData */
@@ -80,9 +80,7 @@ export class RoutesPanel {
     } catch (error) {
       this.result.dataset.topic = topic;
       this.result.dataset.found = 'false';
-      this.result.replaceChildren(
-        h('p', { class: 'problem' }, [`${topic}: ${error instanceof Error ? error.message : String(error)}`]),
-      );
+      this.result.replaceChildren(h('p', { class: 'problem' }, [`${topic}: ${errorMessage(error)}`]));
     }
   }
 
@@ -108,11 +106,7 @@ export class RoutesPanel {
       if (route !== undefined) this.#record(topic, { seq: result.seq, at: Date.now(), cause: 'subscribed', route });
       else this.#note(subscription, 'subscribed; routes are not served yet, the route comes as soon as they are');
     } catch (error) {
-      this.#note(
-        subscription,
-        `subscribe refused: ${error instanceof Error ? error.message : String(error)}`,
-        'problem',
-      );
+      this.#note(subscription, `subscribe refused: ${errorMessage(error)}`, 'problem');
     }
   }
 

@@ -1,0 +1,75 @@
+import { isIPv6 } from 'node:net';
+import { homedir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../config/load.js';
+import type { NamesrvOptions } from '../config/schema.js';
+import { errorMessage } from '../util/errorMessage.js';
+
+/**
+ * The container image's HEALTHCHECK (`node dist/src/cli/healthcheck.js`):
+ * GET /readyz on this name server's own HTTP port. The port and address come
+ * from the sources the server itself reads (XNAMESRV_* variables and the
+ * XNAMESRV_CONFIG_FILE properties file), so moving httpPort in either keeps
+ * the check pointed at it; command-line flags given to the server are not
+ * visible here. Node only: the image needs no curl.
+ */
+
+/** Where to ask: the wildcard addresses are reached on loopback. */
+export function readinessUrl(config: Pick<NamesrvOptions, 'bindAddress' | 'httpPort'>): string {
+  let host = config.bindAddress;
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  else if (host === '::') host = '::1';
+  return `http://${isIPv6(host) ? `[${host}]` : host}:${config.httpPort}/readyz`;
+}
+
+export interface ReadinessResult {
+  ready: boolean;
+  /** One line for `docker inspect`: the state, and why not ready. */
+  line: string;
+}
+
+interface ProbeBody {
+  state?: string;
+  detail?: string;
+  routesRefused?: string | null;
+  waitTarget?: { missing?: string[] };
+}
+
+/** Ready only on a 200; anything else, or no answer within timeoutMs, is not ready. */
+export async function checkReadiness(url: string, timeoutMs: number): Promise<ReadinessResult> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    return { ready: false, line: `not ready: no answer from ${url}: ${errorMessage(err)}` };
+  }
+  const text = await response.text();
+  let body: ProbeBody = {};
+  try {
+    body = JSON.parse(text) as ProbeBody;
+  } catch {
+    // Not the probe's JSON: the status alone decides.
+  }
+  const state = body.detail ?? body.state ?? 'unknown';
+  if (response.status === 200) return { ready: true, line: `ready: ${state}` };
+  // routesRefused says why in words (it names what the wait target misses).
+  const why = body.routesRefused ?? body.waitTarget?.missing?.map((m) => `missing ${m}`).join('; ');
+  return { ready: false, line: `not ready (HTTP ${response.status}): ${state}${why ? `; ${why}` : ''}` };
+}
+
+export async function runHealthcheck(env: Record<string, string | undefined>, homeDir: string): Promise<number> {
+  const loaded = loadConfig({ argv: [], env, homeDir });
+  if (!loaded.ok) {
+    process.stdout.write(`not ready: configuration: ${loaded.errors.join('; ')}\n`);
+    return 1;
+  }
+  const result = await checkReadiness(readinessUrl(loaded.config), 3_000);
+  process.stdout.write(`${result.line}\n`);
+  return result.ready ? 0 : 1;
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  void runHealthcheck(process.env, homedir()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -415,6 +415,8 @@ describe('schema', () => {
       'enableAllTopicList',
       'enableTopicList',
       'logLevel',
+      'namesrvAddrList',
+      'namesrvAddrSubGroup',
       'notifyMinBrokerIdChanged',
       'orderMessageEnable',
       'returnOrderTopicConfigToBroker',

@@ -19,6 +19,7 @@ import { RemotingClient } from '../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
 import { BrokerSimulator } from '../src/sim/simulator.js';
 import { Child, sleep } from './lib/rpc.js';
+import { errorStack } from '../src/util/errorMessage.js';
 
 const BROKERS = Number(process.env.CONSOLE_BENCH_BROKERS ?? 1000);
 const RATE = Number(process.env.CONSOLE_BENCH_RATE ?? 200);
@@ -285,6 +286,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${errorStack(err)}\n`);
   process.exit(1);
 });

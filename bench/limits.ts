@@ -30,6 +30,7 @@ import { RemotingClient } from '../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
 import { encodeRegisterBrokerBody } from '../src/protocol/registerBody.js';
 import type { TopicConfig } from '../src/protocol/types.js';
+import { errorStack } from '../src/util/errorMessage.js';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -377,7 +378,7 @@ main().then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`bench:limits failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`bench:limits failed: ${errorStack(err)}\n`);
     process.exitCode = 1;
   },
 );

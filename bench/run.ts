@@ -15,7 +15,7 @@ import { figure7 } from './figures/gateway.js';
 import { figure1, figure2, setupReads, type ReadSetup } from './figures/reads.js';
 import { figure3 } from './figures/registration.js';
 import { figures4and5 } from './figures/storm.js';
-import { errorMessage } from '../src/util/errorMessage.js';
+import { errorMessage, errorStack } from '../src/util/errorMessage.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist/bench -> <repo>/bench/results
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       await fn();
     } catch (err) {
       failures.push(`${label}: ${errorMessage(err)}`);
-      ctx.log(`  FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      ctx.log(`  FAILED: ${errorStack(err)}`);
     }
   };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { homedir } from 'node:os';
+import { errorStack } from '../util/errorMessage.js';
 
 /**
  * `xnamesrv [options]` starts a name server; `xnamesrv admin ...`,
@@ -134,7 +135,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`xnamesrv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`xnamesrv: ${errorStack(err)}\n`);
     process.exitCode = 1;
   },
 );

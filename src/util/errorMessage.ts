@@ -14,3 +14,11 @@ export function errorMessage(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   return typeof code === 'string' && code !== '' ? code : err.name;
 }
+
+/**
+ * What to print when a command dies of something unexpected: an Error's stack
+ * (which starts with its name and message), else the same as errorMessage.
+ */
+export function errorStack(err: unknown): string {
+  return err instanceof Error && err.stack !== undefined ? err.stack : errorMessage(err);
+}

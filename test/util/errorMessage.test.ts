@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorMessage } from '../../src/util/errorMessage.js';
+import { errorMessage, errorStack } from '../../src/util/errorMessage.js';
 
 describe('errorMessage', () => {
   it("gives an Error's message without its name or stack", () => {
@@ -34,5 +34,20 @@ describe('errorMessage', () => {
 
   it('keeps the message of an AggregateError that has one', () => {
     expect(errorMessage(new AggregateError([new Error('a')], 'two attempts failed'))).toBe('two attempts failed');
+  });
+});
+
+describe('errorStack', () => {
+  it("gives an Error's stack, which names the error and where it was thrown", () => {
+    const err = new TypeError('bad frame');
+    expect(errorStack(err)).toBe(err.stack);
+    expect(errorStack(err)).toMatch(/^TypeError: bad frame\n\s+at /);
+  });
+
+  it('falls back to errorMessage without a stack', () => {
+    const err = new Error('no stack');
+    delete err.stack;
+    expect(errorStack(err)).toBe('no stack');
+    expect(errorStack(7)).toBe('7');
   });
 });

@@ -1,6 +1,7 @@
 import { assertEvent, assign, fromPromise, sendTo, setup } from 'xstate';
 import type { BrokerRegistration, BrokerRemoval } from './broker.js';
 import { createBrokerRegistry } from './brokerRegistry.js';
+import { errorMessage } from '../src/util/errorMessage.js';
 
 /**
  * The name server lifecycle. apache/rocketmq#9182 was a wait with no explicit
@@ -95,8 +96,7 @@ export function evaluateWaitTarget(
 
 /** The message of an invoked actor's error event (start-up or shutdown). */
 function errorMessageOf(event: object): string {
-  const error = 'error' in event ? event.error : undefined;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage('error' in event ? event.error : undefined);
 }
 
 export const nameServerMachine = setup({

@@ -48,7 +48,8 @@ export function parseToolArgv(argv: string[], specs: OptionSpecs): ParsedArgv {
       positionals.push(token.value);
       continue;
     }
-    const spec = specs[token.name];
+    // Own keys only: `--constructor` is an unknown option, not Object.prototype's.
+    const spec = Object.hasOwn(specs, token.name) ? specs[token.name] : undefined;
     const written = (argv[token.index] ?? token.rawName).split('=')[0]!;
     if (!spec) return { ok: false, error: `unknown option ${written}` };
     const shown = spec.short && token.rawName === `-${spec.short}` ? `-${spec.short}` : `--${token.name}`;

@@ -161,15 +161,25 @@ const clusterList: CommandDef = {
     const info = parseBody<ClusterInfo>(addr, response, 'cluster info');
     const brokerAddrTable = info.brokerAddrTable ?? {};
     let clusterAddrTable = info.clusterAddrTable ?? {};
+    // Cluster and broker names are data: "constructor" or "__proto__" are legal
+    // names, so a table is only ever read by its own keys.
+    const brokerData = (name: string) => (Object.hasOwn(brokerAddrTable, name) ? brokerAddrTable[name] : undefined);
     const only = ctx.values.clusterName as string | undefined;
     if (only !== undefined) {
-      const names = clusterAddrTable[only.trim()];
-      clusterAddrTable = names ? { [only.trim()]: names } : {};
+      const cluster = only.trim();
+      const names = Object.hasOwn(clusterAddrTable, cluster) ? clusterAddrTable[cluster] : undefined;
+      clusterAddrTable = names ? Object.fromEntries([[cluster, names]]) : {};
     }
     if (ctx.json) {
-      const shownBrokers: Record<string, BrokerData> = {};
-      for (const names of Object.values(clusterAddrTable))
-        for (const name of names) if (brokerAddrTable[name]) shownBrokers[name] = brokerAddrTable[name]!;
+      // fromEntries defines own properties, so a broker named "__proto__" stays a key.
+      const shownBrokers = Object.fromEntries(
+        Object.values(clusterAddrTable)
+          .flat()
+          .flatMap((name): Array<[string, BrokerData]> => {
+            const data = brokerData(name);
+            return data ? [[name, data]] : [];
+          }),
+      );
       ctx.io.stdout.write(
         json({ brokerAddrTable: only === undefined ? brokerAddrTable : shownBrokers, clusterAddrTable }),
       );
@@ -178,7 +188,7 @@ const clusterList: CommandDef = {
     const rows: string[][] = [];
     for (const cluster of Object.keys(clusterAddrTable).sort(compareText)) {
       for (const brokerName of [...(clusterAddrTable[cluster] ?? [])].sort(compareText)) {
-        const data = brokerAddrTable[brokerName];
+        const data = brokerData(brokerName);
         if (!data) continue;
         for (const id of sortedIds(data.brokerAddrs ?? {})) rows.push([cluster, brokerName, id, data.brokerAddrs[id]!]);
       }

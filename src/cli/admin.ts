@@ -83,7 +83,7 @@ function allOptions(): OptionSpecs {
 function findCommand(positionals: string[]): { def: CommandDef; used: number } | { error: string } {
   const [first, second] = positionals;
   if (first === undefined) return { error: 'no command given' };
-  const aliased = ALIASES[first];
+  const aliased = Object.hasOwn(ALIASES, first) ? ALIASES[first] : undefined;
   if (aliased) return { def: COMMANDS.find((c) => c.name === aliased)!, used: 1 };
   if (first === 'kv') {
     if (second === undefined) return { error: 'kv needs a subcommand: get, put, delete or list' };

@@ -133,7 +133,11 @@ export class NameServerState {
     const key = transition.actorId;
     let record = this.brokers.get(key);
     if (!record) {
-      const [clusterName = '', brokerAddr = ''] = key.split('|');
+      // `cluster|address`: a cluster name may itself hold "|" (a legal name character),
+      // an address never does.
+      const separator = key.lastIndexOf('|');
+      const clusterName = separator < 0 ? key : key.slice(0, separator);
+      const brokerAddr = separator < 0 ? '' : key.slice(separator + 1);
       record = {
         brokerKey: key,
         clusterName: context.clusterName ?? clusterName,

@@ -97,3 +97,80 @@ export function runRegisterJob(job: RegisterJob): RegisterJobResult {
   });
   return { crcOk: true, peek, decoded: result.ok ? { ok: true, value: compactBody(result.value) } : result };
 }
+
+// ---------------------------------------------------------------------------
+// What the route table reads of a decoded body (registration.ts), whether it
+// was decoded here or came back from a worker.
+
+/** A decoded body's topic table as the route table reads it. */
+export interface TopicRows {
+  /** Entries in the table (keys). */
+  readonly size: number;
+  /** topicName of each entry */
+  readonly names: readonly string[];
+  /** readQueueNums, writeQueueNums, perm, topicSysFlag of each entry */
+  readonly quads: Int32Array;
+  /** The names share no storage with a larger string (a worker's structured clone made them). */
+  readonly ownedStrings: boolean;
+  /** The table's keys, for deleteTopicWithBrokerRegistration. */
+  keySet(): ReadonlySet<string>;
+}
+
+export interface BodyContent {
+  dataVersion: DataVersion;
+  filterServerList: string[] | null;
+  topics: TopicRows;
+  mappings: Map<string, TopicQueueMappingInfo> | undefined;
+}
+
+function rowsOf(compact: CompactBody['topics'], ownedStrings: boolean): TopicRows {
+  let keys: Set<string> | undefined;
+  return {
+    size: compact.names.length,
+    names: compact.names,
+    quads: compact.quads,
+    ownedStrings,
+    keySet: () => (keys ??= new Set(compact.keys ?? compact.names)),
+  };
+}
+
+export function contentOf(body: RegisterBrokerBody): BodyContent {
+  const compact = compactBody(body);
+  return {
+    dataVersion: compact.dataVersion,
+    filterServerList: compact.filterServerList,
+    topics: rowsOf(compact.topics, false),
+    mappings: compact.mappings,
+  };
+}
+
+export type Decoded = { ok: true; value: BodyContent } | { ok: false; error: string };
+
+/** What a worker made of a body. */
+export interface PreparedBody {
+  crcOk: boolean;
+  peek: RegisterBodyPeek | undefined;
+  /** undefined: not decoded (its DataVersion looked unchanged) */
+  decoded: Decoded | undefined;
+}
+
+export function preparedFromJob(result: RegisterJobResult): PreparedBody {
+  const d = result.decoded;
+  let decoded: PreparedBody['decoded'];
+  if (d === undefined) decoded = undefined;
+  else if (!d.ok) decoded = d;
+  else
+    decoded = {
+      ok: true,
+      value: {
+        dataVersion: d.value.dataVersion,
+        filterServerList: d.value.filterServerList,
+        topics: rowsOf(d.value.topics, true),
+        mappings: d.value.mappings,
+      },
+    };
+  return { crcOk: result.crcOk, peek: result.peek, decoded };
+}
+
+/** Passed for a queued large body whose worker result is missing: never decode on the event loop. */
+export const NOT_PREPARED: PreparedBody = Object.freeze({ crcOk: true, peek: undefined, decoded: undefined });

@@ -78,7 +78,8 @@ export type ModelPathNS = ModelPath<ModelSnapshot, NameServerEvent>;
 
 function removedEvent(context: NameServerContext, brokerKey: string, reason: BrokerRemovalReason): NameServerEvent {
   const live = context.liveBrokers.get(brokerKey)!;
-  const brokerAddr = brokerKey.slice(brokerKey.indexOf('|') + 1);
+  // `cluster|address`: a cluster name may hold "|", an address never does.
+  const brokerAddr = brokerKey.slice(brokerKey.lastIndexOf('|') + 1);
   return {
     type: 'BROKER.REMOVED',
     removal: {

@@ -6,7 +6,8 @@ import { parseFastjsonText } from '../protocol/fastjsonParser.js';
 import type { BrokerData, ClusterInfo, TopicList, TopicRouteData } from '../protocol/types.js';
 import type { HostPort } from './address.js';
 import type { OptionSpecs, OptionValues } from './argv.js';
-import { compareText, formatTable, json, permString, sortedIds } from './format.js';
+import { compareText } from '../util/compareText.js';
+import { formatTable, json, permString, sortedIds } from './format.js';
 import { ToolError, type ToolIo } from './io.js';
 import {
   describeResponse,

@@ -21,10 +21,6 @@ export function sortedIds(addrs: Record<string, string>): string[] {
   return Object.keys(addrs).sort((a, b) => Number(a) - Number(b));
 }
 
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }

@@ -12,8 +12,12 @@ export interface TestBroker {
   brokerAddr: string;
   brokerId?: number;
   haServerAddr?: string;
-  /** topic -> queue counts and perm (defaults: 4 queues, perm 6). */
-  topics?: Record<string, Partial<TopicConfig>>;
+  /**
+   * topic -> queue counts and perm (defaults: 4 queues, perm 6). A topic named
+   * "__proto__" needs a Map or a record with it as an own key (Object.fromEntries):
+   * in an object literal `__proto__: {}` sets the prototype instead.
+   */
+  topics?: Record<string, Partial<TopicConfig>> | ReadonlyMap<string, Partial<TopicConfig>>;
   dataVersion?: { timestamp: number; counter: number; stateVersion?: number };
   heartbeatTimeoutMillis?: number;
   compressed?: boolean;
@@ -36,9 +40,9 @@ export function topicConfig(name: string, overrides: Partial<TopicConfig> = {}):
 
 /** The REGISTER_BROKER request a RocketMQ broker sends, with bodyCrc32 as the Java broker computes it. */
 export function registerBrokerRequest(broker: TestBroker): { extFields: Record<string, string>; body: Buffer } {
-  const topicConfigTable: Record<string, TopicConfig> = {};
-  for (const [name, overrides] of Object.entries(broker.topics ?? {}))
-    topicConfigTable[name] = topicConfig(name, overrides);
+  // A Map: every legal topic name is a key, "__proto__" and "constructor" too.
+  const topics = broker.topics instanceof Map ? [...broker.topics] : Object.entries(broker.topics ?? {});
+  const topicConfigTable = new Map(topics.map(([name, overrides]) => [name, topicConfig(name, overrides)]));
   const body = encodeRegisterBrokerBody(
     {
       topicConfigSerializeWrapper: {

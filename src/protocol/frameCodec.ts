@@ -9,6 +9,7 @@
 import { SerializeType, type RemotingCommand } from '../remoting/command.js';
 import { LanguageCode, languageCodeOf, languageNameOf } from '../remoting/requestCode.js';
 import { errorMessage } from '../util/errorMessage.js';
+import { truncate } from '../util/truncate.js';
 import { INT32_MAX, INT32_MIN, matchJavaClientHeader, scanJsonCommand, UINT32_MAX } from './jsonHeaderScanner.js';
 
 export type DecodeResult = { ok: true; command: RemotingCommand } | { ok: false; error: string };
@@ -21,8 +22,6 @@ export const MAX_HEADER_LENGTH = 0xffffff;
 /** code, language, version, opaque, flag, remark length, ext length. */
 const BINARY_FIXED_HEADER_LENGTH = 2 + 1 + 2 + 4 + 4 + 4 + 4;
 const MAX_BINARY_KEY_LENGTH = 0x7fff;
-/** Keeps a log line short when a peer sends a large undecodable header. */
-const MAX_ERROR_DETAIL = 200;
 
 type CommandHeader = Omit<RemotingCommand, 'serializeType' | 'body'>;
 type HeaderResult = { ok: true; header: CommandHeader } | { ok: false; error: string };
@@ -335,10 +334,6 @@ export function decodeFrameAt(buffer: Buffer, start: number, end: number): Remot
     serializeType: type,
     body,
   };
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_ERROR_DETAIL ? `${text.slice(0, MAX_ERROR_DETAIL)}...` : text;
 }
 
 function isInteger(value: unknown, min: number, max: number): value is number {

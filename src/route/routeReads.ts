@@ -33,6 +33,7 @@ import {
   type RouteData,
   type RouteSettings,
 } from './routeData.js';
+import { compareText } from '../util/compareText.js';
 
 export interface LiveBrokerView {
   clusterName: string;
@@ -182,18 +183,14 @@ function brokerData(settings: RouteSettings, entry: BrokerEntry): BrokerData {
   return bd;
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** ClusterInfo as an object; broker names and clusters sorted. */
 export function clusterInfoData(data: RouteData, settings: RouteSettings): ClusterInfo {
   const brokerAddrTable: Record<string, BrokerData> = {};
-  for (const name of [...data.brokers.keys()].sort(compareStrings))
+  for (const name of [...data.brokers.keys()].sort(compareText))
     putKey(brokerAddrTable, name, brokerData(settings, data.brokers.get(name)!));
   const clusterAddrTable: Record<string, string[]> = {};
-  for (const cluster of [...data.clusters.keys()].sort(compareStrings)) {
-    putKey(clusterAddrTable, cluster, [...data.clusters.get(cluster)!].sort(compareStrings));
+  for (const cluster of [...data.clusters.keys()].sort(compareText)) {
+    putKey(clusterAddrTable, cluster, [...data.clusters.get(cluster)!].sort(compareText));
   }
   return { brokerAddrTable, clusterAddrTable };
 }
@@ -328,7 +325,7 @@ export function dataCounts(data: RouteData): {
 
 /** The whole table as sorted plain data (caches left out). */
 export function dumpData(data: RouteData): Record<string, unknown> {
-  const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort(compareStrings);
+  const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort(compareText);
   const topics: Record<string, unknown> = {};
   for (const topic of sortedKeys(data.topics)) {
     const queues = data.topics.get(topic)!;
@@ -357,7 +354,7 @@ export function dumpData(data: RouteData): Record<string, unknown> {
   }
   const clusters: Record<string, string[]> = {};
   for (const cluster of sortedKeys(data.clusters))
-    putKey(clusters, cluster, [...data.clusters.get(cluster)!].sort(compareStrings));
+    putKey(clusters, cluster, [...data.clusters.get(cluster)!].sort(compareText));
   const live: Record<string, unknown> = {};
   for (const cluster of sortedKeys(data.live)) {
     const byAddr = data.live.get(cluster)!;

@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '../../src/protocol/types.js';
+import { compareText } from '../../src/util/compareText.js';
 import { zlib } from '../support/zlibShim.js';
 
 /** One seed for every property here: the runs are the same on every machine. */
@@ -250,7 +251,7 @@ export function scenario(basePort: number): fc.Arbitrary<Scenario> {
 /** Own enumerable keys of a parsed object: what JSON says, not what a prototype adds. */
 export function ownKeys(value: unknown): string[] {
   if (typeof value !== 'object' || value === null) throw new Error(`not an object: ${JSON.stringify(value)}`);
-  return Object.keys(value).sort(compareStrings);
+  return Object.keys(value).sort(compareText);
 }
 
 /** An own property, or undefined: never one inherited from Object.prototype. */
@@ -259,10 +260,6 @@ export function own(value: unknown, key: string): any {
   return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function sorted(items: Iterable<string>): string[] {
-  return [...items].sort(compareStrings);
+  return [...items].sort(compareText);
 }

@@ -105,14 +105,18 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 function readStringMap(value: unknown): Record<string, string> | undefined {
   if (!isObject(value)) return undefined;
-  const out: Record<string, string> = {};
+  const entries: Array<[string, string]> = [];
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (v === null || v === undefined) continue;
     // fastjson reads a nested object into a String-valued map as its JSON text.
-    out[key] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : `${v as number | boolean}`;
+    entries.push([
+      key,
+      typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : `${v as number | boolean}`,
+    ]);
   }
-  return out;
+  // fromEntries defines own properties: a key named "__proto__" stays a key, as in Java's map.
+  return Object.fromEntries(entries);
 }
 
 export function readDataVersion(value: unknown, now: number): DataVersion {

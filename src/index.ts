@@ -24,6 +24,8 @@ import {
   type NamesrvOptions,
 } from './config/schema.js';
 import { checkCombination } from './config/validate.js';
+import { checkTlsCombination } from './tls/settings.js';
+import { readTlsConfigFile } from './tls/tlsConfigFile.js';
 import type { LifecycleStatus } from './lifecycle/lifecycleStatus.js';
 import { openLogOutput, type LogOutput } from './logging.js';
 import { NameServer } from './nameServer.js';
@@ -62,12 +64,14 @@ export interface StartOptions {
  * real name server on 9876), and that reads and leaves nothing behind. The
  * bound ports are on the handle. Besides these, `dataDir` defaults to a new
  * temporary directory that `stop()` removes, so no KV or config file is read
- * from or written to `~/namesrv` as the command line would.
+ * from or written to `~/namesrv` as the command line would; for the same
+ * reason no tls.config.file is read unless one is given.
  */
 export const EMBEDDED_DEFAULTS = {
   bindAddress: '127.0.0.1',
   listenPort: 0,
   httpPort: 0,
+  'tls.config.file': '',
 } as const satisfies NameServerOptions;
 
 /** A running embedded name server. */
@@ -221,6 +225,18 @@ function resolveConfig(options: NameServerOptions, given: Set<ConfigKey>, tempDi
     const parsed = parseOption(key, options[key]);
     if (parsed.ok) values.set(key, parsed.value);
   }
+  // A given tls.config.file overrides the options it holds, as on the command line (and in Java).
+  const tlsFile = readTlsConfigFile(values.get('tls.config.file') as string, true);
+  if (!tlsFile.ok)
+    throw new NameServerOptionsError(tlsFile.errors.map((message) => ({ key: 'tls.config.file', message })));
+  const fromTlsFile = new Set<ConfigKey>();
+  for (const [key, setting] of tlsFile.settings) {
+    const parsed = parseConfigValue(key, setting.raw);
+    if (!parsed.ok)
+      throw new NameServerOptionsError([{ key, message: `${key}: ${parsed.message} (${setting.source})` }]);
+    values.set(key, parsed.value);
+    fromTlsFile.add(key);
+  }
   const dataDir = values.get('dataDir') as string;
   // No environment: an embedder's configuration is what it passes, not what
   // the process happens to have in XNAMESRV_* or ROCKETMQ_HOME.
@@ -228,8 +244,14 @@ function resolveConfig(options: NameServerOptions, given: Set<ConfigKey>, tempDi
   for (const [key, value] of values) config[key] = value;
   const effective = config as NamesrvOptions;
   const sourceOf = (key: ConfigKey): string =>
-    given.has(key) ? `option ${key}` : key in EMBEDDED_DEFAULTS || key === 'dataDir' ? 'embedded default' : 'default';
-  const combination = checkCombination(effective, sourceOf);
+    fromTlsFile.has(key)
+      ? `tls.config.file ${effective['tls.config.file']}`
+      : given.has(key)
+        ? `option ${key}`
+        : key in EMBEDDED_DEFAULTS || key === 'dataDir'
+          ? 'embedded default'
+          : 'default';
+  const combination = [...checkCombination(effective, sourceOf), ...checkTlsCombination(effective, sourceOf)];
   if (combination.length > 0)
     throw new NameServerOptionsError(combination.map((message) => ({ key: firstKeyIn(message), message })));
   return freezeOptions(effective);
@@ -298,7 +320,7 @@ function suggestion(name: string): string {
 
 /** Combination messages begin with the key they are about (validate.ts). */
 function firstKeyIn(message: string): string {
-  const first = /^[A-Za-z]+/.exec(message)?.[0] ?? '';
+  const first = /^[A-Za-z][A-Za-z.]*/.exec(message)?.[0] ?? '';
   return isConfigKey(first) ? first : '';
 }
 

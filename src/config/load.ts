@@ -19,6 +19,8 @@ import {
   type NamesrvOptions,
 } from './schema.js';
 import { checkCombination } from './validate.js';
+import { checkTlsCombination } from '../tls/settings.js';
+import { readTlsConfigFile } from '../tls/tlsConfigFile.js';
 
 export interface LoadConfigInput {
   argv: string[];
@@ -93,6 +95,8 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const stored = storePath === undefined ? new Map<ConfigKey, Setting>() : readStoredSettings(storePath, errors);
 
   const chosen = new Map<ConfigKey, Setting>([...file, ...stored, ...env.settings, ...cli.settings]);
+  // As in Java, where tls.config.file's entries override the -D system properties.
+  for (const [key, setting] of readTlsFile(chosen, errors)) chosen.set(key, setting);
   const values = new Map<ConfigKey, ConfigValue>();
   for (const [key, setting] of chosen) {
     const parsed = parseConfigValue(key, setting.raw);
@@ -117,7 +121,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   // Combination checks on values that failed their own parse would only add noise.
   if (errors.length === 0) {
     const sourceOf = (key: ConfigKey): string => chosen.get(key)?.source ?? 'default';
-    errors.push(...checkCombination(effective, sourceOf));
+    errors.push(...checkCombination(effective, sourceOf), ...checkTlsCombination(effective, sourceOf));
   }
   if (errors.length > 0) return { ok: false, errors };
 
@@ -136,6 +140,22 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     ...(configFile !== undefined ? { configFile } : {}),
     ...(storePath !== undefined && stored.size > 0 ? { storedConfig: { path: storePath, keys: restored } } : {}),
   };
+}
+
+/**
+ * The tls.server.* entries of tls.config.file, wherever that key was set.
+ * The default path, /etc/rocketmq/tls.properties, may be missing (also when
+ * named: UPDATE_NAMESRV_CONFIG writes every key, this one included, into the
+ * file a restart reads); any other path must exist. Empty = no file.
+ */
+function readTlsFile(chosen: Map<ConfigKey, Setting>, errors: string[]): Map<ConfigKey, Setting> {
+  const setting = chosen.get('tls.config.file');
+  const defaultPath = String(keyDef('tls.config.file').default);
+  const path = setting === undefined ? defaultPath : setting.raw.trim();
+  const read = readTlsConfigFile(path, path !== defaultPath);
+  if (read.ok) return read.settings;
+  errors.push(...read.errors.map((error) => (setting ? `${error} (named by ${setting.source})` : error)));
+  return new Map();
 }
 
 /** configStorePath as the environment and flags leave it (the -c case is handled by the caller). */
@@ -194,9 +214,19 @@ function readArgv(argv: string[], errors: string[]): CliResult {
   };
   for (const info of CONFIG_KEYS) options[info.name] = { type: 'string' };
 
+  // Java's system properties, -Dtls.server.mode=enforcing, are flags like
+  // --tls.server.mode=enforcing here (the same position in argv, so the last one given wins).
+  const systemProperties = new Set<number>();
+  const args = argv.map((arg, index) => {
+    const property = /^-D([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+    if (!property) return arg;
+    systemProperties.add(index);
+    return `--${property[1]}=${property[2] ?? ''}`;
+  });
+
   // Not strict: strict mode throws at the first mistake, and we want to
   // report every one, in our own words.
-  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   const result: CliResult = { settings: new Map(), printConfig: false, help: false };
 
   const reportedIndexes = new Set<number>();
@@ -214,6 +244,12 @@ function readArgv(argv: string[], errors: string[]): CliResult {
       if (reportedIndexes.has(token.index)) continue;
       reportedIndexes.add(token.index);
       const raw = argv[token.index] ?? rawName;
+      if (systemProperties.has(token.index)) {
+        errors.push(
+          `unknown system property ${raw.split('=')[0]}: -D sets xnamesrv's configuration keys only${suggestion(name)}`,
+        );
+        continue;
+      }
       errors.push(`unknown flag ${raw.split('=')[0]}${suggestion(raw.replace(/^-+/, '').split('=')[0]!)}`);
       // `--unknownKey value`: the value is part of the mistake, not another one.
       if (token.value === undefined) skipPositionalAt = token.index + 1;
@@ -248,7 +284,8 @@ function readArgv(argv: string[], errors: string[]): CliResult {
     } else if (name === 'data-dir') {
       result.settings.set('dataDir', { raw: value, source: 'flag --data-dir' });
     } else if (isConfigKey(name)) {
-      result.settings.set(name, { raw: value, source: `flag ${rawName}` });
+      const flag = systemProperties.has(token.index) ? `-D${name}` : rawName;
+      result.settings.set(name, { raw: value, source: `flag ${flag}` });
     }
   }
   return result;

@@ -4,6 +4,7 @@ import { errorMessage } from '../util/errorMessage.js';
 import { formatProperties, parseProperties } from './properties.js';
 import {
   ALWAYS_BLACK_LISTED,
+  CONFIG_KEYS,
   configEntries,
   formatConfigValue,
   freezeOptions,
@@ -146,7 +147,7 @@ export class RuntimeConfig {
     try {
       // The stored file is what a restart with -c reads back, so secrets go in
       // clear; keep such a file to its owner.
-      const holdsSecret = next.gatewayToken !== '' || next.adminToken !== '';
+      const holdsSecret = CONFIG_KEYS.some((info) => info.secret === true && next[info.name] !== '');
       await this.writeFile(
         path,
         formatProperties(configEntries(next, { maskSecrets: false })),

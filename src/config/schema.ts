@@ -14,8 +14,12 @@ export type KeyOrigin = 'rocketmq' | 'xnamesrv';
 interface KeyDefCommon {
   readonly description: string;
   readonly origin: KeyOrigin;
-  /** The Java class whose field the key sets (origin 'rocketmq' only). */
-  readonly javaClass?: 'NamesrvConfig' | 'NettyServerConfig';
+  /**
+   * The Java class whose field the key sets (origin 'rocketmq' only).
+   * TlsSystemConfig's keys are JVM system properties (-Dtls.server.mode=...),
+   * also read from tls.config.file; see src/tls/tlsConfigFile.ts.
+   */
+  readonly javaClass?: 'NamesrvConfig' | 'NettyServerConfig' | 'TlsSystemConfig';
   /** UPDATE_NAMESRV_CONFIG may change it while running. */
   readonly runtimeUpdatable: boolean;
   /** Set when the key is accepted for compatibility but has no effect here. */
@@ -31,7 +35,13 @@ export type KeyDef = KeyDefCommon &
     | { readonly type: 'boolean'; readonly default: boolean }
     | { readonly type: 'int' | 'long'; readonly default: number; readonly min?: number; readonly max?: number }
     | { readonly type: 'string'; readonly default: string }
-    | { readonly type: 'enum'; readonly default: string; readonly values: readonly string[] }
+    | {
+        readonly type: 'enum';
+        readonly default: string;
+        readonly values: readonly string[];
+        /** Any letter case is accepted and read as the listed value (Java upper-cases tls.server.need.client.auth). */
+        readonly caseInsensitive?: boolean;
+      }
     | { readonly type: 'list'; readonly default: readonly string[] }
   );
 
@@ -436,6 +446,93 @@ export const CONFIG_SCHEMA = {
     notApplicable: "Node always uses the platform's native poller",
   },
 
+  // ---- TlsSystemConfig (JVM system properties; src/tls/) ---------------------
+  'tls.server.mode': {
+    type: 'enum',
+    default: 'permissive',
+    values: ['disabled', 'permissive', 'enforcing'],
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      'TLS on the remoting port: `disabled` (plain only; a TLS handshake is closed), `permissive` (TLS and plain on the one port, told apart by the first byte) or `enforcing` (TLS only; a plain connection is closed). Refusals are counted in xnamesrv_tls_refused_connections_total. Java reads an unknown value as permissive; here it stops the start. Not read from tls.config.file (nor by Java).',
+  },
+  'tls.config.file': {
+    type: 'string',
+    default: '/etc/rocketmq/tls.properties',
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      "Java properties file whose tls.server.* and tls.test.mode.enable entries override every other source of those keys, as in Java; re-read when the certificates are reloaded. A missing default file is skipped; a missing file that was set is an error. tls.client.* and tls.enable entries (Java clients' settings) are ignored. Empty = none (the default when embedded).",
+  },
+  'tls.test.mode.enable': {
+    type: 'boolean',
+    default: true,
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description: 'Java: serve TLS with a throwaway self-signed certificate instead of the configured files.',
+    notApplicable:
+      'xnamesrv makes no self-signed certificate: it always uses tls.server.certPath and tls.server.keyPath, and without them refuses TLS connections',
+  },
+  'tls.server.certPath': {
+    type: 'string',
+    default: '',
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      "PEM certificate chain of the remoting port (the server's certificate first). Reloaded when it changes; its expiry is logged and exported as xnamesrv_tls_certificate_expiry_timestamp_seconds.",
+  },
+  'tls.server.keyPath': {
+    type: 'string',
+    default: '',
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description: 'PEM private key of tls.server.certPath (PKCS#8 as Java wants it; PKCS#1 and SEC1 also load).',
+  },
+  'tls.server.keyPassword': {
+    type: 'string',
+    default: '',
+    secret: true,
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      'Password of an encrypted tls.server.keyPath (`ENCRYPTED PRIVATE KEY`). Empty = the key is not encrypted.',
+  },
+  'tls.server.need.client.auth': {
+    type: 'enum',
+    default: 'none',
+    values: ['none', 'optional', 'require'],
+    caseInsensitive: true,
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      'Client certificates on the remoting port: `none` (not asked for), `optional` (asked for) or `require` (a TLS client without one is closed). Java reads an unknown value as none; here it stops the start.',
+  },
+  'tls.server.authClient': {
+    type: 'boolean',
+    default: false,
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      'Verify client certificates against tls.server.trustCertPath (or, when that is empty, the system CAs). false, as in Java, accepts any client certificate.',
+  },
+  'tls.server.trustCertPath': {
+    type: 'string',
+    default: '',
+    origin: 'rocketmq',
+    javaClass: 'TlsSystemConfig',
+    runtimeUpdatable: false,
+    description:
+      'PEM CA certificates that client certificates must chain to when tls.server.authClient is true. Reloaded when it changes.',
+  },
+
   // ---- xnamesrv ------------------------------------------------------------
   httpPort: {
     type: 'int',
@@ -444,6 +541,73 @@ export const CONFIG_SCHEMA = {
     origin: 'xnamesrv',
     runtimeUpdatable: false,
     description: 'HTTP port for /livez, /readyz, /metrics, /machines and the /ws gateway; 0 picks a free port.',
+  },
+  httpTlsMode: {
+    type: 'enum',
+    default: 'disabled',
+    values: ['disabled', 'permissive', 'enforcing'],
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      'HTTPS on httpPort (probes, /metrics, the console, /ws as wss://): `disabled` (plain HTTP), `permissive` (HTTPS and plain HTTP on the one port, so plain `http://` fetches such as /rocketmq/nsaddr keep working) or `enforcing` (HTTPS only; a plain connection is closed). Needs httpTlsCertPath and httpTlsKeyPath.',
+  },
+  httpTlsCertPath: {
+    type: 'string',
+    default: '',
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      'PEM certificate chain of the HTTP port. Reloaded when it changes; its expiry is exported as xnamesrv_tls_certificate_expiry_timestamp_seconds.',
+  },
+  httpTlsKeyPath: {
+    type: 'string',
+    default: '',
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description: 'PEM private key of httpTlsCertPath.',
+  },
+  httpTlsKeyPassword: {
+    type: 'string',
+    default: '',
+    secret: true,
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description: 'Password of an encrypted httpTlsKeyPath. Empty = the key is not encrypted.',
+  },
+  httpTlsNeedClientAuth: {
+    type: 'enum',
+    default: 'none',
+    values: ['none', 'optional', 'require'],
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      'Client certificates on the HTTP port, verified against httpTlsTrustCertPath: `none`, `optional` (a verified one stands in for the token under httpAuthRequired) or `require` (an HTTPS client without a verified one is closed).',
+  },
+  httpTlsTrustCertPath: {
+    type: 'string',
+    default: '',
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      'PEM CA certificates that HTTP client certificates must chain to; needed when httpTlsNeedClientAuth is not none.',
+  },
+  httpAuthRequired: {
+    type: 'boolean',
+    default: false,
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      'Every HTTP path but /livez, /readyz and /rocketmq/* (the address server) needs gatewayToken (`Authorization: Bearer <token>`, or Basic with the token as password, which browsers ask for) or a verified client certificate; others get 401, counted in xnamesrv_http_unauthorized_requests_total.',
+  },
+  tlsHandshakeTimeoutSeconds: {
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 3600,
+    origin: 'xnamesrv',
+    runtimeUpdatable: false,
+    description:
+      "Seconds a TLS handshake may take on either port before its connection is closed (Netty's SslHandler default is 10).",
   },
   dataDir: {
     type: 'string',
@@ -728,9 +892,12 @@ export function keyDef(key: ConfigKey): KeyDef {
   return CONFIG_SCHEMA[key];
 }
 
-/** listenPort -> LISTEN_PORT; the environment variable is XNAMESRV_ + this. */
+/** listenPort -> LISTEN_PORT, tls.server.certPath -> TLS_SERVER_CERT_PATH; the environment variable is XNAMESRV_ + this. */
 export function upperSnake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/\./g, '_')
+    .toUpperCase();
 }
 
 export const ENV_PREFIX = 'XNAMESRV_';
@@ -798,11 +965,13 @@ export function parseConfigValue(
       }
       return { ok: true, value };
     }
-    case 'enum':
-      if (!def.values.includes(text)) {
+    case 'enum': {
+      const value = def.caseInsensitive ? def.values.find((v) => v.toLowerCase() === text.toLowerCase()) : text;
+      if (value === undefined || !def.values.includes(value)) {
         return { ok: false, message: `expected one of ${def.values.join(', ')}, got ${shown}` };
       }
-      return { ok: true, value: text as ConfigValue };
+      return { ok: true, value: value as ConfigValue };
+    }
     case 'list':
       return {
         ok: true,

@@ -392,12 +392,26 @@ describe('schema', () => {
     'useEpollNativeSelector',
   ];
 
-  it('covers every NamesrvConfig and NettyServerConfig field, marked with its origin', () => {
+  // TlsSystemConfig's server-side system properties (the tls.client.* ones are Java clients' settings).
+  const TLS_SYSTEM_CONFIG = [
+    'tls.server.mode',
+    'tls.config.file',
+    'tls.test.mode.enable',
+    'tls.server.certPath',
+    'tls.server.keyPath',
+    'tls.server.keyPassword',
+    'tls.server.need.client.auth',
+    'tls.server.authClient',
+    'tls.server.trustCertPath',
+  ];
+
+  it('covers every NamesrvConfig and NettyServerConfig field and the TLS system properties, marked with its origin', () => {
     const byName = new Map(CONFIG_KEYS.map((info) => [info.name as string, info]));
     for (const name of NAMESRV_CONFIG) expect(byName.get(name)?.javaClass, name).toBe('NamesrvConfig');
     for (const name of NETTY_SERVER_CONFIG) expect(byName.get(name)?.javaClass, name).toBe('NettyServerConfig');
+    for (const name of TLS_SYSTEM_CONFIG) expect(byName.get(name)?.javaClass, name).toBe('TlsSystemConfig');
     const javaKeys = CONFIG_KEYS.filter((info) => info.origin === 'rocketmq').map((info) => info.name);
-    expect(javaKeys.sort()).toEqual([...NAMESRV_CONFIG, ...NETTY_SERVER_CONFIG].sort());
+    expect(javaKeys.sort()).toEqual([...NAMESRV_CONFIG, ...NETTY_SERVER_CONFIG, ...TLS_SYSTEM_CONFIG].sort());
   });
 
   it('marks secrets and the runtime-updatable keys', () => {
@@ -405,7 +419,7 @@ describe('schema', () => {
       CONFIG_KEYS.filter((info) => info.secret)
         .map((info) => info.name)
         .sort(),
-    ).toEqual(['adminToken', 'gatewayToken']);
+    ).toEqual(['adminToken', 'gatewayToken', 'httpTlsKeyPassword', 'tls.server.keyPassword']);
     expect(
       CONFIG_KEYS.filter((info) => info.runtimeUpdatable)
         .map((info) => info.name)

@@ -50,7 +50,12 @@ describe('startNameServer', () => {
   it('serves on 127.0.0.1 and free ports from a temporary data directory that stop() removes', async () => {
     const server = await startNameServer();
     try {
-      expect(EMBEDDED_DEFAULTS).toEqual({ bindAddress: '127.0.0.1', listenPort: 0, httpPort: 0 });
+      expect(EMBEDDED_DEFAULTS).toEqual({
+        bindAddress: '127.0.0.1',
+        listenPort: 0,
+        httpPort: 0,
+        'tls.config.file': '',
+      });
       expect(server.config.bindAddress).toBe('127.0.0.1');
       expect(server.remotingPort).toBeGreaterThan(0);
       expect(server.httpPort).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseCode } from '../../src/remoting/requestCode.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { GatewayClient, refusedUpgrade, gatewayServerPerTest, until, type Message } from './support.js';
+import { until } from '../support/wait.js';
+import { GatewayClient, refusedUpgrade, gatewayServerPerTest, type Message } from './support.js';
 
 const { start, forget } = gatewayServerPerTest();
 

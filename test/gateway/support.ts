@@ -2,9 +2,7 @@ import { wsMessageText } from '../../src/util/wsText.js';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from '../support/harness.js';
-
-/** Long enough that no test hangs silently, short enough to fail fast. */
-const WAIT_MS = 5_000;
+import { WAIT_MS } from '../support/wait.js';
 
 export type Message = Record<string, any>;
 
@@ -198,15 +196,6 @@ export async function startGatewayServer(
 ): Promise<GatewayTestServer> {
   const t = await startTestServer({ gatewayPingIntervalSeconds: 86_400, ...settings });
   return { ...t, port: t.server.httpPort, ...trackedGatewayClients(t) };
-}
-
-/** Waits, turn by turn of the event loop, for a condition that socket events will make true. */
-export async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 /**

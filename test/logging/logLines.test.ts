@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, resolveLogFormat } from '../../src/logging.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { clusterInfo, registerBroker } from '../support/broker.js';
-import { LEVEL, startObservedServer, until, type LogLine, type ObservedServer } from '../reliability/support.js';
+import { startObservedServer, type ObservedServer } from '../reliability/support.js';
+import { LEVEL, type LogLine } from '../support/logCapture.js';
+import { until } from '../support/wait.js';
 
 /**
  * Each log line says what happened: an unregistered broker's routes are

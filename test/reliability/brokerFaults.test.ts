@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Transition } from '../../src/observe/transitions.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { clusterInfo, getRoute, registerBroker, registerBrokerRequest, type TestBroker } from '../support/broker.js';
-import { LEVEL, RawPeer, requestFrame, startObservedServer, type ObservedServer } from './support.js';
+import { LEVEL } from '../support/logCapture.js';
+import { RawPeer, requestFrame } from '../support/rawPeer.js';
+import { startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * Broker faults end to end. A broker whose process dies (its socket is

@@ -4,7 +4,8 @@ import { RequestCode } from '../../src/remoting/requestCode.js';
 import { REMOTING_OPS } from '../../src/gateway/remotingOps.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade, type Message } from '../gateway/support.js';
-import { LEVEL, runs, startObservedServer, type ObservedServer } from './support.js';
+import { LEVEL } from '../support/logCapture.js';
+import { runs, startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The gateway under malformed JSON, unknown ops, control ops without the

@@ -6,7 +6,8 @@ import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { LEVEL, startCli, startObservedServer, type ObservedServer } from './support.js';
+import { LEVEL } from '../support/logCapture.js';
+import { startCli, startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The KV store when the disk fails under it, and when the process dies in

@@ -6,15 +6,10 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade } from '../gateway/support.js';
-import {
-  jsonHeaderFrame,
-  LEVEL,
-  rawFrame,
-  RawPeer,
-  startObservedServer,
-  until,
-  type ObservedServer,
-} from './support.js';
+import { LEVEL } from '../support/logCapture.js';
+import { jsonHeaderFrame, rawFrame, RawPeer } from '../support/rawPeer.js';
+import { until } from '../support/wait.js';
+import { startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * Every configurable cap: what happens at the limit, that it is counted in

@@ -15,17 +15,10 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
-import {
-  capturingLogger,
-  jsonHeaderFrame,
-  KNOWN_RESPONSE_CODES,
-  LEVEL,
-  rawFrame,
-  RawPeer,
-  runs,
-  until,
-  type LogLine,
-} from './support.js';
+import { capturingLogger, LEVEL, type LogLine } from '../support/logCapture.js';
+import { jsonHeaderFrame, rawFrame, RawPeer } from '../support/rawPeer.js';
+import { until } from '../support/wait.js';
+import { KNOWN_RESPONSE_CODES, runs } from './support.js';
 
 /**
  * Property-based fuzzing of the remoting port, end to end: random and

@@ -11,7 +11,8 @@ import { SerializeType } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { refusedUpgrade } from '../gateway/support.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { startCli, startObservedServer, until, type ObservedServer } from './support.js';
+import { until } from '../support/wait.js';
+import { startCli, startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The control surfaces are explicit: remoting write requests need adminToken

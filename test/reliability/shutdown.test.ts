@@ -7,7 +7,8 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { GatewayClient } from '../gateway/support.js';
 import { getRoute, registerBroker } from '../support/broker.js';
-import { startCli, startObservedServer, until } from './support.js';
+import { until } from '../support/wait.js';
+import { startCli, startObservedServer } from './support.js';
 
 /**
  * Graceful shutdown under load: the requests a name server has read are

@@ -1,9 +1,6 @@
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
-import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import {
   createRequest,
   createResponse,
@@ -12,21 +9,10 @@ import {
   SerializeType,
   type RemotingCommand,
 } from '../../src/remoting/command.js';
-import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { MQVersion, ResponseCode } from '../../src/remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection, type RemotingServerOptions } from '../../src/remoting/server.js';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-function capturingLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { logger, lines };
-}
+import { capturingLogger, type LogLine } from '../support/logCapture.js';
+import { RawPeer } from '../support/rawPeer.js';
 
 const WARN = 40;
 const cleanups: (() => unknown)[] = [];
@@ -38,7 +24,7 @@ afterEach(async () => {
 async function startServer(
   options: Partial<RemotingServerOptions> = {},
 ): Promise<{ server: RemotingServer; port: number; lines: LogLine[] }> {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = capturingLogger('debug');
   const server = new RemotingServer({ host: '127.0.0.1', port: 0, logger, ...options });
   cleanups.push(() => server.close());
   const { port } = await server.listen();
@@ -51,43 +37,11 @@ async function client(port: number, serializeType?: SerializeType): Promise<Remo
   return c;
 }
 
-/** A bare socket that sends raw bytes and reads back decoded frames, for what a well-behaved client cannot do. */
-class RawPeer {
-  private readonly decoder = new FrameDecoder();
-  private readonly frames: RemotingCommand[] = [];
-  private waiting: (() => void) | undefined;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      const result = this.decoder.push(chunk);
-      this.frames.push(...result.frames);
-      this.waiting?.();
-    });
-    socket.on('error', () => undefined);
-    this.closed = once(socket, 'close').then(() => undefined);
-  }
-
-  static async open(port: number): Promise<RawPeer> {
-    const socket = connect({ host: '127.0.0.1', port });
-    await once(socket, 'connect');
-    const peer = new RawPeer(socket);
-    cleanups.push(() => socket.destroy());
-    return peer;
-  }
-
-  send(...commands: RemotingCommand[]): void {
-    this.socket.write(Buffer.concat(commands.map(encodeCommand)));
-  }
-
-  async next(): Promise<RemotingCommand> {
-    while (this.frames.length === 0) {
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-      });
-    }
-    return this.frames.shift()!;
-  }
+/** A raw peer closed after the test. */
+async function openPeer(port: number): Promise<RawPeer> {
+  const peer = await RawPeer.open(port);
+  cleanups.push(() => peer.destroy());
+  return peer;
 }
 
 const ECHO = 500;
@@ -98,7 +52,7 @@ describe('RemotingServer', () => {
   it('echoes the opaque and answers in the request serialization', async () => {
     const { server, port } = await startServer();
     server.register(ECHO, echo);
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
       peer.send(createRequest(ECHO, { k: 'v' }, null, { opaque: 12345 + serializeType, serializeType }));
       const response = await peer.next();
@@ -116,7 +70,7 @@ describe('RemotingServer', () => {
   it('answers pipelined requests from one chunk in order', async () => {
     const { server, port } = await startServer();
     server.register(ECHO, echo);
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     const requests = Array.from({ length: 20 }, (_, i) => createRequest(ECHO, { i: String(i) }, null, { opaque: i }));
     peer.send(...requests);
     for (let i = 0; i < requests.length; i++)
@@ -147,7 +101,7 @@ describe('RemotingServer', () => {
       await new Promise((resolve) => setImmediate(resolve));
     };
 
-    const stalled = await RawPeer.open(port);
+    const stalled = await openPeer(port);
     stalled.socket.pause();
     let stalledSent = 0;
     // Until an answer batch is queued (the server then stops reading this peer).
@@ -156,7 +110,7 @@ describe('RemotingServer', () => {
       stalledSent += 20;
     }
 
-    const busy = await RawPeer.open(port);
+    const busy = await openPeer(port);
     for (let round = 0; round < 10; round++) {
       await sendBatch(busy, 100_000 + round * 20, 20);
       for (let i = 0; i < 20; i++) {
@@ -184,7 +138,7 @@ describe('RemotingServer', () => {
     server.register(501, () => {
       throw new Error('boom');
     });
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     peer.send(
       createRequest(ECHO, null, null, { opaque: 1, oneway: true }),
       createRequest(9999, null, null, { opaque: 2, oneway: true }),
@@ -239,7 +193,7 @@ describe('RemotingServer', () => {
     const { server, port } = await startServer();
     server.register(ECHO, async (request) => echo(request));
     server.register(503, () => undefined);
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     peer.send(createRequest(503, null, null, { opaque: 1 }), createRequest(ECHO, null, null, { opaque: 2 }));
     expect((await peer.next()).opaque).toBe(2);
   });
@@ -257,7 +211,7 @@ describe('RemotingServer', () => {
   it('ignores responses sent to it', async () => {
     const { server, port, lines } = await startServer();
     server.register(ECHO, echo);
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     peer.send(
       { ...createRequest(ECHO, null, null, { opaque: 1 }), flag: RESPONSE_FLAG },
       createRequest(ECHO, null, null, { opaque: 2 }),
@@ -270,7 +224,7 @@ describe('RemotingServer', () => {
     const { server, port, lines } = await startServer({ maxFrameLength: 1024 });
     server.register(ECHO, echo);
     const good = await client(port);
-    const bad = await RawPeer.open(port);
+    const bad = await openPeer(port);
     const badAddress = `${bad.socket.localAddress}:${bad.socket.localPort}`;
     const header = Buffer.alloc(8);
     header.writeInt32BE(1_000_000, 0);
@@ -286,7 +240,7 @@ describe('RemotingServer', () => {
 
   it('closes a connection with an undecodable header', async () => {
     const { port } = await startServer();
-    const bad = await RawPeer.open(port);
+    const bad = await openPeer(port);
     const garbage = Buffer.from('xxxx');
     const prefix = Buffer.alloc(8);
     prefix.writeInt32BE(4 + garbage.length, 0);
@@ -298,7 +252,7 @@ describe('RemotingServer', () => {
   it('closes idle connections', async () => {
     const { server, port } = await startServer({ idleTimeoutMs: 30 });
     const closedByServer = new Promise<RemotingConnection>((resolve) => server.onConnectionClosed(resolve));
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     const conn = await closedByServer;
     await peer.closed;
     expect(conn.closed).toBe(true);
@@ -314,8 +268,8 @@ describe('RemotingServer', () => {
         if (opened.length === 2) resolve();
       }),
     );
-    const a = await RawPeer.open(port);
-    const b = await RawPeer.open(port);
+    const a = await openPeer(port);
+    const b = await openPeer(port);
     await allOpened;
     expect(server.connections()).toBe(2);
     expect(new Set(opened.map((conn) => conn.id)).size).toBe(2);
@@ -337,7 +291,7 @@ describe('RemotingServer', () => {
       conn.send(createRequest(905, { note: 'pushed' }, null, { oneway: true }));
       return echo(request);
     });
-    const peer = await RawPeer.open(port);
+    const peer = await openPeer(port);
     peer.send(createRequest(ECHO, null, null, { opaque: 9 }));
     expect(await peer.next()).toMatchObject({ code: 905, flag: ONEWAY_FLAG, extFields: { note: 'pushed' } });
     expect((await peer.next()).opaque).toBe(9);

@@ -38,6 +38,10 @@ import { ResponseCode } from './remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection, type RequestHandler } from './remoting/server.js';
 import { RouteTable } from './route/routeTable.js';
 import { errorMessage } from './util/errorMessage.js';
+import { SecurityEvents } from './tls/securityEvents.js';
+import { httpTlsSettings, remotingTlsSettings } from './tls/settings.js';
+import { TlsAcceptor } from './tls/tlsAcceptor.js';
+import { applyTlsConfigFile } from './tls/tlsConfigFile.js';
 
 export interface NameServerStartOptions {
   config: NamesrvOptions;
@@ -86,6 +90,10 @@ export class NameServer {
   readonly inFlight: InFlightLimiter;
   /** Per-broker bookkeeping outside the charts: connections, actor index, refresh times. */
   readonly brokers: BrokerLiveness;
+  /** TLS refusals, reloads and httpAuthRequired refusals: counted for /metrics, logged once per peer. */
+  readonly security: SecurityEvents;
+  /** TLS of the remoting port (tls.server.mode) and of the HTTP port (httpTlsMode; undefined when disabled). */
+  readonly tls: { readonly remoting: TlsAcceptor; readonly http: TlsAcceptor | undefined };
   private readonly inspectors: Array<(event: InspectionEvent) => void> = [];
 
   /** When the lifecycle's top-level state was last entered, as the transition stream saw it. */
@@ -128,6 +136,20 @@ export class NameServer {
         notifyMinBrokerIdChanged: next.notifyMinBrokerIdChanged,
       });
     });
+    this.security = new SecurityEvents(this.logger);
+    const tlsParts = { clock: this.clock, logger: this.logger, events: this.security };
+    this.tls = {
+      remoting: new TlsAcceptor({
+        ...tlsParts,
+        settings: remotingTlsSettings(config),
+        reloadSettings: () => remotingTlsSettings(applyTlsConfigFile(config)),
+      }),
+      // A plain HTTP port is left exactly as it was: nothing looks at its connections' first bytes.
+      http:
+        config.httpTlsMode === 'disabled'
+          ? undefined
+          : new TlsAcceptor({ ...tlsParts, settings: httpTlsSettings(config) }),
+    };
     this.remoting = new RemotingServer({
       host: config.bindAddress,
       port: config.listenPort,
@@ -140,6 +162,7 @@ export class NameServer {
       maxBufferedBytes: config.remotingMaxBufferedBytes,
       limits: this.limits,
       onProtocolError: () => this.metrics.recordProtocolError(),
+      tls: this.tls.remoting,
     });
     this.metrics = new NameServerMetrics({
       lifecycleState: () => this.lifecycleState(),
@@ -152,12 +175,17 @@ export class NameServer {
       kvStore: () => ({ degraded: this.kv.degraded !== undefined, writeFailures: this.kv.writeFailures }),
     });
     this.metrics.attachLimits(this.limits);
+    this.metrics.attachSecurity({
+      snapshot: () => this.security.snapshot(),
+      expiries: () => [...this.tls.remoting.expiries(), ...(this.tls.http?.expiries() ?? [])],
+    });
     this.http = new HttpServer({
       host: config.bindAddress,
       port: config.httpPort,
       logger: this.logger,
       maxConnections: config.httpMaxConnections,
       limits: this.limits,
+      ...(this.tls.http ? { tls: this.tls.http } : {}),
     });
     this.brokers = new BrokerLiveness({
       routes: this.routes,
@@ -340,10 +368,15 @@ export class NameServer {
   private async startListeners(): Promise<void> {
     const loaded = await this.kv.load();
     if (!loaded.ok) throw new Error(loaded.error);
+    // Certificate files are read before any port is bound: a bad one stops the start, naming its key and file.
+    this.tls.remoting.load();
+    this.tls.http?.load();
     try {
       const remoting = await this.remoting.listen();
       const http = await this.http.listen();
       this.logger.info({ remotingPort: remoting.port, httpPort: http.port, host: remoting.host }, 'listening');
+      this.tls.remoting.start();
+      this.tls.http?.start();
     } catch (err) {
       await this.remoting.close().catch(() => undefined);
       await this.http.close().catch(() => undefined);
@@ -369,6 +402,10 @@ export class NameServer {
     for (const hook of this.shutdownHooks) await step('hook', hook);
     await step('remoting', () => this.remoting.close());
     await step('http', () => this.http.close());
+    await step('tls', () => {
+      this.tls.remoting.stop();
+      this.tls.http?.stop();
+    });
     await step('kv', () => this.kv.flush());
     if (failures.length > 0) throw new Error(failures.join('; '));
   }

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
 import { errorMessage } from '../util/errorMessage.js';
+import type { TlsAcceptor } from '../tls/tlsAcceptor.js';
 
 export interface HttpReply {
   status: number;
@@ -23,7 +25,12 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Where a refused connection is counted and logged (once per peer). */
   limits?: LimitEvents;
+  /** HTTPS per httpTlsMode (permissive and enforcing); without it the port is plain HTTP. */
+  tls?: TlsAcceptor;
 }
+
+/** How long a connection may stay silent before its first byte says HTTP or HTTPS (Node's headersTimeout). */
+const FIRST_BYTE_TIMEOUT_MS = 60_000;
 
 /**
  * The name server's HTTP port: probes, metrics, machine definitions and the
@@ -32,12 +39,26 @@ export interface HttpServerOptions {
  */
 export class HttpServer {
   private readonly server: Server;
+  /** Connections whose first byte has not arrived yet (TLS on). */
+  private readonly undecided = new Set<Socket>();
   private readonly routes = new Map<string, HttpHandler>();
   private readonly prefixRoutes: Array<[string, HttpHandler]> = [];
   private readonly upgrades = new Map<string, UpgradeHandler>();
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = createServer((req, res) => void this.dispatch(req, res));
+    const tls = options.tls;
+    if (tls !== undefined) {
+      // The server's own connection handler (the HTTP parser) runs once the
+      // first byte said plain or TLS; the server still listens, so its
+      // header and request timeouts and closeAllConnections work as ever.
+      const parse = this.server.listeners('connection') as Array<(socket: Duplex) => void>;
+      this.server.removeAllListeners('connection');
+      const handOver = (socket: Duplex) => {
+        for (const listener of parse) listener.call(this.server, socket);
+      };
+      this.server.on('connection', (socket: Socket) => this.sniff(socket, tls, handOver));
+    }
     if (options.maxConnections !== undefined) {
       const limit = options.maxConnections;
       // Node closes a connection over maxConnections right after accepting it, and says so here.
@@ -89,6 +110,34 @@ export class HttpServer {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const socket of this.undecided) socket.destroy();
+      this.options.tls?.abortHandshakes();
+    });
+  }
+
+  /**
+   * A connection to a TLS-capable port: its first byte sends it to the HTTP
+   * parser as it is, or through the TLS handshake first (the acceptor applies
+   * httpTlsMode and counts what it refuses).
+   */
+  private sniff(socket: Socket, tls: TlsAcceptor, handOver: (socket: Duplex) => void): void {
+    this.undecided.add(socket);
+    socket.on('error', (err) => this.options.logger.debug({ err }, 'http connection error'));
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    socket.once('close', () => this.undecided.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      this.undecided.delete(socket);
+      socket.setTimeout(0);
+      tls.route(socket, first, {
+        plain: (chunk) => {
+          socket.pause();
+          socket.unshift(chunk);
+          handOver(socket);
+          // The HTTP parser reads what was handed back once the socket flows again.
+          process.nextTick(() => socket.resume());
+        },
+        secure: (secured) => handOver(secured),
+      });
     });
   }
 

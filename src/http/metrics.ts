@@ -3,6 +3,8 @@ import { RequestStats, registerRequestDurations } from './requestStats.js';
 import type { Transition } from '../observe/transitions.js';
 import { LIMIT_NAMES, type LimitName } from '../observe/limits.js';
 import { registerRuntimeMetrics } from './runtimeMetrics.js';
+import type { SecurityEventsSnapshot } from '../tls/securityEvents.js';
+import type { CertificateExpiry } from '../tls/material.js';
 
 export interface MetricsSource {
   lifecycleState(): string;
@@ -35,6 +37,13 @@ export interface GatewayMetricsSource {
   };
 }
 
+/** TLS and httpAuthRequired: refusals, accepted connections by protocol, reloads, certificate expiry. */
+export interface SecurityMetricsSource {
+  snapshot(): SecurityEventsSnapshot;
+  /** Every configured certificate file of either port, as loaded last. */
+  expiries(): readonly CertificateExpiry[];
+}
+
 export interface LimitsMetricsSource {
   snapshot(): Record<LimitName, number>;
 }
@@ -56,6 +65,7 @@ export class NameServerMetrics {
   private readonly protocolErrors: Counter;
   private gateway: GatewayMetricsSource | undefined;
   private limits: LimitsMetricsSource | undefined;
+  private security: SecurityMetricsSource | undefined;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -168,6 +178,59 @@ export class NameServerMetrics {
         for (const limit of LIMIT_NAMES) this.inc({ limit }, counts?.[limit] ?? 0);
       },
     });
+    const security = () => this.security;
+    new Counter({
+      name: 'xnamesrv_tls_refused_connections_total',
+      help: 'Connections closed by the TLS settings, by port (remoting, http) and reason: plaintextRefused (enforcing), tlsDisabled, noCertificate, handshakeFailed, handshakeTimeout, clientCertificateMissing, clientCertificateUntrusted (each peer is logged once per reason)',
+      labelNames: ['port', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { port, reason, count } of security()?.snapshot().tlsRefused ?? [])
+          this.inc({ port, reason }, count);
+      },
+    });
+    new Counter({
+      name: 'xnamesrv_tls_accepted_connections_total',
+      help: 'Connections accepted on a port that tells TLS from plain, by port and protocol (tls, plain): who still connects in plain before a switch to enforcing',
+      labelNames: ['port', 'protocol'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { port, protocol, count } of security()?.snapshot().tlsAccepted ?? [])
+          this.inc({ port, protocol }, count);
+      },
+    });
+    new Counter({
+      name: 'xnamesrv_tls_reloads_total',
+      help: 'Certificate reloads after their files changed, by port and result (success, failure: the previous certificate stays in use)',
+      labelNames: ['port', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { port, result, count } of security()?.snapshot().reloads ?? []) this.inc({ port, result }, count);
+      },
+    });
+    new Gauge({
+      name: 'xnamesrv_tls_certificate_expiry_timestamp_seconds',
+      help: 'When a configured certificate file stops being valid (the earliest notAfter of the certificates in it), by configuration key and file',
+      labelNames: ['key', 'file'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { key, file, notAfter } of security()?.expiries() ?? []) this.set({ key, file }, notAfter / 1000);
+      },
+    });
+    new Counter({
+      name: 'xnamesrv_http_unauthorized_requests_total',
+      help: 'HTTP requests answered 401 under httpAuthRequired, by reason (missingCredentials, wrongCredentials; each peer is logged once per reason)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { reason, count } of security()?.snapshot().httpUnauthorized ?? []) this.inc({ reason }, count);
+      },
+    });
     this.protocolErrors = new Counter({
       name: 'xnamesrv_remoting_protocol_errors_total',
       help: 'Remoting connections closed for a frame that could not be decoded (maxFrameLength included)',
@@ -211,6 +274,10 @@ export class NameServerMetrics {
 
   attachGateway(gateway: GatewayMetricsSource): void {
     this.gateway = gateway;
+  }
+
+  attachSecurity(security: SecurityMetricsSource): void {
+    this.security = security;
   }
 
   attachLimits(limits: LimitsMetricsSource): void {

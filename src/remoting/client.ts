@@ -1,4 +1,5 @@
 import { connect as connectSocket, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { encodeCommand } from '../protocol/frameCodec.js';
 import { isOneway, isResponse, ONEWAY_FLAG, RESPONSE_FLAG, SerializeType, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
@@ -30,6 +31,13 @@ export interface RemotingClientOptions {
   version?: number;
   connectTimeoutMs?: number;
   maxFrameLength?: number;
+  /**
+   * Connect over TLS (a name server with tls.server.mode permissive or
+   * enforcing). `true` trusts any server certificate, as a Java client does by
+   * default (tls.client.authServer=false); pass node:tls options to verify it
+   * (`ca`) or to present a client certificate (`cert`, `key`).
+   */
+  tls?: boolean | ConnectionOptions;
 }
 
 /** What a caller specifies of a request; the client fills in the rest. */
@@ -87,7 +95,11 @@ export class RemotingClient {
 
   static connect(options: RemotingClientOptions): Promise<RemotingClient> {
     return new Promise((resolve, reject) => {
-      const socket = connectSocket({ host: options.host, port: options.port, noDelay: true });
+      const tls = options.tls === true ? { rejectUnauthorized: false } : options.tls || undefined;
+      const socket =
+        tls === undefined
+          ? connectSocket({ host: options.host, port: options.port, noDelay: true })
+          : connectTls({ host: options.host, port: options.port, ...tls }).setNoDelay(true);
       const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       const timer = setTimeout(() => {
         socket.destroy();
@@ -102,7 +114,7 @@ export class RemotingClient {
         reject(err);
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve(new RemotingClient(socket, options));

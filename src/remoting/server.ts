@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
+import type { TlsAcceptor } from '../tls/tlsAcceptor.js';
 import { prepareFrame, writePreparedFrame, type PreparedFrame } from '../protocol/frameCodec.js';
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
@@ -53,6 +54,12 @@ export interface RemotingServerOptions {
   limits?: LimitEvents;
   /** Called once per connection closed for a protocol error (maxFrameLength included). */
   onProtocolError?: (reason: string) => void;
+  /**
+   * TLS per tls.server.mode: each connection's first bytes say whether it
+   * speaks TLS or plain, once, before its first frame. Without it every
+   * connection is plain and nothing is looked at.
+   */
+  tls?: TlsAcceptor;
 }
 
 export interface ListenAddress {
@@ -124,6 +131,11 @@ class OutputBuffers {
 class Connection implements RemotingConnection {
   readonly decoder: FrameDecoder;
   closed = false;
+  /**
+   * Until the first bytes said TLS or plain (servers with a TlsAcceptor),
+   * answers wait: a TLS peer must not get plaintext.
+   */
+  awaitingProtocol = false;
   /** This connection's share of the server's buffered partial-frame bytes. */
   buffered = 0;
   /**
@@ -137,7 +149,8 @@ class Connection implements RemotingConnection {
   constructor(
     readonly id: number,
     readonly remoteAddress: string,
-    readonly socket: Socket,
+    /** The TCP socket, replaced by its TLS socket once a TLS handshake succeeded. */
+    public socket: Socket,
     maxFrameLength: number,
     private readonly output: OutputBuffers,
     private readonly scheduleFlush: (conn: Connection) => void,
@@ -161,7 +174,7 @@ class Connection implements RemotingConnection {
   /** Writes the queued frames, in order, as one buffer. */
   flush(): void {
     const frames = this.pending;
-    if (frames.length === 0) return;
+    if (frames.length === 0 || this.awaitingProtocol) return;
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
@@ -174,6 +187,12 @@ class Connection implements RemotingConnection {
     this.closed = true;
     this.flush();
     this.socket.destroySoon();
+  }
+
+  /** The first bytes said what the peer speaks: what waited for that may leave now. */
+  protocolSettled(): void {
+    this.awaitingProtocol = false;
+    if (this.pending.length > 0) this.scheduleFlush(this);
   }
 
   /** Drops the connection now, unsent data included. */
@@ -212,6 +231,7 @@ export class RemotingServer {
   private readonly onRequestDone: RemotingServerOptions['onRequestDone'];
   private readonly onProtocolError: RemotingServerOptions['onProtocolError'];
   private readonly limits: LimitEvents | undefined;
+  private readonly tls: TlsAcceptor | undefined;
   private readonly maxBufferedBytes: number;
   /** Partial-frame bytes held by every open connection together. */
   private bufferedTotal = 0;
@@ -268,6 +288,7 @@ export class RemotingServer {
     this.onRequestDone = options.onRequestDone;
     this.onProtocolError = options.onProtocolError;
     this.limits = options.limits;
+    this.tls = options.tls;
     this.maxBufferedBytes = options.maxBufferedBytes ?? Number.POSITIVE_INFINITY;
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     if (options.maxConnections !== undefined) {
@@ -399,22 +420,34 @@ export class RemotingServer {
     this.open.add(conn);
     this.logger.debug({ connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection opened');
 
-    if (this.idleTimeoutMs > 0) {
-      socket.setTimeout(this.idleTimeoutMs, () => {
-        this.logger.info(
-          { connectionId: conn.id, remoteAddress: conn.remoteAddress, idleTimeoutMs: this.idleTimeoutMs },
-          `closing idle connection ${conn.remoteAddress}`,
-        );
-        conn.abort();
-      });
+    this.watch(conn, socket);
+    const tls = this.tls;
+    if (tls === undefined) {
+      socket.on('data', (chunk: Buffer) => this.received(conn, chunk));
+    } else {
+      conn.awaitingProtocol = true;
+      // Once per connection: the frames that follow go straight to received().
+      socket.once('data', (first: Buffer) =>
+        tls.route(socket, first, {
+          plain: (chunk) => {
+            socket.on('data', (next: Buffer) => this.received(conn, next));
+            conn.protocolSettled();
+            this.received(conn, chunk);
+          },
+          secure: (secured) => {
+            if (conn.closed) {
+              secured.destroy();
+              return;
+            }
+            conn.socket = secured;
+            this.watch(conn, secured);
+            secured.on('data', (next: Buffer) => this.received(conn, next));
+            conn.protocolSettled();
+          },
+        }),
+      );
     }
-    socket.on('data', (chunk: Buffer) => this.received(conn, chunk));
-    socket.on('drain', () => {
-      if (!this.closing && !conn.closed) socket.resume();
-    });
-    socket.on('error', (err) => {
-      this.logger.debug({ err, connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection error');
-    });
+    // The TCP socket closes whoever ends the connection, its TLS socket included.
     socket.on('close', () => {
       conn.closed = true;
       this.bufferedTotal -= conn.buffered;
@@ -424,6 +457,25 @@ export class RemotingServer {
       this.emit(this.closedListeners, conn);
     });
     this.emit(this.openedListeners, conn);
+  }
+
+  /** Idle timeout, back-pressure and error logging on the socket a connection reads from. */
+  private watch(conn: Connection, socket: Socket): void {
+    if (this.idleTimeoutMs > 0) {
+      socket.setTimeout(this.idleTimeoutMs, () => {
+        this.logger.info(
+          { connectionId: conn.id, remoteAddress: conn.remoteAddress, idleTimeoutMs: this.idleTimeoutMs },
+          `closing idle connection ${conn.remoteAddress}`,
+        );
+        conn.abort();
+      });
+    }
+    socket.on('drain', () => {
+      if (!this.closing && !conn.closed) socket.resume();
+    });
+    socket.on('error', (err) => {
+      this.logger.debug({ err, connectionId: conn.id, remoteAddress: conn.remoteAddress }, 'connection error');
+    });
   }
 
   private emit(listeners: Set<ConnectionListener>, conn: Connection): void {

@@ -11,6 +11,7 @@ import {
   type ClientRequest,
   type ErrorMessage,
   type RequestId,
+  type ResponseMessage,
   type StreamName,
 } from './protocol.js';
 import { peerOf } from '../observe/limits.js';
@@ -263,7 +264,7 @@ export class ClientSession implements StreamSink {
   }
 
   private respond(id: RequestId | null, op: string, result: unknown): void {
-    this.send({ type: 'response', id, op, result });
+    this.send({ type: 'response', id, op, result } satisfies ResponseMessage);
   }
 
   private fail(request: ClientRequest, err: unknown): void {

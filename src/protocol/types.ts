@@ -20,10 +20,6 @@ export function isWriteable(perm: number): boolean {
   return (perm & PermName.PERM_WRITE) === PermName.PERM_WRITE;
 }
 
-export function isReadable(perm: number): boolean {
-  return (perm & PermName.PERM_READ) === PermName.PERM_READ;
-}
-
 /** TopicSysFlag.java bits. */
 export const TopicSysFlag = {
   FLAG_UNIT: 0x1,

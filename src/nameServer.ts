@@ -38,6 +38,7 @@ import { ResponseCode } from './remoting/requestCode.js';
 import { RemotingServer, type RemotingConnection, type RequestHandler } from './remoting/server.js';
 import { RouteTable } from './route/routeTable.js';
 import { errorMessage } from './util/errorMessage.js';
+import { HttpAuth } from './tls/httpAuth.js';
 import { SecurityEvents } from './tls/securityEvents.js';
 import { httpTlsSettings, remotingTlsSettings } from './tls/settings.js';
 import { TlsAcceptor } from './tls/tlsAcceptor.js';
@@ -186,6 +187,7 @@ export class NameServer {
       maxConnections: config.httpMaxConnections,
       limits: this.limits,
       ...(this.tls.http ? { tls: this.tls.http } : {}),
+      ...(config.httpAuthRequired ? { auth: new HttpAuth(config.gatewayToken, this.security) } : {}),
     });
     this.brokers = new BrokerLiveness({
       routes: this.routes,

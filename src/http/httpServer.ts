@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LimitEvents } from '../observe/limits.js';
 import { errorMessage } from '../util/errorMessage.js';
+import type { HttpAuth } from '../tls/httpAuth.js';
 import type { TlsAcceptor } from '../tls/tlsAcceptor.js';
 
 export interface HttpReply {
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   limits?: LimitEvents;
   /** HTTPS per httpTlsMode (permissive and enforcing); without it the port is plain HTTP. */
   tls?: TlsAcceptor;
+  /** httpAuthRequired: credentials on every path but the probes and the address server. */
+  auth?: HttpAuth;
 }
 
 /** How long a connection may stay silent before its first byte says HTTP or HTTPS (Node's headersTimeout). */
@@ -151,8 +154,11 @@ export class HttpServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handler = this.handlerFor(path);
+    const refusal = this.options.auth?.check(req, path);
     let reply: HttpReply;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (refusal !== undefined) {
+      reply = { status: refusal.status, headers: refusal.headers, body: { error: refusal.message } };
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply = { status: 405, headers: { allow: 'GET, HEAD' }, body: { error: `method ${req.method} not allowed` } };
     } else if (!handler) {
       reply = { status: 404, body: { error: `no resource at ${path}` } };
@@ -176,6 +182,15 @@ export class HttpServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const refusal = this.options.auth?.check(req, path);
+    if (refusal !== undefined) {
+      const body = JSON.stringify({ error: refusal.message });
+      const headers = Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\n${headers.join('')}content-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
     const handler = this.upgrades.get(path);
     if (!handler) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

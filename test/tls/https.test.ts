@@ -14,6 +14,7 @@ let operator: Identity;
 let strangerCa: Identity;
 let stranger: Identity;
 const running: TestServer[] = [];
+const TOKEN = 'operator-token-1';
 
 beforeAll(() => {
   pki = new TestPki();
@@ -165,5 +166,84 @@ describe('client certificates on the HTTP port (httpTlsNeedClientAuth)', () => {
     expect(answer.status).toBe(200);
     expect(seriesValue(answer.text, refused('clientCertificateMissing'))).toBe(1);
     expect(seriesValue(answer.text, refused('clientCertificateUntrusted'))).toBe(1);
+  });
+});
+
+describe('httpAuthRequired', () => {
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+  const basic = (password: string) => ({
+    authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+  });
+
+  it('leaves the probes and the address server open, and asks everything else for the gateway token', async () => {
+    const { t, lines } = await start({ httpAuthRequired: true, gatewayToken: TOKEN, namesrvAddrList: '10.0.0.1:9876' });
+    const port = t.server.httpPort;
+    expect((await httpGet(port, '/livez')).status).toBe(200);
+    expect((await httpGet(port, '/readyz')).status).toBe(200);
+    expect((await httpGet(port, '/rocketmq/nsaddr')).status).toBe(200);
+
+    for (const path of ['/metrics', '/', '/machines', '/no/such/path']) {
+      const refusal = await httpGet(port, path);
+      expect(refusal.status, path).toBe(401);
+      expect(refusal.headers['www-authenticate']).toBe('Basic realm="xnamesrv", charset="UTF-8"');
+      expect(refusal.text).not.toContain('xnamesrv_');
+    }
+    expect((await httpGet(port, '/metrics', { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await httpGet(port, '/metrics', basic('wrong'))).status).toBe(401);
+    expect((await httpGet(port, '/', basic(TOKEN))).status).toBe(200);
+    const metrics = await httpGet(port, '/metrics', bearer);
+    expect(metrics.status).toBe(200);
+    expect(seriesValue(metrics.text, 'xnamesrv_http_unauthorized_requests_total{reason="missingCredentials"}')).toBe(4);
+    expect(seriesValue(metrics.text, 'xnamesrv_http_unauthorized_requests_total{reason="wrongCredentials"}')).toBe(2);
+    const warnings = logged(lines, 'refused: httpAuthRequired');
+    expect(warnings.map((line) => line.reason)).toEqual(['missingCredentials', 'wrongCredentials']);
+  });
+
+  it('guards the /ws upgrade: refused without the token; Bearer authorizes control operations, Basic only gets in', async () => {
+    const { t } = await start({ httpAuthRequired: true, gatewayToken: TOKEN });
+    const url = `ws://127.0.0.1:${t.server.httpPort}/ws`;
+    await expect(gatewayHello(url)).rejects.toThrow('upgrade refused: 401');
+    await expect(gatewayHello(url, { headers: { authorization: 'Bearer nope' } })).rejects.toThrow(
+      'upgrade refused: 401',
+    );
+    expect((await gatewayHello(url, { headers: bearer })).auth).toEqual({ authorized: true, controlOps: 'enabled' });
+    expect((await gatewayHello(url, { headers: basic(TOKEN) })).auth).toEqual({
+      authorized: false,
+      controlOps: 'enabled',
+    });
+  });
+
+  it('a verified client certificate stands in for the token', async () => {
+    const { t } = await start(
+      https('enforcing', {
+        httpTlsNeedClientAuth: 'optional',
+        httpTlsTrustCertPath: ca.certPath,
+        httpAuthRequired: true,
+        gatewayToken: TOKEN,
+      }),
+    );
+    const port = t.server.httpPort;
+    expect((await httpsGet(port, '/metrics')).status).toBe(401);
+    expect((await httpsGet(port, '/metrics', { cert: operator.cert, key: operator.key })).status).toBe(200);
+    expect((await httpsGet(port, '/metrics', { headers: bearer })).status).toBe(200);
+    const hello = await gatewayHello(`wss://127.0.0.1:${port}/ws`, {
+      ca: ca.cert,
+      cert: operator.cert,
+      key: operator.key,
+    });
+    expect(hello.type).toBe('hello');
+  });
+
+  it('with client certificates alone (no token configured)', async () => {
+    const { t } = await start(
+      https('enforcing', {
+        httpTlsNeedClientAuth: 'optional',
+        httpTlsTrustCertPath: ca.certPath,
+        httpAuthRequired: true,
+      }),
+    );
+    const port = t.server.httpPort;
+    expect((await httpsGet(port, '/metrics', { headers: { authorization: 'Bearer ' } })).status).toBe(401);
+    expect((await httpsGet(port, '/metrics', { cert: operator.cert, key: operator.key })).status).toBe(200);
   });
 });

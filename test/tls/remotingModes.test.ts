@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RawPeer } from '../reliability/support.js';
+import { RawPeer } from '../support/rawPeer.js';
 import type { TestServer } from '../support/harness.js';
 import { TestPki, type Identity } from './pki.js';
 import { logged, seriesValue, served, startLogged, until, type LoggedServer } from './support.js';

@@ -1,10 +1,11 @@
 import { connect as connectTls, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { capturingLogger, type LogLine } from '../reliability/support.js';
+import { capturingLogger, type LogLine } from '../support/logCapture.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
-export { capturingLogger, until, WAIT_MS, type LogLine } from '../reliability/support.js';
+export { capturingLogger, type LogLine } from '../support/logCapture.js';
+export { until, WAIT_MS } from '../support/wait.js';
 
 export interface LoggedServer {
   t: TestServer;

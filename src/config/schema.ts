@@ -8,7 +8,6 @@ import { join } from 'node:path';
  * and say why in `notApplicable`. Keys of origin 'xnamesrv' are new.
  */
 
-export type ConfigValueType = 'boolean' | 'int' | 'long' | 'string' | 'enum' | 'list';
 export type KeyOrigin = 'rocketmq' | 'xnamesrv';
 
 interface KeyDefCommon {

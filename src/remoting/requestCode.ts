@@ -32,8 +32,6 @@ export const RequestCode = {
   NOTIFY_MIN_BROKER_ID_CHANGE: 905,
 } as const;
 
-export type RequestCodeName = keyof typeof RequestCode;
-
 export const ResponseCode = {
   SUCCESS: 0,
   SYSTEM_ERROR: 1,
@@ -51,8 +49,6 @@ export const ResponseCode = {
   ILLEGAL_OPERATION: 604,
   GO_AWAY: 1500,
 } as const;
-
-export type ResponseCodeName = keyof typeof ResponseCode;
 
 function invert(table: Record<string, number>): Map<number, string> {
   const byCode = new Map<number, string>();

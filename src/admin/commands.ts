@@ -24,6 +24,8 @@ export interface CommandContext {
   addrs: HostPort[];
   json: boolean;
   timeoutMs: number;
+  /** --tls: remoting connections speak TLS. */
+  tls: boolean;
   io: ToolIo;
   env: Record<string, string | undefined>;
   /** Where watch looks for the gateway when nothing names it: 9877, RocketMQ-style fixed defaults. */

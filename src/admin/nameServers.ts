@@ -15,7 +15,15 @@ import { errorMessage } from '../util/errorMessage.js';
 
 export interface CallOptions {
   timeoutMs: number;
+  /**
+   * Connect over TLS (--tls). As Java clients do by default
+   * (tls.client.authServer=false), the server's certificate is not verified.
+   */
+  tls?: boolean;
 }
+
+/** What a plain connection closed without an answer may have met. */
+const TLS_HINT = 'a name server with tls.server.mode=enforcing closes plain connections: try --tls';
 
 /** A transport failure (not an answer): refused, timed out, closed. */
 export function describeTransportError(err: unknown): string {
@@ -45,8 +53,10 @@ export async function explainTransportError(
   err: unknown,
   options: CallOptions,
 ): Promise<{ error: string; http: boolean }> {
-  if (failedAfterConnecting(err) && (await answersHttp(addr, options.timeoutMs)))
-    return { error: HTTP_PORT_HINT, http: true };
+  if (failedAfterConnecting(err)) {
+    if (await answersHttp(addr, options.timeoutMs)) return { error: HTTP_PORT_HINT, http: true };
+    if (options.tls !== true) return { error: `${describeTransportError(err)} (${TLS_HINT})`, http: false };
+  }
   return { error: describeTransportError(err), http: false };
 }
 
@@ -67,6 +77,7 @@ export async function withConnection<T>(
     host: addr.host,
     port: addr.port,
     connectTimeoutMs: options.timeoutMs,
+    ...(options.tls === true ? { tls: true } : {}),
   });
   try {
     return await fn(client);

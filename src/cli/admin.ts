@@ -22,6 +22,10 @@ const COMMON_OPTIONS: OptionSpecs = {
   },
   json: { type: 'boolean', description: 'machine-readable JSON on stdout' },
   timeout: { type: 'string', value: '<ms>', description: 'connect and request timeout (default 3000)' },
+  tls: {
+    type: 'boolean',
+    description: "connect over TLS (tls.server.mode permissive or enforcing); like Java's clients, any certificate",
+  },
   help: { type: 'boolean', short: 'h', description: 'help' },
 };
 
@@ -184,6 +188,7 @@ export async function runAdmin(
       addrs: addrs.addrs,
       json: values.json === true,
       timeoutMs,
+      tls: values.tls === true,
       io,
       env,
       defaultHttpPort: defaults.httpPort,

@@ -50,7 +50,8 @@ export class HttpAuth {
       }
       reason = 'wrongCredentials';
     }
-    const peer = peerOf(request.socket.remoteAddress);
+    const address = peerOf(request.socket.remoteAddress);
+    const peer = address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
     this.events.httpUnauthorized({
       reason,
       peer,

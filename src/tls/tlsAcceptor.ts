@@ -45,6 +45,12 @@ interface Handshake {
   timer: unknown;
 }
 
+/** The peer's IP as the other log lines write it: an IPv4 peer of a dual-stack listener without its `::ffff:`. */
+function peerIp(address: string | undefined): string {
+  const ip = peerOf(address);
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
+}
+
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -165,7 +171,7 @@ export class TlsAcceptor {
    * to `route.secure`. Everything else is closed, counted and logged.
    */
   route(raw: Socket, firstChunk: Buffer, route: TlsRoute): void {
-    const peer = peerOf(raw.remoteAddress);
+    const peer = peerIp(raw.remoteAddress);
     if (firstChunk[0] !== TLS_HANDSHAKE_RECORD) {
       if (this.mode === 'enforcing') {
         this.refuse(raw, peer, 'plaintextRefused', `${this.settings.keys.mode}=enforcing accepts TLS only`);

@@ -8,10 +8,11 @@ import {
   type AnyActorRef,
   type AnyStateMachine,
 } from 'xstate';
-import { brokerMachine, type BrokerRegistration } from '../../machines/broker.js';
+import { brokerMachine } from '../../machines/broker.js';
 import { nameServerMachine, type LifecycleSettings } from '../../machines/nameServer.js';
 import { exportMachineConfig, referencedNames, type MachineConfigJson } from '../../src/observe/machineConfig.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
+import { SAMPLE_REGISTRATION as registration } from '../support/machineSamples.js';
 
 /**
  * What a user does with `GET /machines/<id>`: load it with createMachine, give
@@ -87,17 +88,6 @@ async function drive(pair: Pair, steps: DriveStep[]): Promise<Array<ReturnType<t
   expect(pair.errors).toEqual([]);
   return seen;
 }
-
-const registration: BrokerRegistration = {
-  brokerKey: 'DefaultCluster|127.0.0.1:10911',
-  clusterName: 'DefaultCluster',
-  brokerName: 'broker-a',
-  brokerAddr: '127.0.0.1:10911',
-  brokerId: 0,
-  generation: 1,
-  connectionId: 1,
-  heartbeatTimeoutMillis: 120_000,
-};
 
 const waitForOneBroker: LifecycleSettings = {
   needWaitForService: true,

@@ -6,6 +6,7 @@ import { NameServerStartError, type NameServer } from '../../src/nameServer.js';
 import { stateName, type Transition } from '../../src/observe/transitions.js';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
+import type { LifecyclePlanConfig } from '../../src/conform/plan/lifecyclePlan.js';
 import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { registerBrokerRequest } from '../support/broker.js';
 import type { CoverageRecorder } from './inventory.js';
@@ -19,7 +20,6 @@ import {
   SHUTDOWN_ERROR,
   STARTUP_DONE,
   STARTUP_ERROR,
-  type LifecycleModelConfig,
   type ModelPathNS,
   type ModelSnapshot,
   type SampleBroker,
@@ -71,7 +71,7 @@ export class LifecycleRun {
   readonly notes: string[] = [];
 
   constructor(
-    private readonly config: LifecycleModelConfig,
+    private readonly config: LifecyclePlanConfig,
     private readonly recorder: CoverageRecorder,
     private readonly startFailureKind: () => Exclude<StartFailure, 'none'>,
   ) {}
@@ -678,7 +678,7 @@ function withoutSeq(t: Transition | GatewayMessage): Omit<Transition, 'seq'> {
 }
 
 function waitTargetOracle(
-  config: LifecycleModelConfig,
+  config: LifecyclePlanConfig,
   live: Array<SampleBroker & { brokerAddr: string }>,
 ): { met: boolean } {
   const s = config.settings;

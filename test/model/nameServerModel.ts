@@ -1,5 +1,5 @@
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import type { LifecycleSettings, NameServerEvent } from '../../machines/nameServer.js';
+import type { NameServerEvent } from '../../machines/nameServer.js';
 import { stateName } from '../../src/observe/transitions.js';
 import {
   AFTER_WAIT_FOR_SERVICE,
@@ -16,6 +16,7 @@ import {
   type ModelSnapshot,
   type SampleBroker,
 } from '../../src/conform/model/lifecycleModel.js';
+import { lifecycleConfigs, type LifecyclePlanConfig } from '../../src/conform/plan/lifecyclePlan.js';
 
 // The model itself moved to src/conform/model/lifecycleModel.ts (`xnamesrv conform` walks it too).
 export {
@@ -48,52 +49,8 @@ export const BROKER_A_SLAVE: SampleBroker = {
 /** Heartbeat timeout every model broker registers with. */
 export const MODEL_HEARTBEAT_TIMEOUT_MS = 4_000;
 
-export interface LifecycleModelConfig {
-  name: string;
-  /** Includes waitTimeoutAction: the chart decides serve or refuse from it. */
-  settings: LifecycleSettings;
-  brokers: SampleBroker[];
-  /** Keep only paths that pass through a state satisfying this (all when absent). */
-  only?: (snapshot: ModelSnapshot) => boolean;
-  /** Also execute simple paths (over a coarser state identity) when there are at most this many. */
-  simplePathLimit?: number;
-}
-
-const noWait: LifecycleSettings = {
-  needWaitForService: false,
-  waitSecondsForService: 45,
-  waitTimeoutSeconds: 300,
-  waitForBrokers: 0,
-  waitForBrokerNames: [],
-  waitTimeoutAction: 'serve',
-};
-const waitWithTarget: LifecycleSettings = {
-  needWaitForService: true,
-  waitTimeoutAction: 'serve',
-  waitSecondsForService: 30,
-  waitTimeoutSeconds: 50,
-  // Both kinds of target: a count the slave helps with, and a master only broker-a's master meets.
-  waitForBrokers: 2,
-  waitForBrokerNames: ['DefaultCluster/broker-a'],
-};
-
-export const LIFECYCLE_CONFIGS: LifecycleModelConfig[] = [
-  { name: 'no wait', settings: noWait, brokers: [BROKER_A], simplePathLimit: 60 },
-  {
-    name: 'wait, no target',
-    settings: { ...noWait, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 },
-    brokers: [BROKER_A],
-    simplePathLimit: 60,
-  },
-  { name: 'wait for target, serve on timeout', settings: waitWithTarget, brokers: [BROKER_A, BROKER_A_SLAVE] },
-  {
-    name: 'wait for target, refuse on timeout',
-    settings: { ...waitWithTarget, waitTimeoutAction: 'refuse' },
-    brokers: [BROKER_A, BROKER_A_SLAVE],
-    // What differs from "serve" is only observable after the timeout.
-    only: (s) => stateName(s.value).startsWith('timedOut'),
-  },
-];
+/** The same four configurations `xnamesrv conform` walks, with broker-a's master and slave. */
+export const LIFECYCLE_CONFIGS: LifecyclePlanConfig[] = lifecycleConfigs(BROKER_A, BROKER_A_SLAVE);
 
 export function registrationOf(broker: SampleBroker, connectionId: number) {
   return sampleRegistration(broker, connectionId, MODEL_HEARTBEAT_TIMEOUT_MS);
@@ -104,7 +61,7 @@ export function registrationOf(broker: SampleBroker, connectionId: number) {
  * chart knows but the executor cannot produce from outside are simply absent,
  * and then the coverage check fails: that is the point.
  */
-export function modelEvents(config: LifecycleModelConfig) {
+export function modelEvents(config: LifecyclePlanConfig) {
   return (snapshot: ModelSnapshot): NameServerEvent[] => {
     const events = drivableEvents(config, snapshot);
     // An event type the chart accepts here that the executor has never heard
@@ -135,7 +92,7 @@ const KNOWN_EVENT_TYPES = new Set<string>([
   'BROKER.REMOVED',
 ]);
 
-function drivableEvents(config: LifecycleModelConfig, snapshot: ModelSnapshot): NameServerEvent[] {
+function drivableEvents(config: LifecyclePlanConfig, snapshot: ModelSnapshot): NameServerEvent[] {
   const value = stateName(snapshot.value);
   const any = (e: { type: string } & Record<string, unknown>) => e as unknown as NameServerEvent;
   if (value === 'starting') {
@@ -156,7 +113,7 @@ function drivableEvents(config: LifecycleModelConfig, snapshot: ModelSnapshot): 
   return events;
 }
 
-export function generateLifecyclePaths(config: LifecycleModelConfig): GeneratedPaths {
+export function generateLifecyclePaths(config: LifecyclePlanConfig): GeneratedPaths {
   return lifecyclePaths({
     name: config.name,
     settings: config.settings,

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, createMachine, fromPromise, setup, StateMachine, type AnyStateMachine } from 'xstate';
+import { NO_WAIT } from '../../src/conform/plan/lifecyclePlan.js';
 import { exportMachineConfig, referencedNames, type MachineConfigJson } from '../../src/observe/machineConfig.js';
+import { SAMPLE_REGISTRATION } from '../support/machineSamples.js';
 import { exploreSideBySide } from './sideBySide.js';
 
 /** Every machine exported by a module in machines/, so a new chart is covered without touching this file. */
@@ -141,26 +143,7 @@ describe('exportMachineConfig: the machines in machines/', () => {
 });
 
 /** Inputs for context factories that read them; a machine without one here starts with no input. */
-const sampleInputs: Record<string, unknown> = {
-  nameServer: {
-    needWaitForService: false,
-    waitSecondsForService: 45,
-    waitTimeoutSeconds: 300,
-    waitForBrokers: 0,
-    waitForBrokerNames: [],
-    waitTimeoutAction: 'serve',
-  },
-  broker: {
-    brokerKey: 'DefaultCluster|127.0.0.1:10911',
-    clusterName: 'DefaultCluster',
-    brokerName: 'broker-a',
-    brokerAddr: '127.0.0.1:10911',
-    brokerId: 0,
-    generation: 1,
-    connectionId: 1,
-    heartbeatTimeoutMillis: 120_000,
-  },
-};
+const sampleInputs: Record<string, unknown> = { nameServer: NO_WAIT, broker: SAMPLE_REGISTRATION };
 
 describe('exportMachineConfig: what it writes', () => {
   const { config, omitted } = exportMachineConfig(kitchenSink);

@@ -60,40 +60,36 @@ export function conformLifecycleEvents(
   };
 }
 
+/** Serve at once: the configuration's defaults, where needWaitForService is off. */
+export const NO_WAIT: LifecycleSettings = {
+  needWaitForService: false,
+  waitSecondsForService: 45,
+  waitTimeoutSeconds: 300,
+  waitForBrokers: 0,
+  waitForBrokerNames: [],
+  waitTimeoutAction: 'serve',
+};
+
 /**
- * The configurations an in-process run checks, each on a server of its own:
- * the same four as the model-based tests (no wait; a wait with no target; a
- * wait target with each timeout action), with brokers of this run.
+ * The four configurations the lifecycle paths are walked in: no wait; a wait
+ * with no target; a wait target with each timeout action. `slave` is the
+ * master's slave, which counts towards the target's broker count.
  */
-export function inProcessLifecycleConfigs(identity: RunIdentity): LifecyclePlanConfig[] {
-  const master: SampleBroker = {
-    clusterName: identity.clusterName,
-    brokerName: identity.brokerName(0),
-    brokerAddr: identity.brokerAddr(0, 0),
-    brokerId: 0,
-  };
-  const slave: SampleBroker = { ...master, brokerAddr: identity.brokerAddr(0, 1), brokerId: 1 };
-  const noWait: LifecycleSettings = {
-    needWaitForService: false,
-    waitSecondsForService: 45,
-    waitTimeoutSeconds: 300,
-    waitForBrokers: 0,
-    waitForBrokerNames: [],
-    waitTimeoutAction: 'serve',
-  };
+export function lifecycleConfigs(master: SampleBroker, slave: SampleBroker): LifecyclePlanConfig[] {
   const target: LifecycleSettings = {
     needWaitForService: true,
     waitSecondsForService: 30,
     waitTimeoutSeconds: 50,
+    // Both kinds of target: a count the slave helps with, and a master only the master meets.
     waitForBrokers: 2,
     waitForBrokerNames: [`${master.clusterName}/${master.brokerName}`],
     waitTimeoutAction: 'serve',
   };
   return [
-    { name: 'no wait', settings: noWait, brokers: [master], simplePathLimit: 60 },
+    { name: 'no wait', settings: NO_WAIT, brokers: [master], simplePathLimit: 60 },
     {
       name: 'wait, no target',
-      settings: { ...noWait, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 },
+      settings: { ...NO_WAIT, needWaitForService: true, waitSecondsForService: 30, waitTimeoutSeconds: 50 },
       brokers: [master],
       simplePathLimit: 60,
     },
@@ -106,6 +102,20 @@ export function inProcessLifecycleConfigs(identity: RunIdentity): LifecyclePlanC
       only: (s) => stateName(s.value).startsWith('timedOut'),
     },
   ];
+}
+
+/**
+ * The configurations an in-process run checks, each on a server of its own:
+ * the same four as the model-based tests, with brokers of this run.
+ */
+export function inProcessLifecycleConfigs(identity: RunIdentity): LifecyclePlanConfig[] {
+  const master: SampleBroker = {
+    clusterName: identity.clusterName,
+    brokerName: identity.brokerName(0),
+    brokerAddr: identity.brokerAddr(0, 0),
+    brokerId: 0,
+  };
+  return lifecycleConfigs(master, { ...master, brokerAddr: identity.brokerAddr(0, 1), brokerId: 1 });
 }
 
 /**

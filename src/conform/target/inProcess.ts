@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/load.js';
 import { silentLogger } from '../../logging.js';
 import { NameServer, type NameServerStartOptions } from '../../nameServer.js';
 import { simulatedClock } from '../clock.js';
+import { NO_WAIT } from '../plan/lifecyclePlan.js';
 import { httpEvidence } from '../run/httpEvidence.js';
 import type { LaunchedTarget, TargetLauncher } from './launcher.js';
 
@@ -26,15 +27,6 @@ export interface InProcessOptions {
   /** Also give conform the HTTP port, so /readyz is checked as extra evidence. Default true. */
   httpEvidence?: boolean;
 }
-
-const NO_WAIT: LifecycleSettings = {
-  needWaitForService: false,
-  waitSecondsForService: 45,
-  waitTimeoutSeconds: 300,
-  waitForBrokers: 0,
-  waitForBrokerNames: [],
-  waitTimeoutAction: 'serve',
-};
 
 export function inProcessLauncher(options: InProcessOptions = {}): TargetLauncher {
   const started: LaunchedTarget[] = [];

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -14,12 +16,17 @@ import { errorMessage } from '../util/errorMessage.js';
  * visible here. Node only: the image needs no curl.
  */
 
-/** Where to ask: the wildcard addresses are reached on loopback. */
-export function readinessUrl(config: Pick<NamesrvOptions, 'bindAddress' | 'httpPort'>): string {
+/**
+ * Where to ask: the wildcard addresses are reached on loopback, over https
+ * when the HTTP port takes TLS only (httpTlsMode=enforcing; permissive still
+ * answers plain http).
+ */
+export function readinessUrl(config: Pick<NamesrvOptions, 'bindAddress' | 'httpPort' | 'httpTlsMode'>): string {
   let host = config.bindAddress;
   if (host === '0.0.0.0') host = '127.0.0.1';
   else if (host === '::') host = '::1';
-  return `http://${isIPv6(host) ? `[${host}]` : host}:${config.httpPort}/readyz`;
+  const scheme = config.httpTlsMode === 'enforcing' ? 'https' : 'http';
+  return `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${config.httpPort}/readyz`;
 }
 
 export interface ReadinessResult {
@@ -35,15 +42,34 @@ interface ProbeBody {
   waitTarget?: { missing?: string[] };
 }
 
+/**
+ * GET url; over https the server's certificate is not verified: the check asks
+ * its own server on loopback, whose certificate names the service, not 127.0.0.1.
+ */
+function get(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Ready only on a 200; anything else, or no answer within timeoutMs, is not ready. */
 export async function checkReadiness(url: string, timeoutMs: number): Promise<ReadinessResult> {
-  let response: Response;
+  let response: { status: number; text: string };
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await get(url, timeoutMs);
   } catch (err) {
     return { ready: false, line: `not ready: no answer from ${url}: ${errorMessage(err)}` };
   }
-  const text = await response.text();
+  const text = response.text;
   let body: ProbeBody = {};
   try {
     body = JSON.parse(text) as ProbeBody;

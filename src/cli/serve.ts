@@ -16,6 +16,7 @@ Starts a RocketMQ name server.
       --inspect <ws-url>    stream every actor to an inspector, e.g. one run by
                             'xnamesrv inspector --port 8080' at ws://127.0.0.1:8080
       --<key> <value>       any configuration key (see README), e.g. --listenPort 9876
+  -D<key>=<value>           the same, as Java's system properties, e.g. -Dtls.server.mode=enforcing
       --logFormat <fmt>     auto (default: pretty on a terminal, else JSON), json or pretty
       --logFile <path>      also write JSON logs to <path>, rotated by size (logFileMaxSize, logFileCount)
   -h, --help                this text

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { checkReadiness, readinessUrl } from '../../src/cli/healthcheck.js';
 import { wsMessageText } from '../../src/util/wsText.js';
 import type { TestServer } from '../support/harness.js';
 import { TestPki, type Identity } from './pki.js';
@@ -245,5 +246,25 @@ describe('httpAuthRequired', () => {
     const port = t.server.httpPort;
     expect((await httpsGet(port, '/metrics', { headers: { authorization: 'Bearer ' } })).status).toBe(401);
     expect((await httpsGet(port, '/metrics', { cert: operator.cert, key: operator.key })).status).toBe(200);
+  });
+});
+
+describe("the container's HEALTHCHECK (src/cli/healthcheck.ts) against an HTTPS port", () => {
+  it('asks /readyz over https when the port takes TLS only, and over plain http when it takes both', async () => {
+    const { t } = await start(https('enforcing'));
+    const enforcing = readinessUrl({ bindAddress: '0.0.0.0', httpPort: t.server.httpPort, httpTlsMode: 'enforcing' });
+    expect(enforcing).toBe(`https://127.0.0.1:${t.server.httpPort}/readyz`);
+    expect(await checkReadiness(enforcing, 3_000)).toEqual({ ready: true, line: 'ready: ready' });
+    const plain = await checkReadiness(`http://127.0.0.1:${t.server.httpPort}/readyz`, 3_000);
+    expect(plain.ready).toBe(false);
+
+    const { t: both } = await start(https('permissive'));
+    const permissive = readinessUrl({
+      bindAddress: '0.0.0.0',
+      httpPort: both.server.httpPort,
+      httpTlsMode: 'permissive',
+    });
+    expect(permissive).toBe(`http://127.0.0.1:${both.server.httpPort}/readyz`);
+    expect((await checkReadiness(permissive, 3_000)).ready).toBe(true);
   });
 });

@@ -12,6 +12,7 @@
 // declared-options framework would not. A framework would add a dependency
 // and a second style of parsing without removing code.
 import { parseArgs } from 'node:util';
+import { optionValue } from '../util/optionValue.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -53,18 +54,12 @@ export function parseToolArgv(argv: string[], specs: OptionSpecs): ParsedArgv {
     const written = (argv[token.index] ?? token.rawName).split('=')[0]!;
     if (!spec) return { ok: false, error: `unknown option ${written}` };
     const shown = spec.short && token.rawName === `-${spec.short}` ? `-${spec.short}` : `--${token.name}`;
-    if (spec.type === 'boolean') {
-      if (token.value !== undefined) return { ok: false, error: `option ${shown} takes no value` };
+    const given = optionValue(token, spec.type, 'option', shown);
+    if (!given.ok) return given;
+    const value = given.value;
+    if (value === true) {
       values[token.name] = true;
       continue;
-    }
-    const value = token.value;
-    if (value === undefined) return { ok: false, error: `option ${shown} needs a value` };
-    if (!token.inlineValue && /^--?[A-Za-z]/.test(value)) {
-      return {
-        ok: false,
-        error: `option ${shown} needs a value, got the option ${value} (write ${shown}=${value} if that is the value)`,
-      };
     }
     if (spec.multiple) {
       const list = (values[token.name] as string[] | undefined) ?? [];

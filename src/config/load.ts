@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 // argument parser to audit or keep up to date.
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../util/errorMessage.js';
+import { optionValue } from '../util/optionValue.js';
 import { parseProperties } from './properties.js';
 import {
   CONFIG_KEYS,
@@ -255,25 +256,15 @@ function readArgv(argv: string[], errors: string[]): CliResult {
       if (token.value === undefined) skipPositionalAt = token.index + 1;
       continue;
     }
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (token.value !== undefined) {
-        errors.push(`flag ${rawName} takes no value`);
-      } else if (name === 'help') {
-        result.help = true;
-      } else {
-        result.printConfig = true;
-      }
+    const given = optionValue(token, BOOLEAN_FLAGS.has(name) ? 'boolean' : 'string', 'flag', rawName);
+    if (!given.ok) {
+      errors.push(given.error);
       continue;
     }
-    const value = token.value;
-    if (value === undefined) {
-      errors.push(`flag ${rawName} needs a value`);
-      continue;
-    }
-    if (!token.inlineValue && /^--?[A-Za-z]/.test(value)) {
-      errors.push(
-        `flag ${rawName} needs a value, got the flag ${value} (write ${rawName}=${value} if that is the value)`,
-      );
+    const value = given.value;
+    if (value === true) {
+      if (name === 'help') result.help = true;
+      else result.printConfig = true;
       continue;
     }
     if (name === 'configFile') {

@@ -7,6 +7,7 @@
  * cannot exhaust the stack.
  */
 
+import { setOwnKey } from '../util/ownKey.js';
 import { errorMessage } from '../util/errorMessage.js';
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; error: string };
@@ -41,15 +42,6 @@ function isBareKeyChar(c: number): boolean {
     c === 43 || // +
     c === 46 // .
   );
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  // An own "__proto__" key must stay data, as JSON.parse would make it.
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
 }
 
 class LenientParser {
@@ -114,7 +106,7 @@ class LenientParser {
       this.skipWs();
       if (this.text.charCodeAt(this.pos) !== 58) this.fail("expected ':'");
       this.pos++;
-      setOwn(out, key, this.parseValue(depth));
+      setOwnKey(out, key, this.parseValue(depth));
       this.skipWs();
       const c = this.text.charCodeAt(this.pos);
       this.pos++;

@@ -6,6 +6,7 @@
  * side's exact bytes; decoding tries jsonHeaderScanner.ts's fast paths on a
  * JSON header before JSON.parse.
  */
+import { setOwnKey } from '../util/ownKey.js';
 import { SerializeType, type RemotingCommand } from '../remoting/command.js';
 import { LanguageCode, languageCodeOf, languageNameOf } from '../remoting/requestCode.js';
 import { errorMessage } from '../util/errorMessage.js';
@@ -476,7 +477,7 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderRe
       offset += 4;
       if (valueLength < 0 || valueLength > end - offset)
         return { ok: false, error: `binary header ext value length ${valueLength} does not fit the header` };
-      setOwn(extFields, key, frame.toString('utf8', offset, offset + valueLength));
+      setOwnKey(extFields, key, frame.toString('utf8', offset, offset + valueLength));
       offset += valueLength;
     }
   }
@@ -484,11 +485,4 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): HeaderRe
     ok: true,
     header: { code, language: languageNameOf(languageNumber) ?? 'OTHER', version, opaque, flag, remark, extFields },
   };
-}
-
-function setOwn(target: Record<string, string>, key: string, value: string): void {
-  // Plain assignment of "__proto__" would replace the object's prototype instead.
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }

@@ -235,15 +235,6 @@ export function minKey(map: Map<number, string>): number {
   return min;
 }
 
-/** Records keyed by outside strings must not let "__proto__" reach the prototype. */
-export function putKey<V>(target: Record<string, V>, key: string, value: V): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
 /**
  * A copy that does not share storage with the string it came from: a
  * substring of a parsed body may keep the whole body alive for as long as the

@@ -5,6 +5,7 @@
  * registrations. Nothing here writes to the data, except the per-broker JSON
  * fragments it caches on first use.
  */
+import { setOwnKey } from '../util/ownKey.js';
 import { writeBrokerData, writeQueueData, writeTopicRouteData } from '../protocol/fastjsonWriter.js';
 import {
   cloneDataVersion,
@@ -27,7 +28,6 @@ import {
   addrsRecord,
   cloneMapping,
   minKey,
-  putKey,
   type BrokerEntry,
   type LiveEntry,
   type RouteData,
@@ -127,7 +127,7 @@ export function topicRouteData(data: RouteData, settings: RouteSettings, topic: 
     if (!filters) continue;
     for (const addr of entry.addrs.values()) {
       const list = filters.get(addr);
-      if (list) putKey(filterServerTable, addr, [...list]);
+      if (list) setOwnKey(filterServerTable, addr, [...list]);
     }
   }
   if (brokerDatas.length === 0) return undefined;
@@ -135,7 +135,7 @@ export function topicRouteData(data: RouteData, settings: RouteSettings, topic: 
   const byBroker = data.mappings.get(topic);
   if (byBroker) {
     const out: Record<string, TopicQueueMappingInfo> = {};
-    for (const [bname, info] of byBroker) putKey(out, bname, cloneMapping(info));
+    for (const [bname, info] of byBroker) setOwnKey(out, bname, cloneMapping(info));
     route.topicQueueMappingByBroker = out;
   }
   if (settings.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_GROUP_PREFIX))
@@ -187,10 +187,10 @@ function brokerData(settings: RouteSettings, entry: BrokerEntry): BrokerData {
 export function clusterInfoData(data: RouteData, settings: RouteSettings): ClusterInfo {
   const brokerAddrTable: Record<string, BrokerData> = {};
   for (const name of [...data.brokers.keys()].sort(compareText))
-    putKey(brokerAddrTable, name, brokerData(settings, data.brokers.get(name)!));
+    setOwnKey(brokerAddrTable, name, brokerData(settings, data.brokers.get(name)!));
   const clusterAddrTable: Record<string, string[]> = {};
   for (const cluster of [...data.clusters.keys()].sort(compareText)) {
-    putKey(clusterAddrTable, cluster, [...data.clusters.get(cluster)!].sort(compareText));
+    setOwnKey(clusterAddrTable, cluster, [...data.clusters.get(cluster)!].sort(compareText));
   }
   return { brokerAddrTable, clusterAddrTable };
 }
@@ -332,19 +332,19 @@ export function dumpData(data: RouteData): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const name of sortedKeys(queues)) {
       const q = data.queueData(name, queues.get(name)!);
-      putKey(out, name, {
+      setOwnKey(out, name, {
         readQueueNums: q.readQueueNums,
         writeQueueNums: q.writeQueueNums,
         perm: q.perm,
         topicSysFlag: q.topicSysFlag,
       });
     }
-    putKey(topics, topic, out);
+    setOwnKey(topics, topic, out);
   }
   const brokers: Record<string, unknown> = {};
   for (const name of sortedKeys(data.brokers)) {
     const e = data.brokers.get(name)!;
-    putKey(brokers, name, {
+    setOwnKey(brokers, name, {
       cluster: e.cluster,
       brokerAddrs: addrsRecord(e.addrs),
       zoneName: e.zoneName ?? null,
@@ -354,23 +354,23 @@ export function dumpData(data: RouteData): Record<string, unknown> {
   }
   const clusters: Record<string, string[]> = {};
   for (const cluster of sortedKeys(data.clusters))
-    putKey(clusters, cluster, [...data.clusters.get(cluster)!].sort(compareText));
+    setOwnKey(clusters, cluster, [...data.clusters.get(cluster)!].sort(compareText));
   const live: Record<string, unknown> = {};
   for (const cluster of sortedKeys(data.live)) {
     const byAddr = data.live.get(cluster)!;
-    for (const addr of sortedKeys(byAddr)) putKey(live, `${cluster}|${addr}`, liveView(byAddr.get(addr)!));
+    for (const addr of sortedKeys(byAddr)) setOwnKey(live, `${cluster}|${addr}`, liveView(byAddr.get(addr)!));
   }
   const filterServers: Record<string, string[]> = {};
   for (const cluster of sortedKeys(data.filterServers)) {
     const byAddr = data.filterServers.get(cluster)!;
-    for (const addr of sortedKeys(byAddr)) putKey(filterServers, `${cluster}|${addr}`, [...byAddr.get(addr)!]);
+    for (const addr of sortedKeys(byAddr)) setOwnKey(filterServers, `${cluster}|${addr}`, [...byAddr.get(addr)!]);
   }
   const mappings: Record<string, unknown> = {};
   for (const topic of sortedKeys(data.mappings)) {
     const byBroker = data.mappings.get(topic)!;
     const out: Record<string, unknown> = {};
-    for (const bname of sortedKeys(byBroker)) putKey(out, bname, cloneMapping(byBroker.get(bname)!));
-    putKey(mappings, topic, out);
+    for (const bname of sortedKeys(byBroker)) setOwnKey(out, bname, cloneMapping(byBroker.get(bname)!));
+    setOwnKey(mappings, topic, out);
   }
   return { clusters, brokers, live, topics, filterServers, mappings, generationSeq: data.generationSeq };
 }

@@ -1,6 +1,7 @@
+import { setOwnKey } from '../../src/util/ownKey.js';
 import { describe, expect, it } from 'vitest';
 import { Changes } from '../../src/route/routeChanges.js';
-import { detached, putKey, RouteData } from '../../src/route/routeData.js';
+import { detached, RouteData } from '../../src/route/routeData.js';
 import { addBroker, input, makeBody, newTable, tc } from './routeTableFixtures.js';
 
 function topicNames(data: RouteData, brokerName: string): string[] {
@@ -54,8 +55,8 @@ describe('the route data and its per-broker index', () => {
 
   it('keeps outside names as data in records, and copies long names off the text they came from', () => {
     const record: Record<string, number> = {};
-    putKey(record, '__proto__', 1);
-    putKey(record, 'constructor', 2);
+    setOwnKey(record, '__proto__', 1);
+    setOwnKey(record, 'constructor', 2);
     expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
     expect(Object.keys(record)).toEqual(['__proto__', 'constructor']);
     expect(record.__proto__).toBe(1);

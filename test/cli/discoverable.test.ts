@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { runAdmin } from '../../src/cli/admin.js';
 import { runSimulator } from '../../src/cli/sim.js';
-import { killAll, spawnCli } from './spawned.js';
+import { killAll, spawnCli } from '../support/spawnedCli.js';
 import { capture, CLOSED_ADDR } from './support.js';
 
 /**

@@ -8,7 +8,7 @@ import { RequestCode } from '../../src/remoting/requestCode.js';
 import { success } from '../../src/processors/respond.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { registerBroker } from '../support/broker.js';
-import { killAll, spawnCli } from './spawned.js';
+import { killAll, spawnCli } from '../support/spawnedCli.js';
 import { capture, CLOSED_ADDR } from './support.js';
 
 /**

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { killAll, spawnCli, type SpawnedCli } from './spawned.js';
+import { killAll, localServerArgs, spawnCli, type SpawnedCli } from '../support/spawnedCli.js';
 
 /**
  * `--inspect` is a debugging aid: whatever the target does, the name server
@@ -30,20 +30,7 @@ const PROMPT_EXIT_MS = 3000;
 const WARNING_OR_WORSE = /^\{"level":(4|5|6)\d.*$/gm;
 
 function startServer(inspectUrl: string): SpawnedCli {
-  return spawnCli([
-    '--data-dir',
-    dataDir,
-    '--listenPort',
-    '0',
-    '--httpPort',
-    '0',
-    '--bindAddress',
-    '127.0.0.1',
-    '--logLevel',
-    'warn',
-    '--inspect',
-    inspectUrl,
-  ]);
+  return spawnCli([...localServerArgs(dataDir), '--inspect', inspectUrl]);
 }
 
 async function ports(server: SpawnedCli): Promise<{ remoting: number; http: number }> {

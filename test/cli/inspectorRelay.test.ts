@@ -9,7 +9,7 @@ import { createWebSocketReceiver } from '@statelyai/inspect';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runInspector } from '../../src/cli/inspector.js';
-import { killAll, spawnCli, type SpawnedCli } from './spawned.js';
+import { killAll, localServerArgs, spawnCli, type SpawnedCli } from '../support/spawnedCli.js';
 import { capture } from './support.js';
 
 /** The README's inspector: `xnamesrv inspector --port 8080`, then `xnamesrv --inspect ws://127.0.0.1:8080`. */
@@ -30,20 +30,7 @@ async function startRelay(): Promise<{ relay: SpawnedCli; url: string }> {
 }
 
 function startServer(inspectUrl: string): SpawnedCli {
-  return spawnCli([
-    '--data-dir',
-    dataDir,
-    '--listenPort',
-    '0',
-    '--httpPort',
-    '0',
-    '--bindAddress',
-    '127.0.0.1',
-    '--logLevel',
-    'warn',
-    '--inspect',
-    inspectUrl,
-  ]);
+  return spawnCli([...localServerArgs(dataDir), '--inspect', inspectUrl]);
 }
 
 describe('xnamesrv inspector', () => {
@@ -112,18 +99,7 @@ describe('xnamesrv inspector', () => {
     const url = (await relay.until(/listening on (ws:\/\/127\.0\.0\.1:\d+)/))[1]!;
     const server = spawnNpx(root, [
       ...serverCommand.map((arg) => (arg === 'ws://127.0.0.1:8080' ? url : arg)),
-      ...[
-        '--data-dir',
-        dataDir,
-        '--listenPort',
-        '0',
-        '--httpPort',
-        '0',
-        '--bindAddress',
-        '127.0.0.1',
-        '--logLevel',
-        'warn',
-      ],
+      ...localServerArgs(dataDir),
     ]);
     await relay.until(/^x:\d+ nameServer: snapshot ready /m, 'stdout');
     await server.interrupt();

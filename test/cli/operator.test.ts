@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { registerBroker } from '../support/broker.js';
-import { killAll, MAIN, portsOf, spawnCli, type SpawnedCli } from './spawned.js';
+import { killAll, localServerArgs, MAIN, portsOf, spawnCli, type SpawnedCli } from '../support/spawnedCli.js';
 
 /**
  * The command as an operator runs it: signals like the JVM's, stderr that is
@@ -33,18 +33,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const local = (level = 'info') => [
-  '--data-dir',
-  dataDir,
-  '--listenPort',
-  '0',
-  '--httpPort',
-  '0',
-  '--bindAddress',
-  '127.0.0.1',
-  '--logLevel',
-  level,
-];
+const local = (level = 'info') => localServerArgs(dataDir, level);
 
 function jsonLines(text: string): Array<Record<string, any>> {
   return text

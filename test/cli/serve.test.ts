@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-
-// `npm test` builds first; these tests run the real command as an operator would.
-const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+import { localServerArgs, spawnCli } from '../support/spawnedCli.js';
 
 interface Run {
   code: number | null;
@@ -18,25 +15,16 @@ interface Run {
   stderr: string;
 }
 
-function run(
+/** Runs the command to its end; `onStdout` sees all of stdout so far at each chunk. */
+async function run(
   args: string[],
   env: Record<string, string> = {},
-  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+  onStdout?: (text: string, child: ChildProcess) => void,
 ): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const cli = spawnCli(args, env);
+  if (onStdout) cli.child.stdout?.on('data', () => onStdout(cli.stdout(), cli.child));
+  const exit = await cli.exited;
+  return { ...exit, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
 let dataDir: string;
@@ -47,18 +35,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const local = () => [
-  '--data-dir',
-  dataDir,
-  '--listenPort',
-  '0',
-  '--httpPort',
-  '0',
-  '--bindAddress',
-  '127.0.0.1',
-  '--logLevel',
-  'warn',
-];
+const local = () => localServerArgs(dataDir);
 
 describe('xnamesrv command', () => {
   it('exits 2 naming an unknown key', async () => {

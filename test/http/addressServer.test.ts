@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
-import { spawnCli } from '../cli/spawned.js';
+import { spawnCli } from '../support/spawnedCli.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 /**

@@ -10,7 +10,7 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { runs, startObservedServer, type ObservedServer } from './support.js';
 import { spawnSync } from 'node:child_process';
-import { MAIN } from './support.js';
+import { MAIN } from '../support/spawnedCli.js';
 
 /**
  * Configuration is refused at start, naming the key, for an unknown key, a

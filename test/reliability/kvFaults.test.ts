@@ -7,7 +7,8 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { LEVEL } from '../support/logCapture.js';
-import { startCli, startObservedServer, type ObservedServer } from './support.js';
+import { localServerArgs, startCli } from '../support/spawnedCli.js';
+import { startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The KV store when the disk fails under it, and when the process dies in
@@ -186,18 +187,7 @@ describe('KV store on a failing disk', () => {
 describe('a name server killed with SIGKILL during a stream of KV writes', () => {
   it('restarts with an intact file that holds every acknowledged write', async () => {
     const dataDir = await tempDir();
-    const args = [
-      '--data-dir',
-      dataDir,
-      '--listenPort',
-      '0',
-      '--httpPort',
-      '0',
-      '--bindAddress',
-      '127.0.0.1',
-      '--logLevel',
-      'warn',
-    ];
+    const args = localServerArgs(dataDir);
     const first = await startCli(args);
     cleanups.push(async () => void first.child.kill('SIGKILL'));
     const client = await RemotingClient.connect({ host: '127.0.0.1', port: first.remotingPort });

@@ -12,7 +12,8 @@ import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { refusedUpgrade } from '../gateway/support.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { until } from '../support/wait.js';
-import { startCli, startObservedServer, type ObservedServer } from './support.js';
+import { localServerArgs, startCli } from '../support/spawnedCli.js';
+import { startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The control surfaces are explicit: remoting write requests need adminToken
@@ -263,24 +264,10 @@ describe('secrets in logs', () => {
 
     const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-secrets-'));
     try {
-      const cli = await startCli(
-        [
-          '--data-dir',
-          dataDir,
-          '--listenPort',
-          '0',
-          '--httpPort',
-          '0',
-          '--bindAddress',
-          '127.0.0.1',
-          '--logLevel',
-          'trace',
-        ],
-        {
-          XNAMESRV_ADMIN_TOKEN: ADMIN,
-          XNAMESRV_GATEWAY_TOKEN: GATEWAY,
-        },
-      );
+      const cli = await startCli(localServerArgs(dataDir, 'trace'), {
+        XNAMESRV_ADMIN_TOKEN: ADMIN,
+        XNAMESRV_GATEWAY_TOKEN: GATEWAY,
+      });
       const client = await RemotingClient.connect({ host: '127.0.0.1', port: cli.remotingPort });
       await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: 'wrong' });
       await client.invoke(RequestCode.PUT_KV_CONFIG, { namespace: 'ns', key: 'k', value: 'v', adminToken: ADMIN });

@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { GatewayClient } from '../gateway/support.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { until } from '../support/wait.js';
-import { startCli, startObservedServer } from './support.js';
+import { localServerArgs, startCli } from '../support/spawnedCli.js';
+import { startObservedServer } from './support.js';
 
 /**
  * Graceful shutdown under load: the requests a name server has read are
@@ -75,18 +76,7 @@ describe('graceful shutdown', () => {
   it('on SIGTERM under load: answers what it read, flushes KV, closes gateway clients with 1001, exits 0', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'xnamesrv-shutdown-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const server = await startCli([
-      '--data-dir',
-      dataDir,
-      '--listenPort',
-      '0',
-      '--httpPort',
-      '0',
-      '--bindAddress',
-      '127.0.0.1',
-      '--logLevel',
-      'warn',
-    ]);
+    const server = await startCli(localServerArgs(dataDir));
     cleanups.push(async () => void server.child.kill('SIGKILL'));
 
     const broker = await RemotingClient.connect({ host: '127.0.0.1', port: server.remotingPort });

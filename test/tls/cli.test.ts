@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, portsOf, spawnCli } from '../cli/spawned.js';
+import { killAll, portsOf, spawnCli } from '../support/spawnedCli.js';
 import { TestPki, type Identity } from './pki.js';
 import { served } from './support.js';
 

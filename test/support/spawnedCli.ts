@@ -92,10 +92,44 @@ export async function killAll(): Promise<void> {
   await Promise.all(left.map((s) => s.exited));
 }
 
-/** The ports a started server prints (`remoting on host:port, http on host:port`). */
+/** The line a started server prints: `remoting on host:port, http on host:port`. */
+const PORTS_LINE = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/;
+
+/** The ports a started server prints. */
 export async function portsOf(cli: SpawnedCli): Promise<{ remoting: number; http: number }> {
-  const address = /remoting on [^\n]*:(\d+), http on [^\n]*:(\d+)/;
   // Which stream carries the line is a test of its own (test/cli/operator.test.ts); here either will do.
-  const match = await Promise.any([cli.until(address, 'stdout'), cli.until(address, 'stderr')]);
+  const match = await Promise.any([cli.until(PORTS_LINE, 'stdout'), cli.until(PORTS_LINE, 'stderr')]);
   return { remoting: Number(match[1]), http: Number(match[2]) };
+}
+
+/** A started server with the ports it printed. */
+export type StartedCli = SpawnedCli & { remotingPort: number; httpPort: number };
+
+/** `spawnCli`, resolved once the server printed its ports; killed if it never does. */
+export async function startCli(args: string[], env: Record<string, string> = {}): Promise<StartedCli> {
+  const cli = spawnCli(args, env);
+  try {
+    // On stdout, as an operator's script reads it; a failure to start shows stderr.
+    const match = await cli.until(PORTS_LINE, 'stdout');
+    return Object.assign(cli, { remotingPort: Number(match[1]), httpPort: Number(match[2]) });
+  } catch (err) {
+    cli.child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+/** Flags for a server on 127.0.0.1 with ports the system picks, its files in `dataDir`. */
+export function localServerArgs(dataDir: string, logLevel = 'warn'): string[] {
+  return [
+    '--data-dir',
+    dataDir,
+    '--listenPort',
+    '0',
+    '--httpPort',
+    '0',
+    '--bindAddress',
+    '127.0.0.1',
+    '--logLevel',
+    logLevel,
+  ];
 }

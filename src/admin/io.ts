@@ -75,3 +75,13 @@ export class ToolError extends Error {
     super(message);
   }
 }
+
+/**
+ * A usage mistake, written as every xnamesrv command writes one (what is
+ * wrong, then where its help is), and its exit code.
+ * `helpFor` is the command whose --help to point at (`admin topicRoute`).
+ */
+export function usageError(io: ToolIo, command: string, message: string, helpFor = command): 2 {
+  io.stderr.write(`xnamesrv ${command}: ${message}\nRun 'xnamesrv ${helpFor} --help' for usage.\n`);
+  return 2;
+}

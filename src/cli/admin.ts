@@ -2,7 +2,7 @@ import { DEFAULT_HTTP_PORT } from '../admin/portProbe.js';
 import { nameServerListFrom } from '../admin/address.js';
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
 import { ALIASES, COMMANDS, type CommandDef } from '../admin/commands.js';
-import { processIo, ToolError, type ToolIo } from '../admin/io.js';
+import { processIo, ToolError, usageError, type ToolIo } from '../admin/io.js';
 
 /**
  * `xnamesrv admin <command> [options]`: a small mqadmin for name servers,
@@ -114,15 +114,12 @@ export async function runAdmin(
   io: ToolIo = processIo(),
   defaults: AdminDefaults = { httpPort: DEFAULT_HTTP_PORT },
 ): Promise<number> {
-  const usageError = (message: string, hint = "Run 'xnamesrv admin --help' for usage."): number => {
-    io.stderr.write(`xnamesrv admin: ${message}\n${hint}\n`);
-    return 2;
-  };
+  const usage = (message: string, helpFor = 'admin'): number => usageError(io, 'admin', message, helpFor);
   // First pass: every command's options are known, to find the command; the
   // second pass reads argv with exactly that command's options.
   const union = allOptions();
   const first = parseToolArgv(argv, union);
-  if (!first.ok) return usageError(first.error);
+  if (!first.ok) return usage(first.error);
   const { positionals } = first;
   let values = first.values;
   // `admin help [command]`, as mqadmin's `help <command>`.
@@ -133,8 +130,8 @@ export async function runAdmin(
       return 0;
     }
     const wanted = findCommand(asked);
-    if ('error' in wanted) return usageError(wanted.error);
-    if (asked.length > wanted.used) return usageError(`unexpected argument ${JSON.stringify(asked[wanted.used])}`);
+    if ('error' in wanted) return usage(wanted.error);
+    if (asked.length > wanted.used) return usage(`unexpected argument ${JSON.stringify(asked[wanted.used])}`);
     io.stdout.write(commandUsage(wanted.def));
     return 0;
   }
@@ -143,43 +140,42 @@ export async function runAdmin(
       io.stdout.write(adminUsage());
       return 0;
     }
-    return usageError('no command given');
+    return usage('no command given');
   }
   const found = findCommand(positionals);
-  if ('error' in found) return usageError(found.error);
+  if ('error' in found) return usage(found.error);
   const { def, used } = found;
-  const commandHint = `Run 'xnamesrv admin ${def.name} --help' for usage.`;
+  const commandHelp = `admin ${def.name}`;
   if (values.help) {
     io.stdout.write(commandUsage(def));
     return 0;
   }
-  if (positionals.length > used)
-    return usageError(`unexpected argument ${JSON.stringify(positionals[used])}`, commandHint);
+  if (positionals.length > used) return usage(`unexpected argument ${JSON.stringify(positionals[used])}`, commandHelp);
   for (const name of Object.keys(values)) {
     if (!(name in COMMON_OPTIONS) && !(name in def.options)) {
       const spec = union[name]!;
-      return usageError(`${def.name} takes no option ${spec.short ? `-${spec.short}/` : ''}--${name}`, commandHint);
+      return usage(`${def.name} takes no option ${spec.short ? `-${spec.short}/` : ''}--${name}`, commandHelp);
     }
   }
   const exact = parseToolArgv(argv, { ...COMMON_OPTIONS, ...def.options });
-  if (!exact.ok) return usageError(exact.error, commandHint);
+  if (!exact.ok) return usage(exact.error, commandHelp);
   values = exact.values;
   for (const name of def.required) {
     const value = values[name];
     if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
       const spec = def.options[name]!;
-      return usageError(
+      return usage(
         `${def.name} needs ${spec.short ? `-${spec.short} ` : `--${name} `}${spec.value ?? '<value>'}`,
-        commandHint,
+        commandHelp,
       );
     }
   }
   const addrs = nameServerListFrom(values.namesrvAddr as string | undefined, env);
-  if (!addrs.ok) return usageError(addrs.error);
+  if (!addrs.ok) return usage(addrs.error);
   let timeoutMs = 3000;
   if (values.timeout !== undefined) {
     const n = parseCount(values.timeout as string, '--timeout', 1, 600_000);
-    if (typeof n === 'string') return usageError(n);
+    if (typeof n === 'string') return usage(n);
     timeoutMs = n;
   }
   try {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { processIo, stopSignal, type ToolIo } from '../admin/io.js';
+import { processIo, stopSignal, usageError, type ToolIo } from '../admin/io.js';
 import { createServerIdentity } from '../gateway/serverIdentity.js';
 import { conformUsage, parseConformArgs, type ConformCliOptions } from '../conform/options.js';
 import { loadChartAssets } from '../conform/report/chartAssets.js';
@@ -30,8 +30,7 @@ export interface ConformIo extends ToolIo {
 export async function runConform(argv: string[], io: ConformIo = cliIo()): Promise<number> {
   const parsed = parseConformArgs(argv);
   if (!parsed.ok) {
-    io.stderr.write(`xnamesrv conform: ${parsed.error}\nRun 'xnamesrv conform --help' for usage.\n`);
-    return 2;
+    return usageError(io, 'conform', parsed.error);
   }
   const cli = parsed.options;
   if (cli.help) {

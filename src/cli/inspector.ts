@@ -1,5 +1,5 @@
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
-import { processIo, stopSignal, whenAborted, type ToolIo } from '../admin/io.js';
+import { processIo, stopSignal, usageError, whenAborted, type ToolIo } from '../admin/io.js';
 import { InspectorRelay, type RelayClientEvent } from '../inspect/relay.js';
 import { createSummaryLines } from '../inspect/summaryLine.js';
 import { errorMessage } from '../util/errorMessage.js';
@@ -81,8 +81,7 @@ export async function runInspector(argv: string[], io: ToolIo = processIo()): Pr
     return 0;
   }
   if (!parsed.ok) {
-    io.stderr.write(`xnamesrv inspector: ${parsed.error}\nRun 'xnamesrv inspector --help' for usage.\n`);
-    return 2;
+    return usageError(io, 'inspector', parsed.error);
   }
   const summarize = createSummaryLines();
   const stop = stopSignal(io);

@@ -1,6 +1,6 @@
 import { nameServerListFrom } from '../admin/address.js';
 import { describeOptions, parseCount, parseSeconds, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
-import { processIo, stopSignal, whenAborted, type ToolIo } from '../admin/io.js';
+import { processIo, stopSignal, usageError, whenAborted, type ToolIo } from '../admin/io.js';
 import { FAULT_KINDS, parseFault, type FaultSpec } from '../sim/faults.js';
 import { BrokerSimulator, type Counts, type SimEvent, type SimSummary } from '../sim/simulator.js';
 import { systemTimer, type SimTimer } from '../sim/timer.js';
@@ -247,8 +247,7 @@ export async function runSimulator(
     return 0;
   }
   if (!parsed.ok) {
-    io.stderr.write(`xnamesrv sim: ${parsed.error}\nRun 'xnamesrv sim --help' for usage.\n`);
-    return 2;
+    return usageError(io, 'sim', parsed.error);
   }
   const timer = io.timer ?? systemTimer();
   let sim: BrokerSimulator;
@@ -263,8 +262,7 @@ export async function runSimulator(
       },
     });
   } catch (err) {
-    io.stderr.write(`xnamesrv sim: ${errorMessage(err)}\nRun 'xnamesrv sim --help' for usage.\n`);
-    return 2;
+    return usageError(io, 'sim', errorMessage(err));
   }
   const o = parsed.sim;
   const instances = o.clusters * o.brokers * o.replicas;

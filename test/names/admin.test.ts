@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runAdmin } from '../../src/cli/admin.js';
 import type { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
+import { topicConfig } from '../support/broker.js';
 import { startTestServer } from '../support/harness.js';
 import { capture } from '../cli/support.js';
 import {
@@ -143,20 +144,7 @@ describe('legal names in the admin tool', () => {
         brokerName: 'hasOwnProperty',
         brokerAddr: '127.0.0.1:35911',
         format: 'fastjson-4.9',
-        topics: new Map(
-          CORE_PROTOTYPE_NAMES.map((name) => [
-            name,
-            {
-              topicName: name,
-              readQueueNums: 4,
-              writeQueueNums: 4,
-              perm: 6,
-              topicFilterType: 'SINGLE_TAG',
-              topicSysFlag: 0,
-              order: false,
-            },
-          ]),
-        ),
+        topics: new Map(CORE_PROTOTYPE_NAMES.map((name) => [name, topicConfig(name)])),
         mappings: new Map(),
         dataVersion: { counter: 1, timestamp: 1 },
       };

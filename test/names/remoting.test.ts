@@ -15,7 +15,7 @@ import { RemotingClient } from '../../src/remoting/client.js';
 import { SerializeType } from '../../src/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
-import { getRoute, registerBroker } from '../support/broker.js';
+import { getRoute, registerBroker, topicConfig } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import {
   CORE_PROTOTYPE_NAMES,
@@ -343,20 +343,7 @@ describe('legal names as KV namespaces and keys', () => {
         brokerName: '__proto__',
         brokerAddr: '127.0.0.1:31911',
         format: 'fastjson-4.9',
-        topics: new Map(
-          CORE_PROTOTYPE_NAMES.map((name) => [
-            name,
-            {
-              topicName: name,
-              readQueueNums: 4,
-              writeQueueNums: 4,
-              perm: 6,
-              topicFilterType: 'SINGLE_TAG',
-              topicSysFlag: 0,
-              order: true,
-            },
-          ]),
-        ),
+        topics: new Map(CORE_PROTOTYPE_NAMES.map((name) => [name, topicConfig(name, { order: true })])),
         mappings: new Map(),
         dataVersion: { counter: 1, timestamp: 1 },
       };

@@ -10,18 +10,8 @@ import { RouteTable, type RegisterBrokerInput, type RouteTableOptions } from '..
 
 export const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 
-export function tc(name: string, extra: Partial<TopicConfig> = {}): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-    ...extra,
-  };
-}
+/** A topic's config, 4 queues and perm 6 unless overridden (short: the module tests write many). */
+export { topicConfig as tc } from '../support/broker.js';
 
 export interface BodyOptions {
   topics: TopicConfig[];

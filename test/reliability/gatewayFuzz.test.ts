@@ -5,7 +5,7 @@ import { REMOTING_OPS } from '../../src/gateway/remotingOps.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade, type Message } from '../gateway/support.js';
 import { LEVEL } from '../support/logCapture.js';
-import { runs, startObservedServer, type ObservedServer } from './support.js';
+import { runs, serverState, startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The gateway under malformed JSON, unknown ops, control ops without the
@@ -45,18 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
-
-/** Everything a gateway client could change: routes, brokers, KV, configuration. */
-function serverState(): string {
-  const s = t.server;
-  const kv = Object.fromEntries(
-    s.kv
-      .namespaces()
-      .sort()
-      .map((ns) => [ns, s.kv.getKVListByNamespace(ns)]),
-  );
-  return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
-}
 
 const fieldValue = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -165,7 +153,7 @@ describe('gateway under malformed and unauthorized messages', () => {
     let barrier = 0;
     await fc.assert(
       fc.asyncProperty(probe, async (p) => {
-        const before = serverState();
+        const before = serverState(t);
         client.send(textOf(p));
         const answer = await client.waitFor(isAnswerTo(p), `the answer to ${textOf(p).slice(0, 80)}`);
         switch (p.kind) {
@@ -199,7 +187,7 @@ describe('gateway under malformed and unauthorized messages', () => {
         client.send({ op: 'ping', id: barrierId });
         const next = await client.waitFor((m) => m.type === 'error' || m.type === 'response', 'the barrier');
         expect(next.id, `a second answer to ${textOf(p)}`).toBe(barrierId);
-        expect(serverState(), textOf(p)).toBe(before);
+        expect(serverState(t), textOf(p)).toBe(before);
       }),
       runs(250),
     );
@@ -207,7 +195,7 @@ describe('gateway under malformed and unauthorized messages', () => {
   });
 
   it('refuses control ops with a wrong token at the upgrade, in auth, and after a wrong auth withdrew a right one', async () => {
-    const before = serverState();
+    const before = serverState(t);
     for (const wrong of [TOKEN.slice(0, -1), `${TOKEN}x`, TOKEN.toUpperCase(), `${TOKEN},${TOKEN}`, 'Bearer']) {
       const refused = await refusedUpgrade(t.server.httpPort, { token: wrong });
       expect(refused.status, JSON.stringify(wrong)).toBe(401);
@@ -230,12 +218,12 @@ describe('gateway under malformed and unauthorized messages', () => {
     // The wrong token took back what the right one gave.
     expect(await client.request('deleteTopic', { topic: 'TopicTest' })).toMatchObject({ code: 'unauthorized' });
     expect(await client.request('auth', { token: 42 })).toMatchObject({ code: 'bad_request' });
-    expect(serverState()).toBe(before);
+    expect(serverState(t)).toBe(before);
     await client.close();
   });
 
   it('closes a client that sends a message over gatewayMaxMessageBytes with 1009, changes nothing, and keeps serving others', async () => {
-    const before = serverState();
+    const before = serverState(t);
     const oversizedBefore = t.server.gateway.stats().oversizedMessages;
     const hitsBefore = t.server.limits.count('gatewayMaxMessageBytes');
     const { client: bystander } = await t.open();
@@ -245,7 +233,7 @@ describe('gateway under malformed and unauthorized messages', () => {
     expect((await client.closed).code).toBe(1009);
     expect(t.server.gateway.stats().oversizedMessages).toBe(oversizedBefore + 1);
     expect(t.server.limits.count('gatewayMaxMessageBytes')).toBe(hitsBefore + 1);
-    expect(serverState()).toBe(before);
+    expect(serverState(t)).toBe(before);
     expect((await bystander.request('getKv', { namespace: 'ns', key: 'k' })).result).toEqual({ value: 'v' });
     // One byte under the limit is a message like any other.
     const { client: next } = await t.open({ token: TOKEN });

@@ -13,7 +13,7 @@ import { refusedUpgrade } from '../gateway/support.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { until } from '../support/wait.js';
 import { localServerArgs, startCli } from '../support/spawnedCli.js';
-import { startObservedServer, type ObservedServer } from './support.js';
+import { serverState, startObservedServer, type ObservedServer } from './support.js';
 
 /**
  * The control surfaces are explicit: remoting write requests need adminToken
@@ -60,17 +60,6 @@ const NEAR_MISSES: Array<[string, string | undefined]> = [
 let t: ObservedServer;
 let raw: string[];
 
-function serverState(): string {
-  const s = t.server;
-  const kv = Object.fromEntries(
-    s.kv
-      .namespaces()
-      .sort()
-      .map((ns) => [ns, s.kv.getKVListByNamespace(ns)]),
-  );
-  return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
-}
-
 beforeAll(async () => {
   // The production logger (its redaction included), at trace level, writing into memory.
   raw = [];
@@ -106,7 +95,7 @@ describe('adminToken on the remoting port', () => {
       serializeType: SerializeType.ROCKETMQ,
     });
     try {
-      const before = serverState();
+      const before = serverState(t);
       for (const client of [json, binary]) {
         for (const [name, code, fields, body] of WRITES) {
           for (const [what, token] of NEAR_MISSES) {
@@ -117,7 +106,7 @@ describe('adminToken on the remoting port', () => {
           }
         }
       }
-      expect(serverState()).toBe(before);
+      expect(serverState(t)).toBe(before);
     } finally {
       await binary.close();
     }
@@ -170,7 +159,7 @@ describe('adminToken on the remoting port', () => {
 
 describe('the gateway path', () => {
   it('needs the gateway token for control ops; an adminToken field from the client grants nothing', async () => {
-    const before = serverState();
+    const before = serverState(t);
     const { client } = await t.open();
     for (const fields of [{ adminToken: ADMIN }, { token: GATEWAY }, {}]) {
       const answer = await client.request('putKv', { namespace: 'ns', key: 'k', value: 'changed', ...fields });
@@ -179,7 +168,7 @@ describe('the gateway path', () => {
     // The admin token is not the gateway token, nor the other way round.
     expect(await client.request('auth', { token: ADMIN })).toMatchObject({ code: 'unauthorized' });
     expect((await refusedUpgrade(t.server.httpPort, { token: ADMIN })).status).toBe(401);
-    expect(serverState()).toBe(before);
+    expect(serverState(t)).toBe(before);
   });
 
   it('with the gateway token, runs control ops (the gateway adds the admin token itself), but cannot touch the tokens', async () => {

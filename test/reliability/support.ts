@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { ResponseCode } from '../../src/remoting/requestCode.js';
+import { trackedGatewayClients, type ConnectOptions, type GatewayClient, type Message } from '../gateway/support.js';
+import { startTestServer, type TestServer } from '../support/harness.js';
 import { capturingLogger, type LogLine } from '../support/logCapture.js';
 
 /** The fixed seed every property test here runs with: failures reproduce. */
@@ -8,17 +10,24 @@ export const SEED = 20_260_101;
 /** Every response code the server may answer with. */
 export const KNOWN_RESPONSE_CODES = new Set<number>(Object.values(ResponseCode));
 
+/** Everything a client could change, as one comparable text: routes, brokers, KV, configuration. */
+export function serverState(t: TestServer): string {
+  const s = t.server;
+  const kv = Object.fromEntries(
+    s.kv
+      .namespaces()
+      .sort()
+      .map((ns) => [ns, s.kv.getKVListByNamespace(ns)]),
+  );
+  return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
+}
+
 /** Fixed seed and a bounded budget; FC_SEED / FC_RUNS explore further. */
 export function runs(numRuns: number): { seed: number; numRuns: number } {
   return { seed: Number(process.env.FC_SEED ?? SEED), numRuns: Number(process.env.FC_RUNS ?? numRuns) };
 }
 
-// ---------------------------------------------------------------------------
-// A name server with a gateway, a captured log, and gateway clients closed at stop.
-
-import { trackedGatewayClients, type ConnectOptions, type GatewayClient, type Message } from '../gateway/support.js';
-import { startTestServer, type TestServer } from '../support/harness.js';
-
+/** A name server with a gateway, a captured log, and gateway clients closed at stop. */
 export interface ObservedServer extends TestServer {
   lines: LogLine[];
   logText(): string;

@@ -15,6 +15,7 @@ import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
 import { RouteTable, type RegisterBrokerResult, type RouteTableOptions } from '../../src/route/routeTable.js';
 import { PermName, isWriteable, type DataVersion, type TopicConfig } from '../../src/protocol/types.js';
+import { topicConfig as defaultTopicConfig } from '../support/broker.js';
 
 const DEFAULT_CLUSTER = 'Default_Cluster';
 const DEFAULT_BROKER = 'Default_Broker';
@@ -102,15 +103,7 @@ class Broker {
 }
 
 function topicConfig(name: string, queues = 8, order = false): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order,
-  };
+  return defaultTopicConfig(name, { readQueueNums: queues, writeQueueNums: queues, order });
 }
 
 /** registerBrokerWithNormalTopic: a default "baseTopic" plus the named topics. */

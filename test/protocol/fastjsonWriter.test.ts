@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   encodeBrokerMemberGroupBody,
@@ -13,8 +12,7 @@ import {
 } from '../../src/protocol/fastjsonWriter.js';
 import { RouteTable } from '../../src/route/routeTable.js';
 import type { TopicRouteData } from '../../src/protocol/types.js';
-
-const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
+import { routeFixture as fixture } from '../support/routeFixtures.js';
 
 function registerGolden(table: RouteTable, name: string, connectionId = 1, now = 1000): void {
   const header = JSON.parse(fixture(`${name}.header.json`).toString('utf8')) as {

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { checkBodyCrc32, decodeRegisterBrokerBody, encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import { peekRegisterBody } from '../../src/protocol/registerBodyPeek.js';
 import type { TopicConfig, TopicQueueMappingInfo } from '../../src/protocol/types.js';
-import { body, fixture, GOLDEN, header, mustDecode, topic } from './registerBodyFixtures.js';
+import { routeFixture as fixture } from '../support/routeFixtures.js';
+import { body, GOLDEN, header, mustDecode, topic } from './registerBodyFixtures.js';
 
 describe('golden 4.9.8 register bodies', () => {
   it.each(GOLDEN)('%s carries bodyCrc32 = CRC32(body) & 0x7fffffff', (name) => {

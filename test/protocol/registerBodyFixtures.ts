@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { decodeRegisterBrokerBody, type RegisterBrokerBodyInput } from '../../src/protocol/registerBody.js';
 import type { RegisterBrokerBody, TopicConfig } from '../../src/protocol/types.js';
+import { topicConfig } from '../support/broker.js';
+import { routeFixture } from '../support/routeFixtures.js';
 
 /** Bodies and helpers shared by the register-body codec's tests (registerBody, registerBodyPeek). */
-export const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 export const header = (name: string): { extFields: Record<string, string>; version: number } =>
-  JSON.parse(fixture(name).toString('utf8'));
+  JSON.parse(routeFixture(name).toString('utf8'));
 
 export const GOLDEN = [
   'register_broker.request',
@@ -13,17 +13,9 @@ export const GOLDEN = [
   'register_broker_periodic_30s.request',
 ];
 
+/** A topic with eight queues unless `extra` says otherwise. */
 export function topic(name: string, extra: Partial<TopicConfig> = {}): TopicConfig {
-  return {
-    topicName: name,
-    readQueueNums: 8,
-    writeQueueNums: 8,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-    ...extra,
-  };
+  return topicConfig(name, { readQueueNums: 8, writeQueueNums: 8, ...extra });
 }
 
 export function body(

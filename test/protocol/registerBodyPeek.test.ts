@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import { peekRegisterBody } from '../../src/protocol/registerBodyPeek.js';
-import { body, fixture, GOLDEN, mustDecode, topic } from './registerBodyFixtures.js';
+import { routeFixture as fixture } from '../support/routeFixtures.js';
+import { body, GOLDEN, mustDecode, topic } from './registerBodyFixtures.js';
 
 describe('golden 4.9.8 register bodies', () => {
   it.each(GOLDEN)('peek of %s agrees with the full decode', (name) => {

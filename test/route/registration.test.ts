@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { TopicQueueMappingInfo } from '../../src/protocol/types.js';
 import { RouteTable, type RouteChange } from '../../src/route/routeTable.js';
-import { DV1, DV2, expectCacheCoherent, fixture, input, makeBody, newTable, tc, warm } from './routeTableFixtures.js';
+import { routeFixture as fixture } from '../support/routeFixtures.js';
+import { DV1, DV2, expectCacheCoherent, input, makeBody, newTable, tc, warm } from './routeTableFixtures.js';
 
 describe('refused registrations change nothing', () => {
   function seeded(): RouteTable {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { encodeTopicRouteData } from '../../src/protocol/fastjsonWriter.js';
 import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
@@ -7,8 +6,6 @@ import type { BrokerEntry, RouteData } from '../../src/route/routeData.js';
 import { RouteTable, type RegisterBrokerInput, type RouteTableOptions } from '../../src/route/routeTable.js';
 
 // Bodies, inputs and checks shared by the route table's module tests.
-
-export const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/route/${name}`, import.meta.url));
 
 /** A topic's config, 4 queues and perm 6 unless overridden (short: the module tests write many). */
 export { topicConfig as tc } from '../support/broker.js';

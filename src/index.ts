@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServerClock } from './clock.js';
 import {
-  CONFIG_KEYS,
   defaultsFor,
   freezeOptions,
   isConfigKey,
   keyDef,
+  keySuggestion,
   parseConfigValue,
   type ConfigKey,
   type ConfigValue,
@@ -204,7 +204,7 @@ function validateOptions(options: NameServerOptions): Set<ConfigKey> {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (!isConfigKey(key)) {
-      problems.push({ key, message: `unknown option ${JSON.stringify(key)}${suggestion(key)}` });
+      problems.push({ key, message: `unknown option ${JSON.stringify(key)}${keySuggestion(key)}` });
       continue;
     }
     const parsed = parseOption(key, value);
@@ -310,12 +310,6 @@ function describe(value: unknown, text?: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
   return `a ${typeof value}`;
-}
-
-function suggestion(name: string): string {
-  const lower = name.replace(/[-_]/g, '').toLowerCase();
-  const guess = CONFIG_KEYS.find((info) => info.name.toLowerCase() === lower)?.name;
-  return guess ? ` (did you mean ${guess}?)` : '';
 }
 
 /** Combination messages begin with the key they are about (validate.ts). */

@@ -10,6 +10,7 @@ import { silentLogger } from '../src/logging.js';
 import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 import { clusterInfo, getRoute, registerBroker } from './support/broker.js';
+import { until } from './support/wait.js';
 
 // Like a real broker, each registers its own name as a topic besides the
 // business topics (a first registration carrying one topic is refused).
@@ -188,7 +189,7 @@ describe('name server lifecycle over the wire', () => {
     t.clock.increment(1);
     expect((await getRoute(client, 'TopicTest')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     await other.close();
-    await waitUntil(async () => (await getRoute(client, 'Other')).code === ResponseCode.TOPIC_NOT_EXIST);
+    await until(async () => (await getRoute(client, 'Other')).code === ResponseCode.TOPIC_NOT_EXIST, 'Other is gone');
     expect((await clusterInfo(client)).brokerAddrTable).toEqual({});
     expect(t.server.lifecycleState()).toBe('ready');
   });
@@ -265,15 +266,7 @@ describe('name server lifecycle over the wire', () => {
       'stopping.serving->stopped:xstate.done.actor.0.nameServer.stopping',
     ]);
     expect(t.server.lifecycle()).toMatchObject({ state: 'stopped', reason: 'test stop' });
-    await waitUntil(async () => client.closed);
+    await until(() => client.closed, 'the client saw the close');
     current = undefined;
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error('condition not reached');
-}

@@ -10,6 +10,7 @@ import { createWebSocketReceiver } from '@statelyai/inspect';
 import { createMachine } from 'xstate';
 import { startTestServer, type TestServer } from './support/harness.js';
 import { getRoute, registerBroker } from './support/broker.js';
+import { until } from './support/wait.js';
 
 const brokerA = { brokerName: 'broker-a', brokerAddr: '127.0.0.1:20911', topics: { TopicTest: {}, 'broker-a': {} } };
 
@@ -171,12 +172,15 @@ describe('--inspect', () => {
     const received: Array<{ type: string; sessionId?: string; event?: { type: string } }> = [];
     const receiver = createWebSocketReceiver({ server: url });
     receiver.subscribe((event) => received.push(event));
-    await waitUntil(() => sockets.size === 1);
+    await until(() => sockets.size === 1, 'the receiver connected');
     try {
       t = await startTestServer({}, { inspectUrl: url });
       const client = await t.client();
       await registerBroker(client, brokerA);
-      await waitUntil(() => received.some((e) => e.type === '@xstate.event' && e.event?.type === 'BROKER.REGISTERED'));
+      await until(
+        () => received.some((e) => e.type === '@xstate.event' && e.event?.type === 'BROKER.REGISTERED'),
+        'the receiver got BROKER.REGISTERED',
+      );
       expect(received.some((e) => e.type === '@xstate.actor')).toBe(true);
       expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
       await t.stop();
@@ -187,11 +191,3 @@ describe('--inspect', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,5 +1,6 @@
 import { describeOptions, parseCount, parseToolArgv, type OptionSpecs } from '../admin/argv.js';
 import { processIo, stopSignal, usageError, whenAborted, type ToolIo } from '../admin/io.js';
+import { urlHost } from '../admin/portProbe.js';
 import { InspectorRelay, type RelayClientEvent } from '../inspect/relay.js';
 import { createSummaryLines } from '../inspect/summaryLine.js';
 import { errorMessage } from '../util/errorMessage.js';
@@ -63,11 +64,6 @@ function clientLine(event: RelayClientEvent): string {
     case 'ignored':
       return `xnamesrv inspector: ignoring messages from ${event.client}: ${event.why}\n`;
   }
-}
-
-/** How a listening address is written in a ws:// URL. */
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

@@ -6,6 +6,7 @@ import { errorMessage } from '../util/errorMessage.js';
 import { optionValue } from '../util/optionValue.js';
 import { parseProperties } from './properties.js';
 import {
+  caseInsensitiveKey,
   CONFIG_KEYS,
   ENV_PREFIX,
   defaultsFor,
@@ -13,6 +14,7 @@ import {
   freezeOptions,
   isConfigKey,
   keyDef,
+  keySuggestion,
   parseConfigValue,
   upperSnake,
   type ConfigKey,
@@ -247,11 +249,11 @@ function readArgv(argv: string[], errors: string[]): CliResult {
       const raw = argv[token.index] ?? rawName;
       if (systemProperties.has(token.index)) {
         errors.push(
-          `unknown system property ${raw.split('=')[0]}: -D sets xnamesrv's configuration keys only${suggestion(name)}`,
+          `unknown system property ${raw.split('=')[0]}: -D sets xnamesrv's configuration keys only${keySuggestion(name)}`,
         );
         continue;
       }
-      errors.push(`unknown flag ${raw.split('=')[0]}${suggestion(raw.replace(/^-+/, '').split('=')[0]!)}`);
+      errors.push(`unknown flag ${raw.split('=')[0]}${keySuggestion(raw.replace(/^-+/, '').split('=')[0]!)}`);
       // `--unknownKey value`: the value is part of the mistake, not another one.
       if (token.value === undefined) skipPositionalAt = token.index + 1;
       continue;
@@ -326,7 +328,7 @@ function readConfigFile(path: string, errors: string[]): Map<ConfigKey, Setting>
   for (const entry of parsed.entries) {
     const source = `config file ${path} line ${entry.line}`;
     if (!isConfigKey(entry.key)) {
-      errors.push(`unknown key ${JSON.stringify(entry.key)} (${source})${suggestion(entry.key)}`);
+      errors.push(`unknown key ${JSON.stringify(entry.key)} (${source})${keySuggestion(entry.key)}`);
       continue;
     }
     settings.set(entry.key, { raw: entry.value, source });
@@ -354,14 +356,4 @@ function isWebSocketUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function caseInsensitiveKey(name: string): ConfigKey | undefined {
-  const lower = name.toLowerCase();
-  return CONFIG_KEYS.find((info) => info.name.toLowerCase() === lower)?.name;
-}
-
-function suggestion(name: string): string {
-  const guess = caseInsensitiveKey(name.replace(/[-_]/g, ''));
-  return guess ? ` (did you mean ${guess}?)` : '';
 }

@@ -891,6 +891,18 @@ export function keyDef(key: ConfigKey): KeyDef {
   return CONFIG_SCHEMA[key];
 }
 
+/** The key spelled `name` but for letter case (listenport -> listenPort). */
+export function caseInsensitiveKey(name: string): ConfigKey | undefined {
+  const lower = name.toLowerCase();
+  return CONFIG_KEYS.find((info) => info.name.toLowerCase() === lower)?.name;
+}
+
+/** ` (did you mean listenPort?)` for a near miss such as `listen-port` or `LISTEN_PORT`; empty otherwise. */
+export function keySuggestion(name: string): string {
+  const guess = caseInsensitiveKey(name.replace(/[-_]/g, ''));
+  return guess ? ` (did you mean ${guess}?)` : '';
+}
+
 /** listenPort -> LISTEN_PORT, tls.server.certPath -> TLS_SERVER_CERT_PATH; the environment variable is XNAMESRV_ + this. */
 export function upperSnake(key: string): string {
   return key

@@ -2,13 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrameAt, encodeCommand, jsonHeaderDecodersForTests } from '../../src/protocol/frameCodec.js';
 import { SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import { propertyRuns } from '../support/propertyRuns.js';
 
 const { javaClientLayout, scanner, jsonParse } = jsonHeaderDecodersForTests;
 
-/** Fixed seed keeps runs reproducible; FC_SEED / FC_RUNS explore further. */
-function runs(numRuns: number): fc.Parameters<unknown> {
-  return { seed: Number(process.env.FC_SEED ?? 20261125), numRuns: Number(process.env.FC_RUNS ?? numRuns) };
-}
+const runs = (numRuns: number) => propertyRuns(numRuns, 20261125);
 
 // Numbers around the fast path's limits: 9 digits, leading zeros, negatives, int32 edges.
 const number = fc.oneof(

@@ -3,6 +3,7 @@ import { ResponseCode } from '../../src/remoting/requestCode.js';
 import { trackedGatewayClients, type ConnectOptions, type GatewayClient, type Message } from '../gateway/support.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { capturingLogger, type LogLine } from '../support/logCapture.js';
+import { propertyRuns } from '../support/propertyRuns.js';
 
 /** The fixed seed every property test here runs with: failures reproduce. */
 export const SEED = 20_260_101;
@@ -22,9 +23,9 @@ export function serverState(t: TestServer): string {
   return JSON.stringify({ routes: s.routes.dump(), brokers: s.brokerSnapshots(), kv, config: s.config.get() });
 }
 
-/** Fixed seed and a bounded budget; FC_SEED / FC_RUNS explore further. */
+/** This suite's seed and a bounded budget. */
 export function runs(numRuns: number): { seed: number; numRuns: number } {
-  return { seed: Number(process.env.FC_SEED ?? SEED), numRuns: Number(process.env.FC_RUNS ?? numRuns) };
+  return propertyRuns(numRuns, SEED);
 }
 
 /** A name server with a gateway, a captured log, and gateway clients closed at stop. */

@@ -4,6 +4,7 @@ import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { createRequest, createResponse, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { LanguageCode, type LanguageName } from '../../src/remoting/requestCode.js';
+import { propertyRuns } from '../support/propertyRuns.js';
 
 function frameOf(
   type: SerializeType,
@@ -162,10 +163,7 @@ const binaryCommand: fc.Arbitrary<RemotingCommand> = fc.record({
   body,
 });
 
-/** Fixed seed keeps runs reproducible; FC_SEED / FC_RUNS explore further. */
-function runs(numRuns: number): fc.Parameters<unknown> {
-  return { seed: Number(process.env.FC_SEED ?? 20250611), numRuns: Number(process.env.FC_RUNS ?? numRuns) };
-}
+const runs = (numRuns: number) => propertyRuns(numRuns, 20250611);
 
 /** Splits `bytes` at the given (unsorted, possibly repeated) cut points. */
 function chunk(bytes: Buffer, cuts: number[]): Buffer[] {

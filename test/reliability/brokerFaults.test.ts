@@ -3,7 +3,8 @@ import type { Transition } from '../../src/observe/transitions.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
 import { clusterInfo, getRoute, registerBroker, registerBrokerRequest, type TestBroker } from '../support/broker.js';
 import { LEVEL } from '../support/logCapture.js';
-import { RawPeer, requestFrame } from '../support/rawPeer.js';
+import { requestFrame } from '../support/frames.js';
+import { RawPeer } from '../support/rawPeer.js';
 import { startObservedServer, type ObservedServer } from './support.js';
 
 /**

@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../../src/util/atomicFile.js';
 import { registerBroker } from '../support/broker.js';
 import { refusedUpgrade } from '../gateway/support.js';
 import { LEVEL } from '../support/logCapture.js';
-import { jsonHeaderFrame, rawFrame, RawPeer } from '../support/rawPeer.js';
+import { jsonHeaderFrame, rawFrame } from '../support/frames.js';
+import { RawPeer } from '../support/rawPeer.js';
 import { until } from '../support/wait.js';
 import { startObservedServer, type ObservedServer } from './support.js';
 

@@ -16,7 +16,8 @@ import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { getRoute, registerBroker } from '../support/broker.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { capturingLogger, LEVEL, type LogLine } from '../support/logCapture.js';
-import { jsonHeaderFrame, rawFrame, RawPeer } from '../support/rawPeer.js';
+import { jsonHeaderFrame, rawFrame } from '../support/frames.js';
+import { RawPeer } from '../support/rawPeer.js';
 import { until } from '../support/wait.js';
 import { KNOWN_RESPONSE_CODES, runs } from './support.js';
 

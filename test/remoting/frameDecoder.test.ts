@@ -4,23 +4,12 @@ import { encodeCommand } from '../../src/protocol/frameCodec.js';
 import { createRequest, createResponse, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { LanguageCode, type LanguageName } from '../../src/remoting/requestCode.js';
+import { jsonHeaderFrame, rawFrame } from '../support/frames.js';
 import { propertyRuns } from '../support/propertyRuns.js';
 
-function frameOf(
-  type: SerializeType,
-  totalLength: number,
-  headerLength: number,
-  rest: Buffer = Buffer.alloc(0),
-): Buffer {
-  const prefix = Buffer.alloc(8);
-  prefix.writeInt32BE(totalLength, 0);
-  prefix.writeInt32BE((type << 24) | headerLength, 4);
-  return Buffer.concat([prefix, rest]);
-}
-
-function jsonFrame(header: string): Buffer {
-  const bytes = Buffer.from(header, 'utf8');
-  return frameOf(SerializeType.JSON, 4 + bytes.length, bytes.length, bytes);
+/** A frame whose prefix words say this type, total length and header length (true or not). */
+function frameOf(type: SerializeType, totalLength: number, headerLength: number, rest?: Buffer): Buffer {
+  return rawFrame(totalLength, (type << 24) | headerLength, rest);
 }
 
 const sample: RemotingCommand[] = [
@@ -72,10 +61,10 @@ describe('FrameDecoder', () => {
   it('accepts a frame of exactly the maximum length and refuses one byte more (the length word counts, as in Netty)', () => {
     const max = 64;
     const header = '{"code":105}'.padEnd(max - 8, ' ');
-    const exact = new FrameDecoder(max).push(jsonFrame(header));
+    const exact = new FrameDecoder(max).push(jsonHeaderFrame(header));
     expect(exact.error).toBeUndefined();
     expect(exact.frames).toHaveLength(1);
-    const tooLong = jsonFrame(`${header} `);
+    const tooLong = jsonHeaderFrame(`${header} `);
     expect(new FrameDecoder(max).push(tooLong).error).toMatch(/exceeds the maximum frame length 64/);
   });
 
@@ -94,7 +83,7 @@ describe('FrameDecoder', () => {
   });
 
   it('reports an undecodable JSON header', () => {
-    expect(new FrameDecoder().push(jsonFrame('{"code":')).error).toMatch(/undecodable JSON header/);
+    expect(new FrameDecoder().push(jsonHeaderFrame('{"code":')).error).toMatch(/undecodable JSON header/);
   });
 
   it('reports a truncated binary header', () => {
@@ -107,7 +96,7 @@ describe('FrameDecoder', () => {
   it('returns the frames before an error and stays dead afterwards', () => {
     const decoder = new FrameDecoder();
     const first = decoder.push(
-      Buffer.concat([encodeCommand(sample[0]!), jsonFrame('nope'), encodeCommand(sample[1]!)]),
+      Buffer.concat([encodeCommand(sample[0]!), jsonHeaderFrame('nope'), encodeCommand(sample[1]!)]),
     );
     expect(first.frames).toEqual([sample[0]]);
     expect(first.error).toMatch(/undecodable/);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { encodeCommand } from '../../src/protocol/frameCodec.js';
-import { createRequest, SerializeType, type RemotingCommand } from '../../src/remoting/command.js';
+import type { RemotingCommand } from '../../src/remoting/command.js';
 import { FrameDecoder } from '../../src/remoting/frameDecoder.js';
 import { WAIT_MS } from './wait.js';
 
@@ -128,32 +128,4 @@ export class RawPeer {
     this.waiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** A frame with the given prefix words and whatever follows them (lengths need not be true). */
-export function rawFrame(totalLength: number, typeAndHeaderLength: number, rest: Buffer = Buffer.alloc(0)): Buffer {
-  const prefix = Buffer.alloc(8);
-  prefix.writeInt32BE(totalLength | 0, 0);
-  prefix.writeUInt32BE(typeAndHeaderLength >>> 0, 4);
-  return Buffer.concat([prefix, rest]);
-}
-
-/** A JSON-header frame whose header is this exact text (valid JSON or not). */
-export function jsonHeaderFrame(header: string, body: Buffer = Buffer.alloc(0)): Buffer {
-  const bytes = Buffer.from(header, 'utf8');
-  return rawFrame(
-    4 + bytes.length + body.length,
-    (SerializeType.JSON << 24) | bytes.length,
-    Buffer.concat([bytes, body]),
-  );
-}
-
-export function requestFrame(
-  code: number,
-  extFields: Record<string, string> | null,
-  body: Buffer | null,
-  opaque: number,
-  serializeType = SerializeType.JSON,
-): Buffer {
-  return encodeCommand(createRequest(code, extFields, body, { opaque, serializeType }));
 }

@@ -18,6 +18,7 @@ import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { RemotingClient } from '../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
 import { BrokerSimulator } from '../src/sim/simulator.js';
+import { sortedPercentile } from './lib/hist.js';
 import { Child, sleep } from './lib/rpc.js';
 import { errorStack } from '../src/util/errorMessage.js';
 
@@ -41,11 +42,6 @@ interface FrameStats {
 }
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Starts recording rAF deltas and long tasks in the page (bench instrumentation, not page code). */
 async function startFrameRecording(page: Page): Promise<void> {
@@ -76,9 +72,9 @@ async function takeFrames(page: Page): Promise<FrameStats> {
   const sorted = [...deltas].sort((a, b) => a - b);
   return {
     frames: deltas.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
+    p50: sortedPercentile(sorted, 50) ?? NaN,
+    p95: sortedPercentile(sorted, 95) ?? NaN,
+    p99: sortedPercentile(sorted, 99) ?? NaN,
     max: sorted.at(-1) ?? NaN,
     over50: deltas.filter((d) => d > 50).length,
     longTasks: longTasks.length,

@@ -31,6 +31,7 @@ import { RequestCode, ResponseCode } from '../src/remoting/requestCode.js';
 import { encodeRegisterBrokerBody } from '../src/protocol/registerBody.js';
 import type { TopicConfig } from '../src/protocol/types.js';
 import { errorStack } from '../src/util/errorMessage.js';
+import { sortedPercentile } from './lib/hist.js';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -70,11 +71,6 @@ function fdLimits(): { soft: number; hard: number } {
     v === 'unlimited' ? Infinity : Number.isFinite(Number(v)) && v !== '' && v !== undefined ? Number(v) : 1024;
   const [soft, hard] = (run.stdout ?? '').trim().split(/\s+/);
   return { soft: read(soft), hard: read(hard) };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function rssOf(pid: number | undefined): number {
@@ -206,9 +202,9 @@ async function measureReads(port: number, phase: string): Promise<PhaseResult> {
     requests: latencies.length,
     errors,
     perSecond: latencies.length / elapsed,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    p999: percentile(sorted, 99.9),
+    p50: sortedPercentile(sorted, 50) ?? 0,
+    p99: sortedPercentile(sorted, 99) ?? 0,
+    p999: sortedPercentile(sorted, 99.9) ?? 0,
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : 0,
   };
 }

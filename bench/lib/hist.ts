@@ -117,3 +117,9 @@ export function summarize(h: Histogram): LatencySummary {
     meanMs: ms(h.mean()),
   };
 }
+
+/** The value at percentile p (0..100) of samples sorted ascending; undefined when there are none. */
+export function sortedPercentile(sorted: ArrayLike<number>, p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

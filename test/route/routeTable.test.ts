@@ -13,9 +13,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeRegisterBrokerBody } from '../../src/protocol/registerBody.js';
 import { parseFastjsonText } from '../../src/protocol/fastjsonParser.js';
-import { RouteTable, type RegisterBrokerResult, type RouteTableOptions } from '../../src/route/routeTable.js';
+import { RouteTable, type RegisterBrokerResult } from '../../src/route/routeTable.js';
 import { PermName, isWriteable, type DataVersion, type TopicConfig } from '../../src/protocol/types.js';
 import { topicConfig as defaultTopicConfig } from '../support/broker.js';
+import { newTable } from './routeTableFixtures.js';
 
 const DEFAULT_CLUSTER = 'Default_Cluster';
 const DEFAULT_BROKER = 'Default_Broker';
@@ -119,10 +120,6 @@ function registerNormal(table: RouteTable, broker: Broker, ...names: string[]): 
 
 function addrsOf(table: RouteTable, topic: string, index = 0): Record<string, string> {
   return table.pickupTopicRouteData(topic)!.brokerDatas[index]!.brokerAddrs;
-}
-
-function newTable(options: Partial<RouteTableOptions> = {}): RouteTable {
-  return new RouteTable({ supportActingMaster: true, deleteTopicWithBrokerRegistration: false, ...options });
 }
 
 describe('RouteInfoManagerNewTest behaviours (supportActingMaster)', () => {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '../logging.js';
-import { errorMessage } from '../util/errorMessage.js';
+import { errorWithCode } from '../util/errorMessage.js';
 
 export interface InspectorSocketOptions {
   logger: Logger;
@@ -113,7 +113,7 @@ export class InspectorSocket {
       });
     } catch (err) {
       // A URL the ws client rejects outright: retrying will not help.
-      this.warnOnce(errorMessage(err), false);
+      this.warnOnce(errorWithCode(err), false);
       return;
     }
     this.socket = socket;
@@ -132,7 +132,7 @@ export class InspectorSocket {
     socket.on('close', (code) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = undefined;
-      const reason = lastError !== undefined ? errorMessage(lastError) : `connection closed (code ${code})`;
+      const reason = lastError !== undefined ? errorWithCode(lastError) : `connection closed (code ${code})`;
       if (openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS) this.failures = 0;
       this.warnOnce(openedAt !== undefined ? `dropped: ${reason}` : reason, true);
       this.scheduleRetry();

@@ -7,7 +7,7 @@ import { prepareFrame, writePreparedFrame, type PreparedFrame } from '../protoco
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoder } from './frameDecoder.js';
 import { requestCodeName, ResponseCode } from './requestCode.js';
-import { errorMessage } from '../util/errorMessage.js';
+import { errorWithClass } from '../util/errorMessage.js';
 import { truncate } from '../util/truncate.js';
 
 /** The peer end of one accepted TCP connection. */
@@ -624,7 +624,7 @@ export class RemotingServer {
       },
       'request handler failed',
     );
-    return createResponse(request, ResponseCode.SYSTEM_ERROR, errorMessage(err));
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, errorWithClass(err));
   }
 
   /** Never throws: it runs inside socket events and promise callbacks. */
@@ -656,7 +656,7 @@ export class RemotingServer {
         createResponse(
           request,
           ResponseCode.SYSTEM_ERROR,
-          `response could not be encoded: ${truncate(errorMessage(err))}`,
+          `response could not be encoded: ${truncate(errorWithClass(err))}`,
         ),
       );
     }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errorMessage.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -36,9 +37,7 @@ export class TlsMaterialError extends Error {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const reason = errorMessage;
 
 function readFile(key: ConfigKey, path: string): Buffer {
   try {

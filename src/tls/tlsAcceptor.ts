@@ -1,3 +1,4 @@
+import { errorWithCode } from '../util/errorMessage.js';
 import type { Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -49,14 +50,6 @@ interface Handshake {
 function peerIp(address: string | undefined): string {
   const ip = peerOf(address);
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
 }
 
 /**
@@ -276,7 +269,7 @@ export class TlsAcceptor {
       socket.destroy();
       return;
     }
-    this.refuse(socket, handshake.peer, 'handshakeFailed', `TLS handshake failed: ${describe(err)}`);
+    this.refuse(socket, handshake.peer, 'handshakeFailed', `TLS handshake failed: ${errorWithCode(err)}`);
     handshake.raw.destroy();
   }
 
@@ -336,7 +329,7 @@ export class TlsAcceptor {
     try {
       settings = { ...(this.options.reloadSettings?.() ?? this.settings), mode: this.mode };
     } catch (err) {
-      this.reloadFailed(files, describe(err));
+      this.reloadFailed(files, errorWithCode(err));
       return;
     }
     let material: TlsMaterial | undefined;
@@ -350,7 +343,7 @@ export class TlsAcceptor {
         );
         return;
       }
-      this.reloadFailed(files, describe(err));
+      this.reloadFailed(files, errorWithCode(err));
       return;
     }
     if (material === undefined || !hasCertificate(settings)) {

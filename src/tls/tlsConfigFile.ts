@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errorMessage.js';
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../config/properties.js';
 import { parseConfigValue, type ConfigKey, type NamesrvOptions } from '../config/schema.js';
@@ -62,7 +63,7 @@ export function readTlsConfigFile(path: string, required: boolean): TlsFileResul
     if (!required && (code === 'ENOENT' || code === 'ENOTDIR')) return { ok: true, found: false, settings };
     return {
       ok: false,
-      errors: [`tls.config.file: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`],
+      errors: [`tls.config.file: cannot read ${path}: ${errorMessage(err)}`],
     };
   }
   const parsed = parseProperties(decodeText(bytes));

@@ -22,3 +22,18 @@ export function errorMessage(err: unknown): string {
 export function errorStack(err: unknown): string {
   return err instanceof Error && err.stack !== undefined ? err.stack : errorMessage(err);
 }
+
+/**
+ * A thrown value as a SYSTEM_ERROR remark: an Error's class and message, as
+ * Java's name server puts the exception's class in its remark.
+ */
+export function errorWithClass(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${errorMessage(err)}` : errorMessage(err);
+}
+
+/** errorMessage, led by the system error code when the message does not already carry it. */
+export function errorWithCode(err: unknown): string {
+  const message = errorMessage(err);
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' && code !== '' && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -4,10 +4,22 @@ import { RemotingClient } from '../remoting/client.js';
 import { MQVersion, RequestCode, ResponseCode, responseCodeName } from '../remoting/requestCode.js';
 import { encodeRegisterBrokerBody } from '../protocol/registerBody.js';
 import type { DataVersion, TopicConfig } from '../protocol/types.js';
-import { matchTarget, type FaultKind, type FaultSpec } from './faults.js';
+import { matchTarget, type FaultKind } from './faults.js';
 import { systemTimer, type SimTimer } from './timer.js';
-import { buildTopology, initialTopics, newBumpTopic, type BrokerSpec, type TopologyOptions } from './topology.js';
-import { errorMessage } from '../util/errorMessage.js';
+import { buildTopology, initialTopics, newBumpTopic, type BrokerSpec } from './topology.js';
+import { add, counts, ErrorLog, errorText, runPool } from './tally.js';
+import type {
+  BrokerSimulatorOptions,
+  Counts,
+  FaultReport,
+  RoundReport,
+  SimBrokerSnapshot,
+  SimBrokerState,
+  SimEvent,
+  SimSummary,
+} from './types.js';
+
+export type * from './types.js';
 
 /**
  * Simulated RocketMQ brokers that register with name servers over the real
@@ -22,89 +34,6 @@ import { errorMessage } from '../util/errorMessage.js';
  * each timer tick runs a round, `idle()` waits for what is in flight, and
  * `step()` runs one registration round at once (for benchmarks).
  */
-
-export interface BrokerSimulatorOptions extends TopologyOptions {
-  /** `host:port` strings or parsed addresses; every broker registers with every one. */
-  nameServers: ReadonlyArray<string | HostPort>;
-  /** Re-registration period (BrokerConfig.registerNameServerPeriod). Default 30 000. */
-  intervalMs?: number;
-  /** Send BROKER_HEARTBEAT between registrations (5.x, enableSlaveActingMaster). Default false. */
-  heartbeat?: boolean;
-  /** BrokerConfig.brokerHeartbeatInterval. Default 1 000. */
-  heartbeatIntervalMs?: number;
-  /**
-   * heartbeatTimeoutMillis sent with registrations in heartbeat mode
-   * (BrokerConfig.brokerNotActiveTimeoutMillis). Default 10 000. Without
-   * heartbeat mode no timeout is sent and the name server uses its default (120 s).
-   */
-  heartbeatTimeoutMillis?: number;
-  /** Compressed register bodies (header compressed=true) instead of JSON. */
-  compressed?: boolean;
-  /** Which broker generation to imitate on the wire. Default '5.x'. */
-  brokerVersion?: '4.9' | '5.x';
-  /** Faults to inject at times after start(). */
-  faults?: readonly FaultSpec[];
-  timer?: SimTimer;
-  /** Connect and request timeout. Default 3 000. */
-  requestTimeoutMs?: number;
-  /** Most requests in flight at once within a round. Default 256. */
-  concurrency?: number;
-  onEvent?: (event: SimEvent) => void;
-}
-
-export type SimBrokerState = 'idle' | 'running' | 'partitioned' | 'crashed' | 'stopped';
-
-export interface Counts {
-  sent: number;
-  acknowledged: number;
-  failed: number;
-}
-
-export interface RoundReport {
-  round: number;
-  /** Milliseconds since start(). */
-  elapsedMs: number;
-  registrations: Counts;
-  /** Heartbeats since the previous round report. */
-  heartbeats: Counts;
-  brokers: Record<SimBrokerState, number>;
-  /** A few distinct failure reasons of this round (and its heartbeats). */
-  errors: string[];
-}
-
-export interface FaultReport {
-  kind: FaultKind;
-  target: string;
-  elapsedMs: number;
-  /** The instances affected, as brokerName/brokerId@address. */
-  instances: string[];
-  registrations?: Counts;
-}
-
-export interface SimSummary {
-  elapsedMs: number;
-  rounds: number;
-  registrations: Counts;
-  heartbeats: Counts;
-  unregistrations: Counts;
-  faults: number;
-  brokers: Record<SimBrokerState, number>;
-}
-
-export type SimEvent =
-  | { type: 'round'; report: RoundReport }
-  | { type: 'fault'; report: FaultReport }
-  | { type: 'stopped'; summary: SimSummary };
-
-export interface SimBrokerSnapshot extends BrokerSpec {
-  state: SimBrokerState;
-  dataVersion: DataVersion;
-  topics: string[];
-  /** For slaves: the master address the last acknowledged registration returned. */
-  masterAddr?: string;
-  /** Name servers that acknowledged this instance's last registration. */
-  acknowledgedBy: string[];
-}
 
 interface SimBroker {
   spec: BrokerSpec;
@@ -126,44 +55,6 @@ const DEFAULTS = {
   requestTimeoutMs: 3_000,
   concurrency: 256,
 };
-
-const MAX_ERRORS = 3;
-
-function counts(): Counts {
-  return { sent: 0, acknowledged: 0, failed: 0 };
-}
-
-function add(into: Counts, from: Counts): void {
-  into.sent += from.sent;
-  into.acknowledged += from.acknowledged;
-  into.failed += from.failed;
-}
-
-function errorText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ECONNREFUSED')
-    return `connection refused (${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''})`;
-  return errorMessage(err);
-}
-
-class ErrorLog {
-  readonly seen: string[] = [];
-  note(text: string): void {
-    if (this.seen.length < MAX_ERRORS && !this.seen.includes(text)) this.seen.push(text);
-  }
-}
-
-/** Runs tasks with at most `limit` in flight. */
-async function runPool(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++]!;
-      await task();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
 
 export class BrokerSimulator {
   readonly nameServers: readonly HostPort[];

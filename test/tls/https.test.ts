@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { checkReadiness, readinessUrl } from '../../src/cli/healthcheck.js';
 import { wsMessageText } from '../../src/util/wsText.js';
-import type { TestServer } from '../support/harness.js';
 import { TestPki, type Identity } from './pki.js';
-import { logged, seriesValue, startLogged, type LoggedServer } from './support.js';
+import { logged, seriesValue, serversStoppedAfterEach } from './support.js';
 
 let pki: TestPki;
 let ca: Identity;
@@ -14,7 +13,6 @@ let web: Identity;
 let operator: Identity;
 let strangerCa: Identity;
 let stranger: Identity;
-const running: TestServer[] = [];
 const TOKEN = 'operator-token-1';
 
 beforeAll(() => {
@@ -26,15 +24,8 @@ beforeAll(() => {
   stranger = pki.issue('stranger', strangerCa);
 });
 afterAll(() => pki.remove());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.stop()));
-});
 
-async function start(settings: Record<string, string | number | boolean>): Promise<LoggedServer> {
-  const logged = await startLogged(settings);
-  running.push(logged.t);
-  return logged;
-}
+const start = serversStoppedAfterEach();
 
 const https = (mode: string, extra: Record<string, string | boolean> = {}) => ({
   httpTlsMode: mode,

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawPeer } from '../support/rawPeer.js';
 import type { TestServer } from '../support/harness.js';
 import { TestPki, type Identity } from './pki.js';
-import { logged, seriesValue, served, startLogged, until, type LoggedServer } from './support.js';
+import { logged, seriesValue, served, serversStoppedAfterEach, until } from './support.js';
 
 let pki: TestPki;
 let ca: Identity;
@@ -10,7 +10,6 @@ let server: Identity;
 let client: Identity;
 let strangerCa: Identity;
 let stranger: Identity;
-const running: TestServer[] = [];
 
 beforeAll(() => {
   pki = new TestPki();
@@ -21,15 +20,8 @@ beforeAll(() => {
   stranger = pki.issue('stranger', strangerCa);
 });
 afterAll(() => pki.remove());
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.stop()));
-});
 
-async function start(settings: Record<string, string | number | boolean>): Promise<LoggedServer> {
-  const logged = await startLogged(settings);
-  running.push(logged.t);
-  return logged;
-}
+const start = serversStoppedAfterEach();
 
 const withCertificate = (mode: string) => ({
   'tls.server.mode': mode,

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { connect as connectTls, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { RemotingClient } from '../../src/remoting/client.js';
 import { RequestCode, ResponseCode } from '../../src/remoting/requestCode.js';
@@ -64,4 +65,22 @@ export function seriesValue(scrape: string, series: string): number | undefined 
 /** Log lines whose message contains `text`. */
 export function logged(lines: LogLine[], text: string): LogLine[] {
   return lines.filter((line) => line.msg.includes(text));
+}
+
+/**
+ * A start function for one test file: each server it starts, with its log
+ * captured, is stopped after the test that started it.
+ */
+export function serversStoppedAfterEach(): (
+  settings: Record<string, string | number | boolean>,
+) => Promise<LoggedServer> {
+  const running: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((t) => t.stop()));
+  });
+  return async (settings) => {
+    const logged = await startLogged(settings);
+    running.push(logged.t);
+    return logged;
+  };
 }

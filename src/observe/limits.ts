@@ -95,3 +95,13 @@ export function peerOf(remoteAddress: string | undefined): string {
   const port = remoteAddress.slice(colon + 1);
   return /^\d+$/.test(port) ? remoteAddress.slice(0, colon) : remoteAddress;
 }
+
+/** An IPv4 peer of a dual-stack listener shows up IPv4-mapped (::ffff:a.b.c.d): written as a.b.c.d. */
+export function unmappedIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
+}
+
+/** peerOf, with an IPv4-mapped address written plain, as the log lines write peers. */
+export function peerIpOf(remoteAddress: string | undefined): string {
+  return unmappedIp(peerOf(remoteAddress));
+}

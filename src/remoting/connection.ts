@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { prepareFrame, writePreparedFrame, type PreparedFrame } from '../protocol/frameCodec.js';
 import type { RemotingCommand } from './command.js';
 import { FrameDecoder } from './frameDecoder.js';
+import { unmappedIp } from '../observe/limits.js';
 import type { RemotingConnection } from './server.js';
 
 /**
@@ -141,12 +142,5 @@ export class Connection implements RemotingConnection {
 export function formatAddress(ip: string | undefined, port: number | undefined): string {
   if (ip === undefined) return 'unknown';
   // IPv4 peers of a dual-stack listener show up IPv4-mapped.
-  const plain = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
-  return `${plain}:${port ?? 0}`;
-}
-
-/** The IP of an "ip:port" peer address. */
-export function peerIp(remoteAddress: string): string {
-  const colon = remoteAddress.lastIndexOf(':');
-  return colon > 0 ? remoteAddress.slice(0, colon) : remoteAddress;
+  return `${unmappedIp(ip)}:${port ?? 0}`;
 }

@@ -1,10 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { LimitEvents } from '../observe/limits.js';
+import { peerOf, type LimitEvents } from '../observe/limits.js';
 import type { TlsAcceptor } from '../tls/tlsAcceptor.js';
 import { prepareFrame, type PreparedFrame } from '../protocol/frameCodec.js';
-import { Connection, formatAddress, OutputBuffers, peerIp } from './connection.js';
+import { Connection, formatAddress, OutputBuffers } from './connection.js';
 import { createResponse, isOneway, isResponse, RESPONSE_FLAG, type RemotingCommand } from './command.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './frameDecoder.js';
 import { requestCodeName, ResponseCode } from './requestCode.js';
@@ -378,7 +378,7 @@ export class RemotingServer {
       if (this.limits) {
         this.limits.hit({
           limit: 'remotingMaxBufferedBytes',
-          offender: peerIp(conn.remoteAddress),
+          offender: peerOf(conn.remoteAddress),
           value: this.maxBufferedBytes,
           action: 'connection closed: its partial frame would take the bytes held past the limit',
           detail: {
@@ -418,7 +418,7 @@ export class RemotingServer {
       // A configured limit: logged once per peer, counted every time.
       this.limits.hit({
         limit: 'maxFrameLength',
-        offender: peerIp(conn.remoteAddress),
+        offender: peerOf(conn.remoteAddress),
         value: this.maxFrameLength,
         action: `connection closed: ${error}`,
         detail: { connectionId: conn.id, client: conn.remoteAddress, reason: error },

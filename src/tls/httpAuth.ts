@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { TokenVerifier } from '../gateway/auth.js';
-import { peerOf } from '../observe/limits.js';
+import { peerIpOf } from '../observe/limits.js';
 import type { HttpAuthRefusalReason, SecurityEvents } from './securityEvents.js';
 
 /** What stays open under httpAuthRequired: the probes an orchestrator calls, and the address server RocketMQ clients fetch without credentials. */
@@ -50,8 +50,7 @@ export class HttpAuth {
       }
       reason = 'wrongCredentials';
     }
-    const address = peerOf(request.socket.remoteAddress);
-    const peer = address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+    const peer = peerIpOf(request.socket.remoteAddress);
     this.events.httpUnauthorized({
       reason,
       peer,

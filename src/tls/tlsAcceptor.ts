@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServerClock } from '../clock.js';
-import { peerOf } from '../observe/limits.js';
+import { peerIpOf } from '../observe/limits.js';
 import { CertificateWatcher, type WatchedFile } from './certificateWatcher.js';
 import { loadTlsMaterial, TlsMaterialError, type CertificateExpiry, type TlsMaterial } from './material.js';
 import type { SecurityEvents, TlsRefusalReason } from './securityEvents.js';
@@ -44,12 +44,6 @@ interface Handshake {
   raw: Socket;
   peer: string;
   timer: unknown;
-}
-
-/** The peer's IP as the other log lines write it: an IPv4 peer of a dual-stack listener without its `::ffff:`. */
-function peerIp(address: string | undefined): string {
-  const ip = peerOf(address);
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
 }
 
 /**
@@ -164,7 +158,7 @@ export class TlsAcceptor {
    * to `route.secure`. Everything else is closed, counted and logged.
    */
   route(raw: Socket, firstChunk: Buffer, route: TlsRoute): void {
-    const peer = peerIp(raw.remoteAddress);
+    const peer = peerIpOf(raw.remoteAddress);
     if (firstChunk[0] !== TLS_HANDSHAKE_RECORD) {
       if (this.mode === 'enforcing') {
         this.refuse(raw, peer, 'plaintextRefused', `${this.settings.keys.mode}=enforcing accepts TLS only`);
